@@ -1,0 +1,94 @@
+"""The one settings object of rtcsim.
+
+Precedence: CLI flags > environment (``RTCSIM_*``) > ``rtcsim.toml`` in the working folder >
+defaults. Validated once at the edge; inner code receives typed values, never raw strings.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings import TomlConfigSettingsSource
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Where things live and how the services are reached."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="RTCSIM_", toml_file="rtcsim.toml", extra="forbid", frozen=True
+    )
+
+    # -- folders -------------------------------------------------------------------------------
+    state_dir: Path = Field(
+        default=PROJECT_ROOT / ".run",
+        description="pid files, logs, generated Janus config, Elasticsearch data",
+    )
+    cache_dir: Path = Field(
+        default=Path.home() / ".cache" / "rtcsim",
+        description="downloads kept across clones (the Elasticsearch zip, unpacked)",
+    )
+    results_dir: Path = Field(default=PROJECT_ROOT / "results", description="one folder per run")
+
+    # -- network namespaces (Janus refuses loopback ICE; see docs/architecture.md) ------------
+    sfu_netns: str = "rtcsim-sfu"
+    client_netns: str = "rtcsim-cli"
+    sfu_veth: str = "rtcsim-sfu0"
+    client_veth: str = "rtcsim-cli0"
+    sfu_address: str = "198.18.0.1"
+    client_address: str = "198.18.0.2"
+    netns_prefix_len: int = 24
+
+    # -- Janus ---------------------------------------------------------------------------------
+    janus_http_port: int = 8088
+    janus_admin_port: int = 7088
+    janus_admin_secret: str = "rtcsim-admin"
+    janus_rtp_port_range: str = "20000-40000"
+    janus_session_timeout_s: int = 60
+
+    # -- collector -----------------------------------------------------------------------------
+    collector_events_port: int = Field(
+        default=8090, description="Janus event handler posts here (127.0.0.1 in the SFU namespace)"
+    )
+    collector_api_host: str = "127.0.0.1"
+    collector_api_port: int = Field(default=8091, description="identity, client stats, health")
+    collector_token: str = "rtcsim-dev-token"
+    collector_events_user: str = "janus"
+    collector_events_password: str = "rtcsim-dev-events"
+    webrtc_stats_interval_s: float = 30.0
+    monitoring_interval_s: float = 10.0
+
+    # -- Elasticsearch -------------------------------------------------------------------------
+    es_version: str = "9.5.0"
+    es_host: str = "127.0.0.1"
+    es_port: int = 9200
+    es_heap_mb: int = 512
+    es_index: str = "openvidu"
+    es_os_user: str = Field(default="rtcsim", description="Elasticsearch refuses to run as root")
+
+    @property
+    def es_url(self) -> str:
+        return f"http://{self.es_host}:{self.es_port}"
+
+    @property
+    def janus_url(self) -> str:
+        """Janus HTTP API as seen from the client namespace."""
+        return f"http://{self.sfu_address}:{self.janus_http_port}/janus"
+
+    @property
+    def collector_api_url(self) -> str:
+        return f"http://{self.collector_api_host}:{self.collector_api_port}"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
