@@ -1,0 +1,96 @@
+"""The ``rtcsim`` command line.
+
+Exit codes: 0 passed, 1 a check failed, 2 setup error (bad scenario, services missing).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from simulator.run.execute import RunOutcome, SetupError, run_scenario_file
+from simulator.scenario.loader import ScenarioError
+from simulator.services.cli import app as services_app
+from simulator.settings import Settings
+
+app = typer.Typer(
+    help="rtcsim: real WebRTC sessions against a media server, checked.", no_args_is_help=True
+)
+app.add_typer(services_app, name="services")
+console = Console(stderr=False)
+
+
+@app.command()
+def run(
+    files: Annotated[list[Path], typer.Argument(help="scenario files (YAML)", exists=False)],
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="log to the terminal")] = False,
+) -> None:
+    """Play scenarios against the running services, check them, write results/<run-id>/."""
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    settings = Settings()
+    worst = 0
+    for path in files:
+        try:
+            outcome = asyncio.run(
+                run_scenario_file(
+                    path, settings, progress=lambda m: console.print(f"[dim]·[/] {m}")
+                )
+            )
+        except (ScenarioError, SetupError) as exc:
+            console.print(f"[bold red]error:[/] {exc}")
+            raise typer.Exit(2) from None
+        print_outcome(outcome)
+        worst = max(worst, 0 if outcome.passed else 1)
+    raise typer.Exit(worst)
+
+
+def print_outcome(outcome: RunOutcome) -> None:
+    media = Table(title=f"media — run {outcome.run_id}", title_justify="left")
+    for column in ("peer", "role", "video frames", "audio frames", "bytes"):
+        media.add_column(column, justify="right" if column not in ("peer", "role") else "left")
+    for person in outcome.ledger.participants.values():
+        for pub in person.publications:
+            video, audio = pub.sent.get("video"), pub.sent.get("audio")
+            media.add_row(
+                person.name,
+                f"sends {pub.stream_id}",
+                str(video.frames if video else 0),
+                str(audio.frames if audio else 0),
+                str(sum(c.bytes for c in pub.sent.values())),
+            )
+        for sub in person.subscriptions:
+            video, audio = sub.received.get("video"), sub.received.get("audio")
+            media.add_row(
+                person.name,
+                f"receives {sub.publisher}",
+                str(video.frames if video else 0),
+                str(audio.frames if audio else 0),
+                str(sub.bytes_received),
+            )
+    console.print(media)
+    checks = Table(title="checks", title_justify="left")
+    for column in ("check", "expected", "found", ""):
+        checks.add_column(column)
+    for check in outcome.checks:
+        checks.add_row(
+            check.name,
+            str(check.expected),
+            str(check.found),
+            "[green]ok[/]" if check.ok else "[bold red]FAIL[/]",
+        )
+    console.print(checks)
+    verdict = "[bold green]PASSED[/]" if outcome.passed else "[bold red]FAILED[/]"
+    console.print(f"{verdict}  results in {outcome.results_dir}")
+
+
+def main() -> None:
+    app()

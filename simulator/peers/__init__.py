@@ -1,0 +1,1 @@
+"""Synthetic WebRTC participants built on aiortc: tracks, sinks and peer connections."""

@@ -1,0 +1,247 @@
+"""One synthetic participant: a Janus session with a publisher peer and subscriber peers.
+
+It keeps its own counters (frames and bytes sent and received per track): that is the
+simulator's ground truth, recorded on a path that never goes through the collector.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from dataclasses import dataclass, field
+
+import aiohttp
+from aiortc import RTCPeerConnection, RTCSessionDescription
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+
+from simulator.driver import videoroom
+from simulator.driver.janus_http import JanusHandle, JanusSession
+from simulator.peers.rtc import new_peer_connection
+from simulator.peers.tracks import SweepVideoTrack, ToneAudioTrack
+
+log = logging.getLogger(__name__)
+
+WEBRTC_UP_TIMEOUT_S = 20.0
+
+
+@dataclass(frozen=True)
+class PublishOptions:
+    """What a publisher sends; mirrors OpenVidu's publisher properties."""
+
+    audio: bool = True
+    video: bool = True
+    width: int = 640
+    height: int = 480
+    fps: int = 30
+
+
+@dataclass
+class TrackCounters:
+    """Media one side of one track saw."""
+
+    frames: int = 0
+    packets: int = 0
+    bytes: int = 0
+
+
+@dataclass
+class PublisherState:
+    stream_id: str
+    options: PublishOptions
+    pc: RTCPeerConnection
+    audio: ToneAudioTrack | None
+    video: SweepVideoTrack | None
+    started_at: float
+    ice_connected_s: float | None = None
+    local_sdp: str = ""
+    remote_sdp: str = ""
+
+
+@dataclass
+class SubscriptionState:
+    feed: str
+    handle: JanusHandle
+    pc: RTCPeerConnection
+    started_at: float
+    received: dict[str, TrackCounters] = field(default_factory=dict)
+    first_frame_s: float | None = None
+    bytes_received: int = 0
+    consumers: list[asyncio.Task[None]] = field(default_factory=list)
+    local_sdp: str = ""
+    remote_sdp: str = ""
+
+
+class Participant:
+    """A synthetic browser in one room. Runs on the event loop of the client namespace."""
+
+    def __init__(
+        self, http: aiohttp.ClientSession, janus_url: str, connection_id: str, display: str
+    ) -> None:
+        self.http = http
+        self.janus_url = janus_url
+        self.connection_id = connection_id
+        self.display = display
+        self.room: str | None = None
+        self.session: JanusSession | None = None
+        self.control: JanusHandle | None = None
+        self.publisher: PublisherState | None = None
+        self.subscriptions: dict[str, SubscriptionState] = {}
+        self.sent: dict[str, TrackCounters] = {}
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    async def join(self, room: str) -> None:
+        self.session = await JanusSession.create(self.http, self.janus_url)
+        self.control = await videoroom.join_as_participant(
+            self.session, room, self.connection_id, self.display
+        )
+        self.room = room
+
+    async def publish(self, stream_id: str, options: PublishOptions) -> None:
+        control = self._require_control()
+        pc = new_peer_connection()
+        audio = ToneAudioTrack() if options.audio else None
+        video = (
+            SweepVideoTrack(options.width, options.height, options.fps) if options.video else None
+        )
+        for track in (audio, video):
+            if track is not None:
+                pc.addTrack(track)
+        state = PublisherState(stream_id, options, pc, audio, video, time.monotonic())
+        self.publisher = state
+        await pc.setLocalDescription(await pc.createOffer())
+        state.local_sdp = pc.localDescription.sdp
+        reply = await videoroom.publish(
+            control, state.local_sdp, audio=options.audio, video=options.video
+        )
+        if reply.jsep is None:
+            raise RuntimeError(f"{self.connection_id}: Janus sent no SDP answer to our offer")
+        state.remote_sdp = str(reply.jsep["sdp"])
+        await pc.setRemoteDescription(RTCSessionDescription(state.remote_sdp, "answer"))
+        await control.wait_for("webrtcup", timeout_s=WEBRTC_UP_TIMEOUT_S)
+        state.ice_connected_s = time.monotonic() - state.started_at
+
+    async def subscribe(self, feed: str) -> None:
+        session, room = self._require_session(), self._require_room()
+        handle, offer = await videoroom.subscribe(session, room, self.connection_id, feed)
+        pc = new_peer_connection()
+        state = SubscriptionState(feed, handle, pc, time.monotonic(), remote_sdp=offer)
+        self.subscriptions[feed] = state
+
+        @pc.on("track")
+        def on_track(track: MediaStreamTrack) -> None:
+            state.consumers.append(asyncio.create_task(self._consume(state, track)))
+
+        await pc.setRemoteDescription(RTCSessionDescription(offer, "offer"))
+        await pc.setLocalDescription(await pc.createAnswer())
+        state.local_sdp = pc.localDescription.sdp
+        await videoroom.start(handle, state.local_sdp)
+        await handle.wait_for("webrtcup", timeout_s=WEBRTC_UP_TIMEOUT_S)
+
+    async def unsubscribe(self, feed: str) -> None:
+        state = self.subscriptions.pop(feed)
+        await self._snapshot_subscription(state)
+        with contextlib.suppress(Exception):
+            await videoroom.leave(state.handle)
+        await self._close_subscription(state)
+        await state.handle.detach()
+
+    async def unpublish(self) -> None:
+        state = self.publisher
+        if state is None:
+            return
+        await self._snapshot_publisher(state)
+        await videoroom.unpublish(self._require_control())
+        await state.pc.close()
+        self.publisher = None
+
+    async def leave(self) -> None:
+        """A clean goodbye, as a browser's ``session.disconnect()``."""
+        for feed in list(self.subscriptions):
+            await self.unsubscribe(feed)
+        if self.publisher is not None:
+            await self.unpublish()
+        if self.control is not None:
+            await videoroom.leave(self.control)
+            await self.control.detach()
+            self.control = None
+        if self.session is not None:
+            await self.session.destroy()
+
+    async def close_quietly(self) -> None:
+        """Release local resources after a failure, whatever state we are in."""
+        for state in self.subscriptions.values():
+            await self._close_subscription(state)
+        if self.publisher is not None:
+            await self.publisher.pc.close()
+        if self.session is not None:
+            await self.session.abandon()
+
+    # -- measurements --------------------------------------------------------------------------
+    async def refresh_counters(self) -> None:
+        """Pull byte and packet counts from aiortc's stats into the ledger counters."""
+        if self.publisher is not None:
+            await self._snapshot_publisher(self.publisher)
+        for state in self.subscriptions.values():
+            await self._snapshot_subscription(state)
+
+    async def _snapshot_publisher(self, state: PublisherState) -> None:
+        stats = await state.pc.getStats()
+        for report in stats.values():
+            if report.type == "outbound-rtp":
+                counters = self.sent.setdefault(report.kind, TrackCounters())
+                counters.packets = int(report.packetsSent)
+                counters.bytes = int(report.bytesSent)
+        if state.audio is not None:
+            self.sent.setdefault("audio", TrackCounters()).frames = state.audio.frames_sent
+        if state.video is not None:
+            self.sent.setdefault("video", TrackCounters()).frames = state.video.frames_sent
+
+    @staticmethod
+    async def _snapshot_subscription(state: SubscriptionState) -> None:
+        stats = await state.pc.getStats()
+        for report in stats.values():
+            # aiortc has no bytesReceived per track; the (bundled) transport has it.
+            if report.type == "transport":
+                state.bytes_received = int(report.bytesReceived)
+            elif report.type == "inbound-rtp" and report.kind == "audio":
+                # Video inbound-rtp is unreliable: aiortc lets the RTX SSRC overwrite it.
+                state.received.setdefault("audio", TrackCounters()).packets = int(
+                    report.packetsReceived
+                )
+
+    async def _consume(self, state: SubscriptionState, track: MediaStreamTrack) -> None:
+        counters = state.received.setdefault(track.kind, TrackCounters())
+        try:
+            while True:
+                await track.recv()
+                counters.frames += 1
+                if state.first_frame_s is None and track.kind == "video":
+                    state.first_frame_s = time.monotonic() - state.started_at
+        except MediaStreamError:
+            return
+
+    @staticmethod
+    async def _close_subscription(state: SubscriptionState) -> None:
+        await state.pc.close()
+        for task in state.consumers:
+            task.cancel()
+        for task in state.consumers:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    def _require_session(self) -> JanusSession:
+        if self.session is None:
+            raise RuntimeError(f"{self.connection_id} has not joined a room")
+        return self.session
+
+    def _require_control(self) -> JanusHandle:
+        if self.control is None:
+            raise RuntimeError(f"{self.connection_id} has not joined a room")
+        return self.control
+
+    def _require_room(self) -> str:
+        if self.room is None:
+            raise RuntimeError(f"{self.connection_id} has not joined a room")
+        return self.room

@@ -1,0 +1,105 @@
+"""Synthetic media a publisher sends, cheap to make and not trivially compressible.
+
+A static frame compresses to almost nothing, which would hide bitrate and loss behaviour, so
+the video is a bar sweeping over a gradient and the audio a 440 Hz tone. Frames are prepared
+once per size and copied per tick; the encoder still runs live (it honours PLI/FIR as a
+browser does).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fractions
+import math
+import time
+from functools import lru_cache
+
+from aiortc.mediastreams import MediaStreamTrack
+from av import AudioFrame, VideoFrame
+
+VIDEO_CLOCK_HZ = 90_000
+AUDIO_RATE_HZ = 48_000
+AUDIO_PTIME_S = 0.020
+SWEEP_FRAMES = 60
+
+
+@lru_cache(maxsize=8)
+def _sweep_planes(width: int, height: int) -> tuple[tuple[bytes, bytes, bytes], ...]:
+    """YUV420 planes of a bar sweeping left to right over a horizontal gradient."""
+    gradient = bytes((x * 200) // max(width - 1, 1) + 16 for x in range(width))
+    chroma_size = (width // 2) * (height // 2)
+    u_plane = bytes([128]) * chroma_size
+    v_plane = bytes([128]) * chroma_size
+    bar = max(width // 16, 2)
+    planes = []
+    for i in range(SWEEP_FRAMES):
+        start = (i * width) // SWEEP_FRAMES
+        row = bytearray(gradient)
+        row[start : start + bar] = bytes([235]) * len(row[start : start + bar])
+        planes.append((bytes(row) * height, u_plane, v_plane))
+    return tuple(planes)
+
+
+class SweepVideoTrack(MediaStreamTrack):
+    """Video at a fixed size and rate; counts the frames it hands to the encoder."""
+
+    kind = "video"
+
+    def __init__(self, width: int = 640, height: int = 480, fps: int = 30) -> None:
+        super().__init__()
+        self.width, self.height, self.fps = width, height, fps
+        self.frames_sent = 0
+        self._planes = _sweep_planes(width, height)
+        self._start: float | None = None
+
+    async def recv(self) -> VideoFrame:
+        if self._start is None:
+            self._start = time.monotonic()
+        due = self._start + self.frames_sent / self.fps
+        await asyncio.sleep(max(0.0, due - time.monotonic()))
+        frame = VideoFrame(width=self.width, height=self.height, format="yuv420p")
+        for plane, data in zip(
+            frame.planes, self._planes[self.frames_sent % SWEEP_FRAMES], strict=True
+        ):
+            plane.update(data)
+        frame.pts = self.frames_sent * VIDEO_CLOCK_HZ // self.fps
+        frame.time_base = fractions.Fraction(1, VIDEO_CLOCK_HZ)
+        self.frames_sent += 1
+        return frame
+
+
+@lru_cache(maxsize=1)
+def _tone_second(freq_hz: int = 440) -> bytes:
+    """One second of a mono s16 tone; 440 whole cycles, so it loops without a click."""
+    samples = (
+        int(8000 * math.sin(2 * math.pi * freq_hz * n / AUDIO_RATE_HZ))
+        for n in range(AUDIO_RATE_HZ)
+    )
+    return b"".join(s.to_bytes(2, "little", signed=True) for s in samples)
+
+
+class ToneAudioTrack(MediaStreamTrack):
+    """Opus-friendly audio: a steady tone in 20 ms frames."""
+
+    kind = "audio"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.frames_sent = 0
+        self._second = _tone_second()
+        self._samples = int(AUDIO_RATE_HZ * AUDIO_PTIME_S)
+        self._start: float | None = None
+
+    async def recv(self) -> AudioFrame:
+        if self._start is None:
+            self._start = time.monotonic()
+        due = self._start + self.frames_sent * AUDIO_PTIME_S
+        await asyncio.sleep(max(0.0, due - time.monotonic()))
+        frame = AudioFrame(format="s16", layout="mono", samples=self._samples)
+        offset = (self.frames_sent % 50) * self._samples * 2
+        frame.planes[0].update(self._second[offset : offset + self._samples * 2])
+        frame.pts = self.frames_sent * self._samples
+        frame.sample_rate = AUDIO_RATE_HZ
+        frame.time_base = fractions.Fraction(1, AUDIO_RATE_HZ)
+        self.frames_sent += 1
+        return frame

@@ -1,0 +1,1 @@
+"""Playing a scenario: the timeline runner, its step executors and the ledger it writes."""

@@ -1,0 +1,48 @@
+"""What the step executors share while one scenario plays."""
+
+from __future__ import annotations
+
+from collections.abc import Coroutine
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import aiohttp
+
+from simulator.collector_client import CollectorClient
+from simulator.driver.janus_http import JanusHandle, JanusSession
+from simulator.identity import Identity
+from simulator.netns_loop import NamespaceLoop
+from simulator.peers.participant import Participant
+from simulator.run.ledger import Ledger
+from simulator.scenario.model import Scenario
+
+T = TypeVar("T")
+
+
+@dataclass
+class RunContext:
+    """The run's state. Participants live on ``media`` (the client namespace's loop)."""
+
+    scenario: Scenario
+    run_id: str
+    ledger: Ledger
+    media: NamespaceLoop
+    collector: CollectorClient
+    janus_url: str
+    media_http: aiohttp.ClientSession
+    admin_session: JanusSession
+    admin_handle: JanusHandle
+    session_ids: dict[str, str] = field(default_factory=dict)
+    identities: dict[str, Identity] = field(default_factory=dict)
+    participants: dict[str, Participant] = field(default_factory=dict)
+    stream_serials: dict[str, int] = field(default_factory=dict)
+
+    async def on_media(self, coro: Coroutine[Any, Any, T]) -> T:
+        """Run a peer or driver coroutine where its sockets belong: the client namespace."""
+        return await self.media.run(coro)
+
+    def participant(self, name: str) -> Participant:
+        try:
+            return self.participants[name]
+        except KeyError:
+            raise RuntimeError(f"{name} has not joined (no earlier join step)") from None

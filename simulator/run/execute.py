@@ -1,0 +1,137 @@
+"""One ``rtcsim run``: load, play, verify, write ``results/<run-id>/``.
+
+Exit codes: 0 all checks passed, 1 a check failed, 2 the run could not be set up.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import aiohttp
+import orjson
+from elasticsearch import AsyncElasticsearch
+
+from collector.netns import NetnsError
+from simulator.collector_client import CollectorClient, CollectorUnavailable
+from simulator.netns_loop import NamespaceLoop
+from simulator.run.ledger import Ledger
+from simulator.run.runner import Progress, play
+from simulator.scenario.loader import load_scenario
+from simulator.scenario.model import Scenario
+from simulator.settings import Settings
+from simulator.verify.checks import Check
+from simulator.verify.skeleton import candidate_checks, cdr_complete, skeleton_checks
+from simulator.verify.store_reader import Document, wait_for_documents
+
+log = logging.getLogger(__name__)
+
+DOCUMENTS_TIMEOUT_S = 20.0
+NAMESPACE_NETWORK = "198.18.0.0/15"
+
+
+class SetupError(RuntimeError):
+    """The run could not start: services missing, bad scenario, unreachable collector."""
+
+
+@dataclass
+class RunOutcome:
+    run_id: str
+    scenario: str
+    results_dir: Path
+    ledger: Ledger
+    documents: list[Document]
+    checks: list[Check] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return all(check.ok for check in self.checks)
+
+
+def new_run_id() -> str:
+    return time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(2)
+
+
+async def run_scenario_file(
+    path: Path, settings: Settings, *, progress: Progress, run_id: str | None = None
+) -> RunOutcome:
+    scenario = load_scenario(path)
+    run_id = run_id or new_run_id()
+    results = settings.results_dir / run_id
+    results.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(results / "run.log")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.getLogger().addHandler(handler)
+    try:
+        return await _run(scenario, settings=settings, run_id=run_id, progress=progress)
+    finally:
+        logging.getLogger().removeHandler(handler)
+        handler.close()
+
+
+async def _run(
+    scenario: Scenario, *, settings: Settings, run_id: str, progress: Progress
+) -> RunOutcome:
+    results = settings.results_dir / run_id
+    try:
+        media = NamespaceLoop(settings.client_netns)
+    except NetnsError as exc:
+        raise SetupError(
+            f"{exc}. Start the services first: make services (or rtcsim services up)"
+        ) from exc
+    try:
+        async with aiohttp.ClientSession() as http:
+            collector = CollectorClient(http, settings.collector_api_url, settings.collector_token)
+            try:
+                await collector.health()
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                raise SetupError(
+                    f"collector not answering at {settings.collector_api_url} ({exc}); "
+                    "start the services first: rtcsim services up"
+                ) from exc
+            progress(f"run {run_id}: scenario {scenario.name} ({scenario.duration_s:.0f} s)")
+            try:
+                ledger = await play(
+                    scenario,
+                    run_id=run_id,
+                    media=media,
+                    collector=collector,
+                    janus_url=settings.janus_url,
+                    progress=progress,
+                )
+            except CollectorUnavailable as exc:
+                raise SetupError(str(exc)) from exc
+    finally:
+        media.close()
+    ledger.write(results / "ledger.json")
+    progress("waiting for the collector's documents in Elasticsearch")
+    session_ids = [s.session_id for s in ledger.sessions.values()]
+    async with AsyncElasticsearch(settings.es_url) as es:
+        documents = await wait_for_documents(
+            es, settings.es_index, session_ids, cdr_complete(ledger), timeout_s=DOCUMENTS_TIMEOUT_S
+        )
+    outcome = RunOutcome(run_id, scenario.name, results, ledger, documents)
+    outcome.checks = skeleton_checks(ledger, documents) + candidate_checks(
+        ledger, NAMESPACE_NETWORK
+    )
+    write_summary(outcome)
+    return outcome
+
+
+def write_summary(outcome: RunOutcome) -> None:
+    summary = {
+        "run_id": outcome.run_id,
+        "scenario": outcome.scenario,
+        "passed": outcome.passed,
+        "started_ms": outcome.ledger.started_ms,
+        "ended_ms": outcome.ledger.ended_ms,
+        "sessions": {room: s.session_id for room, s in outcome.ledger.sessions.items()},
+        "checks": [check.as_dict() for check in outcome.checks],
+        "documents": len(outcome.documents),
+    }
+    (outcome.results_dir / "summary.json").write_bytes(
+        orjson.dumps(summary, option=orjson.OPT_INDENT_2)
+    )

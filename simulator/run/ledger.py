@@ -1,0 +1,114 @@
+"""The ledger: what the simulator really did and saw, written beside the run's results.
+
+It is the ground truth the assertions hold the collector's documents against, so it is built
+only from the simulator's own actions and aiortc counters, never from the collector.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+@dataclass
+class MediaCounters:
+    frames: int = 0
+    packets: int = 0
+    bytes: int = 0
+
+
+@dataclass
+class PublicationRecord:
+    stream_id: str
+    audio: bool
+    video: bool
+    width: int | None
+    height: int | None
+    fps: int | None
+    started_ms: int
+    ice_connected_ms: int | None = None
+    ended_ms: int | None = None
+    end: str | None = None
+    sent: dict[str, MediaCounters] = field(default_factory=dict)
+
+
+@dataclass
+class SubscriptionRecord:
+    publisher: str
+    receiving_from: str
+    stream_id: str
+    started_ms: int
+    ice_connected_ms: int | None = None
+    first_frame_ms: int | None = None
+    ended_ms: int | None = None
+    end: str | None = None
+    bytes_received: int = 0
+    received: dict[str, MediaCounters] = field(default_factory=dict)
+
+
+@dataclass
+class ParticipantRecord:
+    name: str
+    connection_id: str
+    user_id: str
+    session_id: str
+    location: str
+    platform: str
+    joined_ms: int | None = None
+    left_ms: int | None = None
+    end: str | None = None
+    publications: list[PublicationRecord] = field(default_factory=list)
+    subscriptions: list[SubscriptionRecord] = field(default_factory=list)
+    sdp_candidates: list[str] = field(default_factory=list)
+
+
+@dataclass
+class StepRecord:
+    index: int
+    do: str
+    who: str
+    planned_at_s: float
+    started_ms: int
+    ended_ms: int | None = None
+    ok: bool = False
+    error: str | None = None
+
+
+@dataclass
+class SessionRecord:
+    room: str
+    session_id: str
+    created_ms: int | None = None
+    closed_ms: int | None = None
+
+
+@dataclass
+class Ledger:
+    run_id: str
+    scenario: str
+    seed: int
+    started_ms: int
+    ended_ms: int | None = None
+    sessions: dict[str, SessionRecord] = field(default_factory=dict)
+    participants: dict[str, ParticipantRecord] = field(default_factory=dict)
+    steps: list[StepRecord] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def write(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(orjson.dumps(self.as_dict(), option=orjson.OPT_INDENT_2))
+
+    @property
+    def failed_steps(self) -> list[StepRecord]:
+        return [step for step in self.steps if not step.ok]

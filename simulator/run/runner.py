@@ -1,0 +1,156 @@
+"""Plays a scenario's timeline against the media server and keeps the ledger.
+
+The runner lives on the root namespace's event loop (it talks to the collector), and hands
+every peer and driver call to the client namespace's loop. Steps planned for the same second
+run concurrently; a late step starts late rather than being skipped, and the ledger records
+when it really ran.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from itertools import groupby
+
+import aiohttp
+
+from simulator.collector_client import CollectorClient
+from simulator.driver import videoroom
+from simulator.driver.janus_http import JanusSession
+from simulator.identity import make_identity
+from simulator.netns_loop import NamespaceLoop
+from simulator.run.context import RunContext
+from simulator.run.ledger import Ledger, SessionRecord, StepRecord, now_ms
+from simulator.run.steps import executor_for, leave_cleanly
+from simulator.scenario.model import Scenario, StepBase
+
+log = logging.getLogger(__name__)
+
+STEP_TIMEOUT_S = 45.0
+Progress = Callable[[str], None]
+
+
+def session_id_for(room: str, run_id: str) -> str:
+    """A session id unique per run, so documents of one run never mix with another's."""
+    return f"{room}-{run_id}"
+
+
+async def play(
+    scenario: Scenario,
+    *,
+    run_id: str,
+    media: NamespaceLoop,
+    collector: CollectorClient,
+    janus_url: str,
+    progress: Progress = lambda _msg: None,
+) -> Ledger:
+    ledger = Ledger(run_id=run_id, scenario=scenario.name, seed=scenario.seed, started_ms=now_ms())
+    media_http = await media.run(_new_http())
+    admin_session = await media.run(JanusSession.create(media_http, janus_url))
+    admin_handle = await media.run(admin_session.attach(videoroom.PLUGIN, "rtcsim:admin"))
+    ctx = RunContext(
+        scenario=scenario,
+        run_id=run_id,
+        ledger=ledger,
+        media=media,
+        collector=collector,
+        janus_url=janus_url,
+        media_http=media_http,
+        admin_session=admin_session,
+        admin_handle=admin_handle,
+        identities={p.name: make_identity(scenario.seed, p.name) for p in scenario.participants},
+    )
+    try:
+        await _create_rooms(ctx, progress)
+        await _play_timeline(ctx, progress)
+        await _leave_everyone(ctx, progress)
+        await _destroy_rooms(ctx)
+    finally:
+        await _release(ctx)
+        ledger.ended_ms = now_ms()
+    return ledger
+
+
+async def _new_http() -> aiohttp.ClientSession:
+    return aiohttp.ClientSession()
+
+
+async def _create_rooms(ctx: RunContext, progress: Progress) -> None:
+    for room in ctx.scenario.rooms:
+        session_id = session_id_for(room.name, ctx.run_id)
+        ctx.session_ids[room.name] = session_id
+        await ctx.collector.post(
+            "/sessions",
+            {
+                "sessionId": session_id,
+                "runId": ctx.run_id,
+                "customSessionId": session_id,
+                "mediaMode": "ROUTED",
+                "recordingMode": "MANUAL",
+            },
+        )
+        options = videoroom.RoomOptions(
+            publishers=room.max_publishers, bitrate_bps=room.bitrate_bps
+        )
+        await ctx.on_media(videoroom.create_room(ctx.admin_handle, session_id, options))
+        ctx.ledger.sessions[room.name] = SessionRecord(room.name, session_id, created_ms=now_ms())
+        progress(f"room {room.name} created as session {session_id}")
+
+
+async def _play_timeline(ctx: RunContext, progress: Progress) -> None:
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    ordered = sorted(enumerate(ctx.scenario.timeline), key=lambda pair: pair[1].at)
+    for at, group in groupby(ordered, key=lambda pair: pair[1].at):
+        await asyncio.sleep(max(0.0, start + at - loop.time()))
+        batch = [(index, step, who) for index, step in group for who in step.who]
+        progress(f"t={at:5.1f}s " + ", ".join(f"{who} {step.do}" for _i, step, who in batch))
+        await asyncio.gather(*(_run_step(ctx, index, step, who) for index, step, who in batch))
+
+
+async def _run_step(ctx: RunContext, index: int, step: StepBase, who: str) -> None:
+    do = str(getattr(step, "do", "?"))
+    record = StepRecord(index=index, do=do, who=who, planned_at_s=step.at, started_ms=now_ms())
+    ctx.ledger.steps.append(record)
+    try:
+        async with asyncio.timeout(STEP_TIMEOUT_S):
+            await executor_for(do)(ctx, step, who)
+        record.ok = True
+    except Exception as exc:  # a failed step is a result to report, not a crash
+        record.error = f"{type(exc).__name__}: {exc}"
+        log.error("step %d (%s by %s) failed: %s", index, do, who, record.error)
+    finally:
+        record.ended_ms = now_ms()
+
+
+async def _leave_everyone(ctx: RunContext, progress: Progress) -> None:
+    """Participants the timeline left in the room leave cleanly at its end."""
+    remaining = list(ctx.participants)
+    if remaining:
+        progress("end of timeline: " + ", ".join(remaining) + " leave")
+    for who in remaining:
+        try:
+            await leave_cleanly(ctx, who)
+        except Exception as exc:
+            log.error("%s could not leave cleanly: %s", who, exc)
+
+
+async def _destroy_rooms(ctx: RunContext) -> None:
+    for room, session_id in ctx.session_ids.items():
+        try:
+            await ctx.on_media(videoroom.destroy_room(ctx.admin_handle, session_id))
+        except Exception as exc:
+            log.warning("room %s could not be destroyed: %s", room, exc)
+        ctx.ledger.sessions[room].closed_ms = now_ms()
+
+
+async def _release(ctx: RunContext) -> None:
+    for participant in list(ctx.participants.values()):
+        await ctx.on_media(participant.close_quietly())
+    ctx.participants.clear()
+    try:
+        await ctx.on_media(ctx.admin_session.destroy())
+    except Exception as exc:
+        log.warning("janus admin session not destroyed: %s", exc)
+    await ctx.on_media(ctx.media_http.close())

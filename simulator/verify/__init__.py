@@ -1,0 +1,1 @@
+"""Verification: the collector's documents held against the simulator's ledger."""

@@ -1,0 +1,100 @@
+"""The walking skeleton's verdict: media flowed, and the session's ``cdr`` events are all there.
+
+Expected counts come from the ledger (what the simulator did), found counts from Elasticsearch
+(what the collector derived from Janus's events): two independent paths.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections import Counter
+from collections.abc import Callable
+
+from simulator.run.ledger import Ledger
+from simulator.verify.checks import Check, check_at_least, check_equal
+from simulator.verify.store_reader import Document
+
+CDR_EVENTS = (
+    "sessionCreated",
+    "participantJoined",
+    "webrtcConnectionCreated",
+    "webrtcConnectionDestroyed",
+    "participantLeft",
+    "sessionDestroyed",
+)
+
+
+def expected_cdr_counts(ledger: Ledger) -> dict[str, int]:
+    joined = [p for p in ledger.participants.values() if p.joined_ms is not None]
+    endpoints = sum(len(p.publications) + len(p.subscriptions) for p in joined)
+    sessions = len(ledger.sessions)
+    return {
+        "sessionCreated": sessions,
+        "participantJoined": len(joined),
+        "webrtcConnectionCreated": endpoints,
+        "webrtcConnectionDestroyed": endpoints,
+        "participantLeft": len(joined),
+        "sessionDestroyed": sessions,
+    }
+
+
+def found_cdr_counts(documents: list[Document]) -> dict[str, int]:
+    counts = Counter(d.get("event") for d in documents if d.get("elastic_type") == "cdr")
+    return {event: counts.get(event, 0) for event in CDR_EVENTS}
+
+
+def cdr_complete(ledger: Ledger) -> Callable[[list[Document]], bool]:
+    expected = expected_cdr_counts(ledger)
+
+    def complete(documents: list[Document]) -> bool:
+        return found_cdr_counts(documents) == expected
+
+    return complete
+
+
+def skeleton_checks(ledger: Ledger, documents: list[Document]) -> list[Check]:
+    checks = [
+        Check(
+            f"step {s.index} {s.do} by {s.who}",
+            s.ok,
+            "ok",
+            s.error or "ok",
+        )
+        for s in ledger.steps
+        if not s.ok
+    ]
+    for person in ledger.participants.values():
+        for sub in person.subscriptions:
+            for kind in ("video", "audio"):
+                frames = sub.received.get(kind)
+                checks.append(
+                    check_at_least(
+                        f"{person.name} received {kind} frames from {sub.publisher}",
+                        1,
+                        frames.frames if frames else 0,
+                    )
+                )
+    expected = expected_cdr_counts(ledger)
+    found = found_cdr_counts(documents)
+    for event in CDR_EVENTS:
+        checks.append(check_equal(f"cdr {event} documents", expected[event], found[event]))
+    return checks
+
+
+def candidate_checks(ledger: Ledger, allowed_network: str) -> list[Check]:
+    """Every ICE candidate in every SDP, ours and Janus's, is a namespace address."""
+    network = ipaddress.ip_network(allowed_network)
+    checks = []
+    for person in ledger.participants.values():
+        outside = sorted(
+            {a for a in person.sdp_candidates if ipaddress.ip_address(a) not in network}
+        )
+        checks.append(
+            Check(
+                f"{person.name}: ICE candidates inside {allowed_network}",
+                not outside and bool(person.sdp_candidates),
+                f"all in {allowed_network}",
+                outside or sorted(set(person.sdp_candidates)),
+            )
+        )
+    return checks
