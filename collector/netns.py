@@ -82,7 +82,9 @@ def listening_socket(host: str, port: int, netns: str | None = None) -> socket.s
         except OSError as exc:
             sock.close()
             where = f" in namespace {netns}" if netns else ""
-            raise OSError(exc.errno, f"cannot listen on {host}:{port}{where}: {exc.strerror}") from exc
+            raise OSError(
+                exc.errno, f"cannot listen on {host}:{port}{where}: {exc.strerror}"
+            ) from exc
         sock.listen(512)
         sock.setblocking(False)
         return sock

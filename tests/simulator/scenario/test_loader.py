@@ -1,0 +1,66 @@
+from pathlib import Path
+
+import pytest
+
+from simulator.scenario.loader import ScenarioError, load_scenario, parse_scenario
+from simulator.scenario.model import PublishStep, SubscribeStep
+
+ROOT = Path(__file__).resolve().parents[3]
+SMOKE = (ROOT / "scenarios" / "smoke.yaml").read_text()
+
+
+def test_smoke_scenario_has_one_room_one_publisher_and_two_subscribers() -> None:
+    scenario = load_scenario(ROOT / "scenarios" / "smoke.yaml")
+    assert [room.name for room in scenario.rooms] == ["smoke"]
+    publishers = [w for s in scenario.timeline if isinstance(s, PublishStep) for w in s.who]
+    subscribers = [w for s in scenario.timeline if isinstance(s, SubscribeStep) for w in s.who]
+    assert publishers == ["alice"]
+    assert subscribers == ["bob", "carol"]
+    assert 14 <= scenario.duration_s <= 20
+
+
+def test_out_of_range_field_names_file_line_and_path() -> None:
+    with pytest.raises(ScenarioError) as caught:
+        parse_scenario(SMOKE.replace("fps: 30", "fps: 300"), "bad.yaml")
+    message = str(caught.value)
+    assert message.startswith("bad.yaml:13: timeline[1].video.fps:")
+    assert "less than or equal to 60" in message
+
+
+def test_unknown_step_kind_is_an_error_at_its_line() -> None:
+    with pytest.raises(ScenarioError) as caught:
+        parse_scenario(SMOKE.replace("do: publish", "do: publsh"), "bad.yaml")
+    assert "bad.yaml:13: timeline[1]" in str(caught.value)
+    assert "publish" in str(caught.value)
+
+
+def test_unknown_participant_in_a_step_lists_the_known_ones() -> None:
+    with pytest.raises(ScenarioError) as caught:
+        parse_scenario(SMOKE.replace("to: alice", "to: alicia"), "bad.yaml")
+    assert "unknown participant 'alicia'" in str(caught.value)
+    assert "alice, bob, carol" in str(caught.value)
+
+
+def test_misspelled_key_is_rejected_rather_than_defaulted() -> None:
+    with pytest.raises(ScenarioError) as caught:
+        parse_scenario(SMOKE.replace("audio: true", "audoi: true"), "bad.yaml")
+    assert "audoi" in str(caught.value)
+
+
+def test_broken_yaml_names_the_line() -> None:
+    with pytest.raises(ScenarioError) as caught:
+        parse_scenario("name: x\nrooms: [\n", "bad.yaml")
+    assert str(caught.value).startswith("bad.yaml:3: not valid YAML")
+
+
+def test_missing_file_is_a_scenario_error(tmp_path: Path) -> None:
+    with pytest.raises(ScenarioError, match="cannot read"):
+        load_scenario(tmp_path / "nope.yaml")
+
+
+def test_publish_with_neither_audio_nor_video_is_rejected() -> None:
+    text = SMOKE.replace(
+        "audio: true, video: {width: 640, height: 480, fps: 30}", "audio: false, video: null"
+    )
+    with pytest.raises(ScenarioError, match="needs audio, video or both"):
+        parse_scenario(text, "bad.yaml")

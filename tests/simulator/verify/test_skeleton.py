@@ -1,0 +1,93 @@
+from simulator.run.ledger import (
+    Ledger,
+    MediaCounters,
+    ParticipantRecord,
+    PublicationRecord,
+    SessionRecord,
+    SubscriptionRecord,
+)
+from simulator.verify.skeleton import (
+    candidate_checks,
+    expected_cdr_counts,
+    found_cdr_counts,
+    skeleton_checks,
+)
+
+
+def _ledger(frames: int = 300) -> Ledger:
+    ledger = Ledger(run_id="r1", scenario="smoke", seed=1, started_ms=0)
+    ledger.sessions["smoke"] = SessionRecord("smoke", "smoke-r1", created_ms=1)
+    alice = ParticipantRecord("alice", "c-alice", "U1", "smoke-r1", "Here, ES", "Chrome", 10, 9000)
+    alice.publications.append(
+        PublicationRecord("c-alice_CAMERA_ABCDE", True, True, 640, 480, 30, 20)
+    )
+    alice.sdp_candidates = ["198.18.0.2", "198.18.0.1"]
+    bob = ParticipantRecord("bob", "c-bob", "U2", "smoke-r1", "There, FR", "Firefox", 11, 8000)
+    sub = SubscriptionRecord("alice", "c-alice", "c-alice_CAMERA_ABCDE", 30)
+    sub.received = {"video": MediaCounters(frames=frames), "audio": MediaCounters(frames=frames)}
+    bob.subscriptions.append(sub)
+    bob.sdp_candidates = ["198.18.0.2", "198.18.0.1"]
+    ledger.participants = {"alice": alice, "bob": bob}
+    return ledger
+
+
+def _cdr(event: str, n: int = 1) -> list[dict[str, object]]:
+    return [{"elastic_type": "cdr", "event": event, "sessionId": "smoke-r1"}] * n
+
+
+ALL_DOCS = (
+    _cdr("sessionCreated")
+    + _cdr("participantJoined", 2)
+    + _cdr("webrtcConnectionCreated", 2)
+    + _cdr("webrtcConnectionDestroyed", 2)
+    + _cdr("participantLeft", 2)
+    + _cdr("sessionDestroyed")
+)
+
+
+def test_expected_counts_follow_what_the_simulator_did() -> None:
+    assert expected_cdr_counts(_ledger()) == {
+        "sessionCreated": 1,
+        "participantJoined": 2,
+        "webrtcConnectionCreated": 2,
+        "webrtcConnectionDestroyed": 2,
+        "participantLeft": 2,
+        "sessionDestroyed": 1,
+    }
+
+
+def test_all_checks_pass_when_documents_match_the_ledger() -> None:
+    checks = skeleton_checks(_ledger(), ALL_DOCS)
+    assert all(check.ok for check in checks), [c for c in checks if not c.ok]
+
+
+def test_a_missing_participant_left_document_fails_its_check() -> None:
+    docs = [d for d in ALL_DOCS if d["event"] != "participantLeft"] + _cdr("participantLeft")
+    failed = [c.name for c in skeleton_checks(_ledger(), docs) if not c.ok]
+    assert failed == ["cdr participantLeft documents"]
+
+
+def test_a_duplicated_document_fails_too() -> None:
+    failed = [
+        c.name for c in skeleton_checks(_ledger(), ALL_DOCS + _cdr("sessionCreated")) if not c.ok
+    ]
+    assert failed == ["cdr sessionCreated documents"]
+
+
+def test_a_subscriber_without_frames_fails() -> None:
+    failed = [c.name for c in skeleton_checks(_ledger(frames=0), ALL_DOCS) if not c.ok]
+    assert "bob received video frames from alice" in failed
+
+
+def test_documents_of_other_types_are_not_counted_as_cdr() -> None:
+    docs = [*ALL_DOCS, {"elastic_type": "kms", "event": "sessionCreated"}]
+    assert found_cdr_counts(docs)["sessionCreated"] == 1
+
+
+def test_a_candidate_outside_the_namespace_network_fails() -> None:
+    ledger = _ledger()
+    ledger.participants["bob"].sdp_candidates.append("10.0.0.5")
+    results = {c.name: c for c in candidate_checks(ledger, "198.18.0.0/15")}
+    assert results["alice: ICE candidates inside 198.18.0.0/15"].ok
+    assert not results["bob: ICE candidates inside 198.18.0.0/15"].ok
+    assert results["bob: ICE candidates inside 198.18.0.0/15"].found == ["10.0.0.5"]
