@@ -1,0 +1,117 @@
+"""What the simulator tells the collector that Janus cannot: identities, stream options, signals,
+recordings and client-side stats. Janus knows rooms and handles; OpenVidu documents also need a
+user id, a location and a platform string, which a real OpenVidu learns from the browser.
+
+These shapes are the collector's HTTP API (see ``collector.app``); camelCase keys are OpenVidu's.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt
+
+
+class _Input(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class SessionInfo(_Input):
+    """``POST /sessions``: sent before the room is created."""
+
+    sessionId: str = Field(min_length=1)
+    runId: str | None = None
+    customSessionId: str = ""
+    mediaMode: Literal["ROUTED", "RELAYED"] = "ROUTED"
+    recordingMode: Literal["MANUAL", "ALWAYS"] = "MANUAL"
+
+
+class Identity(_Input):
+    """``POST /identities``: who is behind a connection (one synthetic browser)."""
+
+    connectionId: str = Field(min_length=1)
+    sessionId: str | None = None
+    runId: str | None = None
+    user: str
+    location: str = "unknown"
+    geoPoints: str | None = Field(default=None, pattern=r"^-?\d+(\.\d+)?,\s*-?\d+(\.\d+)?$")
+    platform: str = "unknown"
+    clientData: str = ""
+    serverData: str = ""
+    ip: str = "unknown"
+
+    @classmethod
+    def unknown(cls, connection_id: str) -> Identity:
+        """Defaults for a connection the simulator never described: never a crash."""
+        user = hashlib.sha1(connection_id.encode()).hexdigest()[:16].upper()
+        return cls(connectionId=connection_id, user=user)
+
+
+class StreamInfo(_Input):
+    """``POST /streams``: the publisher's stream id and media options, before it publishes."""
+
+    streamId: str = Field(min_length=1)
+    connectionId: str = Field(min_length=1)
+    sessionId: str | None = None
+    videoSource: str | None = "CAMERA"
+    videoFramerate: int | None = -1
+    videoDimensions: str | None = None
+    audioEnabled: bool = True
+    videoEnabled: bool = True
+
+
+class SignalInput(_Input):
+    """``POST /signals``: VideoRoom has no signal concept, so the simulator reports its own."""
+
+    sessionId: str = Field(min_length=1)
+    from_: str | None = Field(default=None, alias="from")
+    to: list[str] = Field(default_factory=list)
+    type: str = ""
+    data: str = ""
+    timestamp: int | None = None
+
+
+class RecordingInput(_Input):
+    """``POST /recordings``: one status change of a recording."""
+
+    id: str = Field(min_length=1)
+    sessionId: str = Field(min_length=1)
+    name: str = ""
+    outputMode: Literal["COMPOSED", "INDIVIDUAL", "COMPOSED_QUICK_START"] = "COMPOSED"
+    hasAudio: bool = True
+    hasVideo: bool = True
+    resolution: str | None = None
+    frameRate: int | None = None
+    recordingLayout: str | None = None
+    customLayout: str | None = None
+    status: Literal["started", "stopped", "ready", "failed"]
+    reason: str | None = None
+    size: int = 0
+    duration: float = 0.0
+    startTime: int
+    timestamp: int
+
+
+Number = StrictInt | StrictFloat
+
+
+class ClientStatsSample(BaseModel):
+    """``POST /client-stats``: one aiortc getStats-derived sample; extra numeric fields are kept."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    connectionId: str = Field(min_length=1)
+    sessionId: str = Field(min_length=1)
+    endpoint: str = Field(min_length=1)
+    mediaType: Literal["audio", "video"]
+    timestamp: int
+
+    def numbers(self) -> dict[str, int | float]:
+        """The extra fields, which must all be numbers (checked by ``validate_extras``)."""
+        return dict(self.model_extra or {})
+
+    def validate_extras(self) -> None:
+        for key, value in (self.model_extra or {}).items():
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise ValueError(f"{key}: client stats fields must be numbers")

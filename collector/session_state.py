@@ -1,0 +1,141 @@
+"""The session model's state: session ▸ connection ▸ publisher/subscriber, plus Janus handles.
+
+Plain mutable dataclasses, owned by ``collector.session_model.SessionModel``, which is the only
+code that changes them. The OpenVidu vocabulary maps onto Janus as ``DESIGN.md`` says: a session is
+a VideoRoom room, a connection is one Janus session (one participant), a publisher is what the
+participant's control handle publishes and a subscriber is one handle receiving one feed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from collector.documents import (
+    PublisherSummary,
+    RecordingStatusChanged,
+    SubscriberSummary,
+    unique_session_id,
+)
+from collector.janus_events import JanusEvent, MediaStatsEvent
+from collector.metadata import Identity, SessionInfo, StreamInfo
+from collector.reasons import EndReason
+
+
+class Role(StrEnum):
+    PUBLISHER = "publisher"
+    SUBSCRIBER = "subscriber"
+
+
+@dataclass
+class MediaSample:
+    """The latest cumulative Janus stats of one m-line, and what was last written."""
+
+    latest: MediaStatsEvent
+    latest_ms: int
+    written: MediaStatsEvent | None = None
+    written_ms: int | None = None
+    flowing_reported: bool = False
+
+
+@dataclass
+class Endpoint:
+    """A WebRTC endpoint on the server: a publisher (OUTBOUND) or a subscriber (INBOUND)."""
+
+    role: Role
+    stream: StreamInfo
+    connection: Connection
+    handle_id: int
+    created_at_ms: int
+    receiving_from: str | None = None
+    started_at_ms: int | None = None
+    closed: bool = False
+    remb_bps: int | None = None
+    media: dict[str, MediaSample] = field(default_factory=dict)
+    local_candidates: list[str] = field(default_factory=list)
+    remote_candidates: list[str] = field(default_factory=list)
+    gathering_done: bool = False
+
+    @property
+    def name(self) -> str:
+        """Kurento endpoint name: the streamId, or ``<subscriberConnectionId>_<streamId>``."""
+        if self.role is Role.PUBLISHER:
+            return self.stream.streamId
+        return f"{self.connection.connection_id}_{self.stream.streamId}"
+
+    @property
+    def stream_id(self) -> str:
+        return self.stream.streamId
+
+
+@dataclass
+class Connection:
+    """One participant (one Janus session) in one OpenVidu session."""
+
+    connection_id: str
+    session: Session
+    identity: Identity
+    janus_session_id: int | None
+    control_handle_id: int | None
+    joined_at_ms: int
+    fate: EndReason | None = None
+    """A reason Janus already told us about (timeout, ICE failure, kick) for what closes next."""
+    left_at_ms: int | None = None
+    reason: EndReason | None = None
+    publisher: Endpoint | None = None
+    subscribers: dict[int, Endpoint] = field(default_factory=dict)
+    closed_publishers: list[PublisherSummary] = field(default_factory=list)
+    closed_subscribers: list[SubscriberSummary] = field(default_factory=list)
+
+    @property
+    def open(self) -> bool:
+        return self.left_at_ms is None
+
+
+@dataclass
+class Session:
+    """One OpenVidu session (one VideoRoom room) between creation and destruction."""
+
+    session_id: str
+    info: SessionInfo
+    created_at_ms: int
+    connections: dict[str, Connection] = field(default_factory=dict)
+    closed_at_ms: int | None = None
+    reason: EndReason | None = None
+    recordings: dict[str, RecordingStatusChanged] = field(default_factory=dict)
+    stopped_recordings: dict[str, RecordingStatusChanged] = field(default_factory=dict)
+
+    @property
+    def unique_id(self) -> str:
+        return unique_session_id(self.session_id, self.created_at_ms)
+
+    @property
+    def run_id(self) -> str | None:
+        return self.info.runId
+
+    @property
+    def open(self) -> bool:
+        return self.closed_at_ms is None
+
+    def open_connections(self) -> list[Connection]:
+        return [c for c in self.connections.values() if c.open]
+
+
+@dataclass
+class Handle:
+    """A Janus plugin handle; events for it are buffered until we know what endpoint it is."""
+
+    handle_id: int
+    janus_session_id: int | None
+    role: Role | None = None
+    endpoint: Endpoint | None = None
+    pending: list[JanusEvent] = field(default_factory=list)
+
+
+@dataclass
+class JanusSession:
+    """A Janus session: one participant's signalling context, named by its opaque id."""
+
+    janus_session_id: int
+    connection_id: str | None = None
+    handles: dict[int, Handle] = field(default_factory=dict)

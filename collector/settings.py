@@ -1,0 +1,55 @@
+"""The collector's one settings object.
+
+Precedence: CLI flags > environment (``RTCSIM_COLLECTOR_*``) > defaults. Validated once here, at the
+edge; the rest of the package receives typed values. The collector has its own settings class (not
+``simulator.settings``) because it never imports the simulator.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class CollectorSettings(BaseSettings):
+    """Where the collector listens, where it writes, and how often it samples."""
+
+    model_config = SettingsConfigDict(env_prefix="RTCSIM_COLLECTOR_", extra="forbid", frozen=True)
+
+    # -- Elasticsearch ---------------------------------------------------------------------------
+    es_hosts: list[str] = Field(default_factory=lambda: ["http://127.0.0.1:9200"])
+    es_user: str | None = None
+    es_password: SecretStr | None = None
+    es_api_key: SecretStr | None = None
+    es_ca_certs: Path | None = None
+    index: str = Field(default="openvidu", description="OpenVidu Pro writes every type here")
+
+    # -- Janus event handler endpoint (inside the media server's namespace) ----------------------
+    events_netns: str | None = Field(
+        default=None, description="network namespace Janus lives in; None = root namespace"
+    )
+    events_host: str = "127.0.0.1"
+    events_port: int = Field(default=8090, ge=0, le=65535)
+    events_user: str | None = Field(default=None, description="HTTP basic auth sent by sampleevh")
+    events_password: SecretStr | None = None
+
+    # -- API for the simulator (root namespace) --------------------------------------------------
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(default=8091, ge=0, le=65535)
+    token: SecretStr | None = Field(
+        default=None, description="Bearer token required on the simulator-facing routes"
+    )
+
+    # -- periodic documents ------------------------------------------------------------------------
+    webrtc_stats_interval_s: float = Field(default=30.0, ge=0, description="0 disables")
+    monitoring_interval_s: float = Field(default=10.0, ge=0, description="0 disables")
+    janus_pid_file: Path | None = Field(default=None, description="for Janus CPU/RSS in monitoring")
+
+    # -- limits and writer -------------------------------------------------------------------------
+    max_body_bytes: int = Field(default=4 * 1024 * 1024, gt=0)
+    flush_interval_s: float = Field(default=0.5, gt=0)
+    bulk_max_docs: int = Field(default=500, gt=0)
+    write_retries: int = Field(default=5, ge=0)
+    log_level: str = "INFO"

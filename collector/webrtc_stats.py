@@ -1,0 +1,96 @@
+"""webrtcStats documents from Janus media stats (server side) and simulator samples (client side).
+
+Janus sends cumulative counters per handle and m-line every second (32/3); OpenVidu wrote one
+document per endpoint and media every ``OPENVIDU_PRO_STATS_WEBRTC_INTERVAL`` (30 s). We keep the
+latest sample and write it at that interval and when the endpoint closes. Units follow Kurento:
+``jitter`` and ``roundTripTime`` in seconds (Janus reports ms), ``remb``/``targetBitrate`` in bps.
+Janus does not count FIR, PLI or SLI per handle; those are written as 0.
+"""
+
+from __future__ import annotations
+
+from collector.documents import WebrtcStats
+from collector.metadata import ClientStatsSample, Identity
+from collector.session_state import Endpoint, MediaSample, Role, Session
+
+
+def _fraction_lost(sample: MediaSample) -> float:
+    """Loss over the interval since the last written sample (0..1), as RTCP's fraction lost."""
+    now = sample.latest
+    lost = now.lost
+    received = now.packets_received
+    if sample.written is not None:
+        lost -= sample.written.lost
+        received -= sample.written.packets_received
+    total = lost + received
+    return max(0.0, lost / total) if total > 0 else 0.0
+
+
+def server_stats(endpoint: Endpoint, media: str, sample: MediaSample) -> WebrtcStats:
+    """One document from the latest Janus sample of ``endpoint``'s ``media`` m-line."""
+    conn = endpoint.connection
+    session = conn.session
+    stats = sample.latest
+    common = {
+        "session": session.session_id,
+        "sessionId": session.session_id,
+        "uniqueSessionId": session.unique_id,
+        "user": conn.identity.user,
+        "connection": conn.connection_id,
+        "connectionId": conn.connection_id,
+        "endpoint": endpoint.name,
+        "mediaType": "video" if media == "video" else "audio",
+        "timestamp": sample.latest_ms,
+        "rtcsim_side": "server",
+        "rtcsim_run_id": session.run_id,
+    }
+    if endpoint.role is Role.PUBLISHER:
+        return WebrtcStats.model_validate(
+            {
+                **common,
+                "jitter": stats.jitter_local / 1000,
+                "bytesReceived": stats.bytes_received,
+                "packetsReceived": stats.packets_received,
+                "packetsLost": stats.lost,
+                "fractionLost": _fraction_lost(sample),
+                "remb": endpoint.remb_bps or 0,
+                "firCount": 0,
+                "pliCount": 0,
+                "nackCount": stats.nacks_sent,
+                "sliCount": 0,
+            }
+        )
+    return WebrtcStats.model_validate(
+        {
+            **common,
+            "jitter": stats.jitter_remote / 1000,
+            "bytesSent": stats.bytes_sent,
+            "packetsSent": stats.packets_sent,
+            "packetsLost": stats.lost_by_remote,
+            "roundTripTime": stats.rtt / 1000,
+            "targetBitrate": endpoint.remb_bps or 0,
+            "nackCount": stats.nacks_received,
+        }
+    )
+
+
+def client_stats(
+    sample: ClientStatsSample, identity: Identity, session: Session | None
+) -> WebrtcStats:
+    """A client-side document: the simulator's aiortc numbers, named as Kurento's."""
+    return WebrtcStats.model_validate(
+        {
+            **sample.numbers(),
+            "session": sample.sessionId,
+            "sessionId": sample.sessionId,
+            "uniqueSessionId": session.unique_id if session is not None else None,
+            "user": identity.user,
+            "connection": sample.connectionId,
+            "connectionId": sample.connectionId,
+            "endpoint": sample.endpoint,
+            "mediaType": sample.mediaType,
+            "timestamp": sample.timestamp,
+            "rtcsim_side": "client",
+            "rtcsim_run_id": (session.run_id if session is not None else None) or identity.runId,
+        }
+    )
