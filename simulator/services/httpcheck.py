@@ -14,6 +14,7 @@ from __future__ import annotations
 import threading
 import urllib.error
 import urllib.request
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from collector.netns import entered_netns
@@ -26,7 +27,7 @@ class HttpAnswer:
     """What a server answered, or why nothing answered (``status`` 0 and ``error`` set)."""
 
     status: int
-    headers: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)  # names lower-cased
     body: bytes = b""
     error: str | None = None
 
@@ -35,13 +36,18 @@ class HttpAnswer:
         return 200 <= self.status < 300
 
 
+def _lower(items: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """Header names are case-insensitive (RFC 9110 §5.1); Elasticsearch sends lower case."""
+    return {name.lower(): value for name, value in items}
+
+
 def http_get(url: str, *, timeout_s: float = 2.0) -> HttpAnswer:
     """GET ``url``; HTTP errors are answers too, connection failures come back as ``error``."""
     try:
         with _OPENER.open(url, timeout=timeout_s) as reply:
-            return HttpAnswer(reply.status, dict(reply.headers.items()), reply.read())
+            return HttpAnswer(reply.status, _lower(reply.headers.items()), reply.read())
     except urllib.error.HTTPError as exc:
-        return HttpAnswer(exc.code, dict(exc.headers.items()), exc.read())
+        return HttpAnswer(exc.code, _lower(exc.headers.items()), exc.read())
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
         return HttpAnswer(0, error=str(reason))
