@@ -18,7 +18,9 @@ class CollectorSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="RTCSIM_COLLECTOR_", extra="forbid", frozen=True)
 
-    # -- Elasticsearch ---------------------------------------------------------------------------
+    # -- store -------------------------------------------------------------------------------------
+    store: str = Field(default="elasticsearch", description="elasticsearch | memory")
+    ndjson_path: Path | None = Field(default=None, description="memory store: mirror to this file")
     es_hosts: list[str] = Field(default_factory=lambda: ["http://127.0.0.1:9200"])
     es_user: str | None = None
     es_password: SecretStr | None = None

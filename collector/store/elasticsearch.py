@@ -1,0 +1,149 @@
+"""The Elasticsearch store: the official async client, the ``_bulk`` API, bounded retries.
+
+A batch is retried (with exponential backoff) when Elasticsearch is unreachable or answers 429/5xx
+for some items; items refused for good (a mapping conflict, say) are returned as errors with
+Elasticsearch's reason, never dropped silently. Ids are the documents' deterministic ids, so a
+retry after a lost response cannot duplicate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any
+
+import elastic_transport
+from elasticsearch import AsyncElasticsearch
+
+from collector.store.base import Filters, StoreError, WriteResult, load_template
+
+log = logging.getLogger(__name__)
+
+RETRYABLE_STATUS = frozenset({429, 502, 503, 504})
+
+
+def _query(filters: Filters | None) -> dict[str, Any]:
+    if not filters:
+        return {"match_all": {}}
+    return {"bool": {"filter": [{"term": {k: v}} for k, v in filters.items()]}}
+
+
+class ElasticsearchStore:
+    """Writes to one index (``openvidu`` by default) through ``_bulk``."""
+
+    def __init__(
+        self,
+        client: AsyncElasticsearch,
+        index: str = "openvidu",
+        *,
+        retries: int = 5,
+        backoff_s: float = 0.2,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.client = client
+        self.index = index
+        self._retries = retries
+        self._backoff_s = backoff_s
+        self._sleep = sleep
+
+    @classmethod
+    def connect(
+        cls,
+        hosts: Sequence[str],
+        index: str,
+        *,
+        user: str | None = None,
+        password: str | None = None,
+        api_key: str | None = None,
+        ca_certs: str | None = None,
+        retries: int = 5,
+    ) -> ElasticsearchStore:
+        kwargs: dict[str, Any] = {"request_timeout": 30}
+        if user is not None:
+            kwargs["basic_auth"] = (user, password or "")
+        if api_key is not None:
+            kwargs["api_key"] = api_key
+        if ca_certs is not None:
+            kwargs["ca_certs"] = ca_certs
+        return cls(AsyncElasticsearch(list(hosts), **kwargs), index, retries=retries)
+
+    async def check(self) -> None:
+        """Raise ``StoreError`` with a one-line reason when the cluster cannot be reached."""
+        try:
+            await self.client.cluster.health(timeout="5s")
+        except (elastic_transport.TransportError, elastic_transport.ApiError) as exc:
+            raise StoreError(f"Elasticsearch unreachable: {exc}") from exc
+
+    async def install_template(self) -> None:
+        template = load_template(self.index)
+        meta = template.pop("_meta")
+        try:
+            await self.client.indices.put_index_template(
+                name=f"{self.index}-template", meta=meta, **template
+            )
+        except (elastic_transport.TransportError, elastic_transport.ApiError) as exc:
+            raise StoreError(f"cannot install index template: {exc}") from exc
+
+    async def write(self, docs: Sequence[tuple[str, Mapping[str, Any]]]) -> WriteResult:
+        result = WriteResult()
+        pending = list(docs)
+        attempt = 0
+        while pending:
+            retry: list[tuple[str, Mapping[str, Any]]] = []
+            last_reason = ""
+            try:
+                response = await self.client.bulk(operations=self._operations(pending))
+            except (elastic_transport.TransportError, elastic_transport.ApiError) as exc:
+                retry = pending
+                last_reason = f"bulk request failed: {exc}"
+            else:
+                by_id = dict(pending)
+                for item in response.get("items", []):
+                    action = item.get("index", {})
+                    doc_id = str(action.get("_id"))
+                    status = int(action.get("status", 500))
+                    if status < 300:
+                        result.written += 1
+                    elif status in RETRYABLE_STATUS and doc_id in by_id:
+                        retry.append((doc_id, by_id[doc_id]))
+                        last_reason = f"status {status}"
+                    else:
+                        error = action.get("error", {})
+                        reason = f"{error.get('type', status)}: {error.get('reason', '')}"
+                        result.errors.append((doc_id, reason))
+            if not retry:
+                break
+            attempt += 1
+            if attempt > self._retries:
+                result.errors.extend((doc_id, f"gave up: {last_reason}") for doc_id, _ in retry)
+                break
+            delay = self._backoff_s * 2 ** (attempt - 1)
+            log.warning("retrying %d documents in %.1fs (%s)", len(retry), delay, last_reason)
+            await self._sleep(delay)
+            pending = retry
+        return result
+
+    def _operations(self, docs: Sequence[tuple[str, Mapping[str, Any]]]) -> list[Mapping[str, Any]]:
+        ops: list[Mapping[str, Any]] = []
+        for doc_id, body in docs:
+            ops.append({"index": {"_index": self.index, "_id": doc_id}})
+            ops.append(body)
+        return ops
+
+    async def refresh(self) -> None:
+        await self.client.indices.refresh(index=self.index)
+
+    async def search(
+        self, filters: Filters | None = None, size: int = 10_000
+    ) -> list[dict[str, Any]]:
+        response = await self.client.search(index=self.index, query=_query(filters), size=size)
+        hits = [{"_id": hit["_id"], **hit["_source"]} for hit in response["hits"]["hits"]]
+        return sorted(hits, key=lambda hit: str(hit["_id"]))
+
+    async def count(self, filters: Filters | None = None) -> int:
+        response = await self.client.count(index=self.index, query=_query(filters))
+        return int(response["count"])
+
+    async def close(self) -> None:
+        await self.client.close()
