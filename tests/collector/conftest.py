@@ -2,19 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
-
 import pytest
 
 from collector.clock import FixedClock
-from collector.documents import Document
-from collector.janus_events import parse_event
-from collector.metadata import Identity, SessionInfo, StreamInfo
 from collector.session_model import SessionModel
-
-ROOM = "room-a1"
-RUN = "run-0001"
 
 
 @pytest.fixture
@@ -25,53 +16,3 @@ def clock() -> FixedClock:
 @pytest.fixture
 def model(clock: FixedClock) -> SessionModel:
     return SessionModel(clock)
-
-
-def register(model: SessionModel, room: str = ROOM, *conns: str) -> None:
-    """What the simulator posts before acting: the session, identities and streams."""
-    model.register_session(SessionInfo(sessionId=room, runId=RUN))
-    for i, conn in enumerate(conns):
-        model.register_identity(
-            Identity(
-                connectionId=conn,
-                sessionId=room,
-                runId=RUN,
-                user=f"{i:016X}",
-                location="Mumbai, India",
-                geoPoints="19.09,72.87",
-                platform="Chrome 120.0 on Linux 64-bit",
-                ip="198.18.0.2",
-            )
-        )
-        model.register_stream(
-            StreamInfo(
-                streamId=f"{conn}_CAMERA_ABCDE",
-                connectionId=conn,
-                sessionId=room,
-                videoFramerate=30,
-                videoDimensions='{"width":640,"height":480}',
-            )
-        )
-
-
-def feed(model: SessionModel, events: Iterable[dict[str, Any]]) -> list[Document]:
-    out: list[Document] = []
-    for raw in events:
-        out.extend(model.handle(parse_event(raw)))
-    return out
-
-
-def bodies(docs: Iterable[Document], **match: object) -> list[dict[str, Any]]:
-    """Bodies of the documents whose fields equal ``match``."""
-    found = []
-    for doc in docs:
-        body = doc.body()
-        if all(body.get(k) == v for k, v in match.items()):
-            found.append(body)
-    return found
-
-
-def one(docs: Iterable[Document], **match: object) -> dict[str, Any]:
-    found = bodies(docs, **match)
-    assert len(found) == 1, f"expected one document matching {match}, found {len(found)}"
-    return found[0]

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from conftest import ROOM, RUN, bodies, feed, one, register
 from janus_sequences import T0_MS, Janus
+from model_helpers import ROOM, RUN, bodies, feed, one, register
 
 from collector.session_model import SessionModel
 
