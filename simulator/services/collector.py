@@ -1,0 +1,149 @@
+"""The collector, run as a background process of its own.
+
+It must be listening before Janus starts: Janus's event handler retries an undeliverable event
+only twice, so ``core/started`` would be lost (``reference/janus-aiortc.md`` §2). Its event
+endpoint lives on 127.0.0.1 inside the SFU namespace (the collector enters it for that one
+socket), its API on ``settings.collector_api_host`` in the root namespace.
+
+Configuration goes through the collector's own environment variables (``RTCSIM_COLLECTOR_*``,
+declared by ``collector.settings.CollectorSettings``) rather than flags: the names are defined
+by that class, and secrets stay out of ``ps`` output. ``launch_command`` is the one place to
+change if the collector's interface changes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from simulator.services.errors import CollectorStartupError, PortInUseError
+from simulator.services.httpcheck import http_get
+from simulator.services.janus import JanusPaths
+from simulator.services.process import (
+    log_tail,
+    running_pid,
+    spawn,
+    stop_from_pid_file,
+    wait_until,
+    write_pid,
+)
+from simulator.settings import Settings
+
+START_TIMEOUT_S = 30.0
+COLLECTOR_MODULE = "collector"
+
+
+@dataclass(frozen=True)
+class CollectorPaths:
+    state_dir: Path
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> CollectorPaths:
+        return cls(settings.state_dir)
+
+    @property
+    def log(self) -> Path:
+        return self.state_dir / "collector.log"
+
+    @property
+    def pid_file(self) -> Path:
+        return self.state_dir / "collector.pid"
+
+
+@dataclass(frozen=True)
+class CollectorStatus:
+    url: str
+    pid: int | None  # None: a collector rtcsim did not start, reused as it is
+    reused: bool
+    elapsed_s: float
+
+
+def launch_command(settings: Settings) -> tuple[list[str], dict[str, str]]:
+    """``argv`` and the environment additions that start the collector for ``settings``."""
+    argv = [sys.executable, "-m", COLLECTOR_MODULE]
+    env = {
+        "RTCSIM_COLLECTOR_ES_HOSTS": json.dumps([settings.es_url]),
+        "RTCSIM_COLLECTOR_INDEX": settings.es_index,
+        "RTCSIM_COLLECTOR_EVENTS_NETNS": settings.sfu_netns,
+        "RTCSIM_COLLECTOR_EVENTS_HOST": "127.0.0.1",
+        "RTCSIM_COLLECTOR_EVENTS_PORT": str(settings.collector_events_port),
+        "RTCSIM_COLLECTOR_EVENTS_USER": settings.collector_events_user,
+        "RTCSIM_COLLECTOR_EVENTS_PASSWORD": settings.collector_events_password,
+        "RTCSIM_COLLECTOR_API_HOST": settings.collector_api_host,
+        "RTCSIM_COLLECTOR_API_PORT": str(settings.collector_api_port),
+        "RTCSIM_COLLECTOR_TOKEN": settings.collector_token,
+        "RTCSIM_COLLECTOR_WEBRTC_STATS_INTERVAL_S": str(settings.webrtc_stats_interval_s),
+        "RTCSIM_COLLECTOR_MONITORING_INTERVAL_S": str(settings.monitoring_interval_s),
+        "RTCSIM_COLLECTOR_JANUS_PID_FILE": str(JanusPaths.from_settings(settings).pid_file),
+    }
+    return argv, env
+
+
+def health_url(settings: Settings) -> str:
+    return f"{settings.collector_api_url}/health"
+
+
+def is_healthy(settings: Settings, *, timeout_s: float = 2.0) -> bool:
+    return http_get(health_url(settings), timeout_s=timeout_s).ok
+
+
+def pid(settings: Settings) -> int | None:
+    """The pid of the collector rtcsim started for this state dir, if it runs."""
+    return running_pid(CollectorPaths.from_settings(settings).pid_file, COLLECTOR_MODULE)
+
+
+def _bindable(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def start(settings: Settings, *, timeout_s: float = START_TIMEOUT_S) -> CollectorStatus:
+    """Reuse a healthy collector on the API port, or start one and wait for ``/health``."""
+    began = time.monotonic()
+    paths = CollectorPaths.from_settings(settings)
+    if is_healthy(settings):
+        return CollectorStatus(settings.collector_api_url, pid(settings), True, 0.0)
+    stop(settings)  # ours but unhealthy: a leftover that must not hold the ports
+    if not _bindable(settings.collector_api_host, settings.collector_api_port):
+        raise PortInUseError(
+            f"cannot start the collector: {settings.collector_api_host}:"
+            f"{settings.collector_api_port} is taken by something that does not answer "
+            f"{health_url(settings)}",
+            hint="stop what listens there or set RTCSIM_COLLECTOR_API_PORT",
+        )
+    argv, extra_env = launch_command(settings)
+    settings.state_dir.mkdir(parents=True, exist_ok=True)
+    with paths.log.open("ab") as log:
+        log.write(f"\n--- rtcsim services: starting the collector at {time.ctime()}\n".encode())
+    proc = spawn(argv, output=paths.log, env={**os.environ, **extra_env})
+    write_pid(paths.pid_file, proc.pid)
+    healthy = wait_until(
+        lambda: is_healthy(settings),
+        timeout_s=timeout_s,
+        gave_up=lambda: proc.poll() is not None,
+    )
+    if not healthy:
+        exited = proc.poll()
+        stop(settings)
+        why = (
+            f"the collector exited with code {exited}"
+            if exited is not None
+            else f"the collector did not answer {health_url(settings)} within {timeout_s:g} s"
+        )
+        raise CollectorStartupError(why, details=log_tail(paths.log), hint=f"full log: {paths.log}")
+    return CollectorStatus(settings.collector_api_url, proc.pid, False, time.monotonic() - began)
+
+
+def stop(settings: Settings) -> bool:
+    """Stop the collector rtcsim started for this state dir; return whether one was running."""
+    return stop_from_pid_file(CollectorPaths.from_settings(settings).pid_file, COLLECTOR_MODULE)
