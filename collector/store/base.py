@@ -25,6 +25,8 @@ class WriteResult:
 
     written: int = 0
     errors: list[tuple[str, str]] = field(default_factory=list)
+    deferred: list[tuple[str, Mapping[str, Any]]] = field(default_factory=list)
+    """Documents not written because the store was unavailable; the caller should retry later."""
 
 
 class StoreError(RuntimeError):

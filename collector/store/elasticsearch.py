@@ -117,6 +117,7 @@ class ElasticsearchStore:
             attempt += 1
             if attempt > self._retries:
                 result.errors.extend((doc_id, f"gave up: {last_reason}") for doc_id, _ in retry)
+                result.deferred.extend(retry)
                 break
             delay = self._backoff_s * 2 ** (attempt - 1)
             log.warning("retrying %d documents in %.1fs (%s)", len(retry), delay, last_reason)
