@@ -51,7 +51,9 @@ class Settings(BaseSettings):
     janus_admin_port: int = 7088
     janus_admin_secret: str = "rtcsim-admin"
     janus_rtp_port_range: str = "20000-40000"
-    janus_session_timeout_s: int = 60
+    janus_session_timeout_s: int = Field(
+        default=12, description="how soon Janus notices a vanished participant (keepalives stop)"
+    )
 
     # -- collector -----------------------------------------------------------------------------
     collector_events_port: int = Field(

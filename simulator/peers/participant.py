@@ -18,7 +18,7 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from simulator.driver import videoroom
 from simulator.driver.janus_http import JanusHandle, JanusSession
-from simulator.peers.rtc import new_peer_connection
+from simulator.peers.rtc import new_peer_connection, silence
 from simulator.peers.tracks import SweepVideoTrack, ToneAudioTrack
 
 log = logging.getLogger(__name__)
@@ -145,7 +145,8 @@ class Participant:
         with contextlib.suppress(Exception):
             await videoroom.leave(state.handle)
         await self._close_subscription(state)
-        await state.handle.detach()
+        with contextlib.suppress(Exception):  # Janus may have hung up on a vanished feed
+            await state.handle.detach()
 
     async def unpublish(self) -> None:
         state = self.publisher
@@ -169,13 +170,52 @@ class Participant:
         if self.session is not None:
             await self.session.destroy()
 
-    async def close_quietly(self) -> None:
+    async def mute(self, kind: str, muted: bool) -> None:
+        """Disable a track as a browser does (black frames / silence) and tell Janus to stop
+        relaying it (VideoRoom ``configure`` with per-stream ``send``)."""
+        state = self.publisher
+        if state is None:
+            raise RuntimeError(
+                f"{self.connection_id} publishes nothing to {'' if muted else 'un'}mute"
+            )
+        track = state.audio if kind == "audio" else state.video
+        if track is None:
+            raise RuntimeError(f"{self.connection_id} publishes no {kind}")
+        track.muted = muted
+        mids = [t.mid for t in state.pc.getTransceivers() if t.kind == kind and t.mid is not None]
+        await self._require_control().message(
+            {"request": "configure", "streams": [{"mid": mid, "send": not muted} for mid in mids]}
+        )
+
+    async def vanish(self) -> None:
+        """The network disappears: nothing more leaves this participant, not even a DTLS alert
+        or a Janus goodbye. Janus has to notice on its own (ICE, session timeout)."""
+        for pc in self.peer_connections():
+            silence(pc)
+        if self.session is not None:
+            await self.session.abandon()
+        await self.close_quietly()
+
+    async def forget(self) -> None:
+        """The server removed us (kick, room destroyed): close locally, end our Janus session."""
+        await self.close_quietly(destroy_session=True)
+
+    def peer_connections(self) -> list[RTCPeerConnection]:
+        pcs = [state.pc for state in self.subscriptions.values()]
+        if self.publisher is not None:
+            pcs.append(self.publisher.pc)
+        return pcs
+
+    async def close_quietly(self, *, destroy_session: bool = False) -> None:
         """Release local resources after a failure, whatever state we are in."""
         for state in self.subscriptions.values():
             await self._close_subscription(state)
         if self.publisher is not None:
             await self.publisher.pc.close()
         if self.session is not None:
+            if destroy_session and not self.session.closed:
+                with contextlib.suppress(Exception):
+                    await self.session.destroy()
             await self.session.abandon()
 
     # -- measurements --------------------------------------------------------------------------

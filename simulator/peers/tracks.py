@@ -50,7 +50,9 @@ class SweepVideoTrack(MediaStreamTrack):
         self.width, self.height, self.fps = width, height, fps
         self.frames_sent = 0
         self._planes = _sweep_planes(width, height)
+        self._black = _black_planes(width, height)
         self._start: float | None = None
+        self.muted = False
 
     async def recv(self) -> VideoFrame:
         if self._start is None:
@@ -58,14 +60,20 @@ class SweepVideoTrack(MediaStreamTrack):
         due = self._start + self.frames_sent / self.fps
         await asyncio.sleep(max(0.0, due - time.monotonic()))
         frame = VideoFrame(width=self.width, height=self.height, format="yuv420p")
-        for plane, data in zip(
-            frame.planes, self._planes[self.frames_sent % SWEEP_FRAMES], strict=True
-        ):
+        planes = self._black if self.muted else self._planes[self.frames_sent % SWEEP_FRAMES]
+        for plane, data in zip(frame.planes, planes, strict=True):
             plane.update(data)
         frame.pts = self.frames_sent * VIDEO_CLOCK_HZ // self.fps
         frame.time_base = fractions.Fraction(1, VIDEO_CLOCK_HZ)
         self.frames_sent += 1
         return frame
+
+
+@lru_cache(maxsize=8)
+def _black_planes(width: int, height: int) -> tuple[bytes, bytes, bytes]:
+    """What a browser sends for a disabled camera track: black frames, still at full rate."""
+    chroma = bytes([128]) * ((width // 2) * (height // 2))
+    return bytes([16]) * (width * height), chroma, chroma
 
 
 @lru_cache(maxsize=1)
@@ -88,7 +96,9 @@ class ToneAudioTrack(MediaStreamTrack):
         self.frames_sent = 0
         self._second = _tone_second()
         self._samples = int(AUDIO_RATE_HZ * AUDIO_PTIME_S)
+        self._silence = bytes(self._samples * 2)
         self._start: float | None = None
+        self.muted = False
 
     async def recv(self) -> AudioFrame:
         if self._start is None:
@@ -97,7 +107,8 @@ class ToneAudioTrack(MediaStreamTrack):
         await asyncio.sleep(max(0.0, due - time.monotonic()))
         frame = AudioFrame(format="s16", layout="mono", samples=self._samples)
         offset = (self.frames_sent % 50) * self._samples * 2
-        frame.planes[0].update(self._second[offset : offset + self._samples * 2])
+        chunk = self._silence if self.muted else self._second[offset : offset + self._samples * 2]
+        frame.planes[0].update(chunk)
         frame.pts = self.frames_sent * self._samples
         frame.sample_rate = AUDIO_RATE_HZ
         frame.time_base = fractions.Fraction(1, AUDIO_RATE_HZ)

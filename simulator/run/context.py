@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -14,7 +14,7 @@ from simulator.identity import Identity
 from simulator.netns_loop import NamespaceLoop
 from simulator.peers.participant import Participant
 from simulator.run.ledger import Ledger
-from simulator.scenario.model import Scenario
+from simulator.scenario.model import ImpairStep, Scenario
 
 T = TypeVar("T")
 
@@ -36,6 +36,14 @@ class RunContext:
     identities: dict[str, Identity] = field(default_factory=dict)
     participants: dict[str, Participant] = field(default_factory=dict)
     stream_serials: dict[str, int] = field(default_factory=dict)
+    impairments: dict[str, ImpairStep] = field(default_factory=dict)
+    client_address: str = ""
+    impairment_hook: Callable[[RunContext, str], Awaitable[None]] | None = None
+
+    async def apply_impairment(self, who: str) -> None:
+        """(Re)apply ``who``'s impairment to all its current peers (new peers included)."""
+        if self.impairment_hook is not None and who in self.impairments:
+            await self.impairment_hook(self, who)
 
     async def on_media(self, coro: Coroutine[Any, Any, T]) -> T:
         """Run a peer or driver coroutine where its sockets belong: the client namespace."""

@@ -56,19 +56,49 @@ class SubscriptionRecord:
 
 
 @dataclass
-class ParticipantRecord:
-    name: str
+class ConnectionRecord:
+    """One OpenVidu connection: a join until its end (leave, drop, kick, room destroyed)."""
+
     connection_id: str
-    user_id: str
     session_id: str
-    location: str
-    platform: str
     joined_ms: int | None = None
     left_ms: int | None = None
     end: str | None = None
     publications: list[PublicationRecord] = field(default_factory=list)
     subscriptions: list[SubscriptionRecord] = field(default_factory=list)
     sdp_candidates: list[str] = field(default_factory=list)
+    impairments: list[dict[str, Any]] = field(default_factory=list)
+    signals_sent: int = 0
+
+
+@dataclass
+class ParticipantRecord:
+    """One synthetic user; a rejoin adds a connection, as OpenVidu's userSummary has them."""
+
+    name: str
+    user_id: str
+    room: str
+    location: str
+    platform: str
+    connections: list[ConnectionRecord] = field(default_factory=list)
+
+    @property
+    def current(self) -> ConnectionRecord:
+        if not self.connections:
+            raise RuntimeError(f"{self.name} never joined")
+        return self.connections[-1]
+
+    @property
+    def publications(self) -> list[PublicationRecord]:
+        return [p for c in self.connections for p in c.publications]
+
+    @property
+    def subscriptions(self) -> list[SubscriptionRecord]:
+        return [s for c in self.connections for s in c.subscriptions]
+
+    @property
+    def sdp_candidates(self) -> list[str]:
+        return [a for c in self.connections for a in c.sdp_candidates]
 
 
 @dataclass
@@ -76,6 +106,7 @@ class StepRecord:
     index: int
     do: str
     who: str
+    label: str | None
     planned_at_s: float
     started_ms: int
     ended_ms: int | None = None
@@ -89,6 +120,7 @@ class SessionRecord:
     session_id: str
     created_ms: int | None = None
     closed_ms: int | None = None
+    destroyed_by_server: bool = False
 
 
 @dataclass
@@ -108,6 +140,12 @@ class Ledger:
     def write(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(orjson.dumps(self.as_dict(), option=orjson.OPT_INDENT_2))
+
+    @classmethod
+    def read(cls, path: Path) -> Ledger:
+        from pydantic import TypeAdapter
+
+        return TypeAdapter(cls).validate_json(path.read_bytes())
 
     @property
     def failed_steps(self) -> list[StepRecord]:

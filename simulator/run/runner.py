@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from itertools import groupby
 
 import aiohttp
@@ -21,14 +21,15 @@ from simulator.driver.janus_http import JanusSession
 from simulator.identity import make_identity
 from simulator.netns_loop import NamespaceLoop
 from simulator.run.context import RunContext
-from simulator.run.ledger import Ledger, SessionRecord, StepRecord, now_ms
-from simulator.run.steps import executor_for, leave_cleanly
-from simulator.scenario.model import Scenario, StepBase
+from simulator.run.ledger import Ledger, ParticipantRecord, SessionRecord, StepRecord, now_ms
+from simulator.run.steps import end_connection, executor_for
+from simulator.scenario.model import DestroyRoomStep, ParticipantStep, Scenario, StepBase
 
 log = logging.getLogger(__name__)
 
 STEP_TIMEOUT_S = 45.0
 Progress = Callable[[str], None]
+ImpairmentHook = Callable[[RunContext, str], Awaitable[None]]
 
 
 def session_id_for(room: str, run_id: str) -> str:
@@ -43,6 +44,8 @@ async def play(
     media: NamespaceLoop,
     collector: CollectorClient,
     janus_url: str,
+    client_address: str = "",
+    impairment_hook: ImpairmentHook | None = None,
     progress: Progress = lambda _msg: None,
 ) -> Ledger:
     ledger = Ledger(run_id=run_id, scenario=scenario.name, seed=scenario.seed, started_ms=now_ms())
@@ -59,8 +62,18 @@ async def play(
         media_http=media_http,
         admin_session=admin_session,
         admin_handle=admin_handle,
-        identities={p.name: make_identity(scenario.seed, p.name) for p in scenario.participants},
+        identities={name: make_identity(scenario.seed, name) for name in scenario.everyone},
+        client_address=client_address,
+        impairment_hook=impairment_hook,
     )
+    for name, identity in ctx.identities.items():
+        ledger.participants[name] = ParticipantRecord(
+            name=name,
+            user_id=identity.user_id,
+            room=scenario.room_of(name),
+            location=identity.location,
+            platform=identity.platform,
+        )
     try:
         await _create_rooms(ctx, progress)
         await _play_timeline(ctx, progress)
@@ -104,14 +117,24 @@ async def _play_timeline(ctx: RunContext, progress: Progress) -> None:
     ordered = sorted(enumerate(ctx.scenario.timeline), key=lambda pair: pair[1].at)
     for at, group in groupby(ordered, key=lambda pair: pair[1].at):
         await asyncio.sleep(max(0.0, start + at - loop.time()))
-        batch = [(index, step, who) for index, step in group for who in step.who]
+        batch = [(index, step, who) for index, step in group for who in _targets(ctx, step)]
         progress(f"t={at:5.1f}s " + ", ".join(f"{who} {step.do}" for _i, step, who in batch))
         await asyncio.gather(*(_run_step(ctx, index, step, who) for index, step, who in batch))
 
 
+def _targets(ctx: RunContext, step: StepBase) -> list[str]:
+    if isinstance(step, DestroyRoomStep):
+        return [step.room]
+    if isinstance(step, ParticipantStep):
+        return ctx.scenario.resolve(step.who)
+    raise TypeError(f"step kind {type(step).__name__} has no targets")
+
+
 async def _run_step(ctx: RunContext, index: int, step: StepBase, who: str) -> None:
     do = str(getattr(step, "do", "?"))
-    record = StepRecord(index=index, do=do, who=who, planned_at_s=step.at, started_ms=now_ms())
+    record = StepRecord(
+        index=index, do=do, who=who, label=step.label, planned_at_s=step.at, started_ms=now_ms()
+    )
     ctx.ledger.steps.append(record)
     try:
         async with asyncio.timeout(STEP_TIMEOUT_S):
@@ -131,18 +154,20 @@ async def _leave_everyone(ctx: RunContext, progress: Progress) -> None:
         progress("end of timeline: " + ", ".join(remaining) + " leave")
     for who in remaining:
         try:
-            await leave_cleanly(ctx, who)
+            await end_connection(ctx, who, "disconnect", how="leave")
         except Exception as exc:
             log.error("%s could not leave cleanly: %s", who, exc)
 
 
 async def _destroy_rooms(ctx: RunContext) -> None:
     for room, session_id in ctx.session_ids.items():
+        if ctx.ledger.sessions[room].destroyed_by_server:
+            continue
         try:
             await ctx.on_media(videoroom.destroy_room(ctx.admin_handle, session_id))
         except Exception as exc:
             log.warning("room %s could not be destroyed: %s", room, exc)
-        ctx.ledger.sessions[room].closed_ms = now_ms()
+        ctx.ledger.sessions[room].closed_ms = ctx.ledger.sessions[room].closed_ms or now_ms()
 
 
 async def _release(ctx: RunContext) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from simulator.scenario.model import Scenario
+from simulator.scenario.model import STEP_KINDS, Scenario
 
 
 class ScenarioError(ValueError):
@@ -57,14 +57,7 @@ def _describe(exc: ValidationError, root: yaml.Node | None, source: str) -> str:
 
 def _is_union_tag(part: Any) -> bool:
     """pydantic puts the step kind (e.g. ``join``) into error paths; YAML has no such key."""
-    return isinstance(part, str) and part in {
-        "join",
-        "publish",
-        "subscribe",
-        "unsubscribe",
-        "unpublish",
-        "leave",
-    }
+    return isinstance(part, str) and part in STEP_KINDS
 
 
 def _line_of(node: yaml.Node | None, path: list[Any]) -> int:

@@ -1,17 +1,24 @@
 """The scenario file format, as pydantic models.
 
 Each step kind is its own model, discriminated by ``do``; the runner looks executors up by the
-same name (see ``simulator.scenario.steps``), so a new kind is one model plus one executor.
-Unknown keys are errors: a typo in a field must not silently become a default.
+same name (``simulator.run.steps``), so a new kind is one model plus one executor. Unknown keys
+are errors: a typo in a field must not silently become a default.
+
+Names in ``who``/``to`` are participant names, group names (a participant with ``count: N``
+becomes ``name-1`` .. ``name-N`` and ``name`` names the group) or ``all``.
 """
 
 from __future__ import annotations
 
+import operator
+from collections.abc import Callable
+from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,40}$")]
+ALL = "all"
 
 
 class Strict(BaseModel):
@@ -29,11 +36,19 @@ class RoomSpec(Strict):
     name: Name
     bitrate_bps: int = Field(1_000_000, ge=32_000)
     max_publishers: int = Field(16, ge=1, le=100)
+    videocodec: Literal["vp8", "h264"] = "vp8"
 
 
 class ParticipantSpec(Strict):
     name: Name
     room: Name
+    count: int = Field(1, ge=1, le=500, description="more than one: name-1 .. name-N")
+
+    @property
+    def members(self) -> list[str]:
+        if self.count == 1:
+            return [self.name]
+        return [f"{self.name}-{i}" for i in range(1, self.count + 1)]
 
 
 def _as_list(value: object) -> object:
@@ -42,16 +57,20 @@ def _as_list(value: object) -> object:
 
 class StepBase(Strict):
     at: float = Field(ge=0, description="seconds since the run started")
+    label: Name | None = Field(None, description="names this moment for expectation windows")
+
+
+class ParticipantStep(StepBase):
     who: list[Name] = Field(min_length=1)
 
     _listify = field_validator("who", mode="before")(_as_list)
 
 
-class JoinStep(StepBase):
+class JoinStep(ParticipantStep):
     do: Literal["join"]
 
 
-class PublishStep(StepBase):
+class PublishStep(ParticipantStep):
     do: Literal["publish"]
     audio: bool = True
     video: VideoSpec | None = Field(default_factory=lambda: VideoSpec())
@@ -63,32 +82,152 @@ class PublishStep(StepBase):
         return self
 
 
-class SubscribeStep(StepBase):
+class SubscribeStep(ParticipantStep):
     do: Literal["subscribe"]
-    to: list[Name] = Field(min_length=1, description="publishers, by participant name")
+    to: list[Name] = Field(min_length=1, description="publishers by name, group, or all")
 
     _listify_to = field_validator("to", mode="before")(_as_list)
 
 
-class UnsubscribeStep(StepBase):
+class UnsubscribeStep(ParticipantStep):
     do: Literal["unsubscribe"]
     to: list[Name] = Field(min_length=1)
 
     _listify_to = field_validator("to", mode="before")(_as_list)
 
 
-class UnpublishStep(StepBase):
+class UnpublishStep(ParticipantStep):
     do: Literal["unpublish"]
 
 
-class LeaveStep(StepBase):
+class MuteStep(ParticipantStep):
+    do: Literal["mute", "unmute"]
+    kind: Literal["audio", "video"]
+
+
+class SignalStep(ParticipantStep):
+    do: Literal["signal"]
+    to: list[Name] = Field(min_length=1)
+    type: str = Field("chat", max_length=100)
+    data: str = Field("", max_length=4096)
+
+    _listify_to = field_validator("to", mode="before")(_as_list)
+
+
+class LeaveStep(ParticipantStep):
     do: Literal["leave"]
 
 
+class DropStep(ParticipantStep):
+    """The network vanishes: no goodbye to Janus, no DTLS alert; Janus must notice by itself."""
+
+    do: Literal["drop"]
+
+
+class RejoinStep(ParticipantStep):
+    """A dropped or departed participant comes back: same user, a new connection."""
+
+    do: Literal["rejoin"]
+    publish: bool = Field(True, description="publish again what it published before")
+
+
+class KickStep(ParticipantStep):
+    """The server side removes the participant (VideoRoom ``kick``)."""
+
+    do: Literal["kick"]
+
+
+class DestroyRoomStep(StepBase):
+    do: Literal["destroy_room"]
+    room: Name
+
+
+class Direction(StrEnum):
+    UP = "up"
+    DOWN = "down"
+    BOTH = "both"
+
+
+class ImpairStep(ParticipantStep):
+    """Network impairment on a participant's peers, in force until the next impair step."""
+
+    do: Literal["impair"]
+    loss_pct: float = Field(0.0, ge=0, le=100)
+    delay_ms: float = Field(0.0, ge=0, le=5_000)
+    jitter_ms: float = Field(0.0, ge=0, le=5_000)
+    rate_kbps: int | None = Field(None, ge=8)
+    direction: Direction = Direction.BOTH
+    depth: Literal["process", "kernel"] = "process"
+
+
 Step = Annotated[
-    JoinStep | PublishStep | SubscribeStep | UnsubscribeStep | UnpublishStep | LeaveStep,
+    JoinStep
+    | PublishStep
+    | SubscribeStep
+    | UnsubscribeStep
+    | UnpublishStep
+    | MuteStep
+    | SignalStep
+    | LeaveStep
+    | DropStep
+    | RejoinStep
+    | KickStep
+    | DestroyRoomStep
+    | ImpairStep,
     Field(discriminator="do"),
 ]
+STEP_KINDS = [
+    "join",
+    "publish",
+    "subscribe",
+    "unsubscribe",
+    "unpublish",
+    "mute",
+    "unmute",
+    "signal",
+    "leave",
+    "drop",
+    "rejoin",
+    "kick",
+    "destroy_room",
+    "impair",
+]
+
+COMPARISONS: dict[str, Callable[[float, float], bool]] = {
+    "<": operator.lt,
+    "<=": operator.le,
+    "==": operator.eq,
+    "!=": operator.ne,
+    ">=": operator.ge,
+    ">": operator.gt,
+}
+AGGREGATES = ("count", "sum", "avg", "min", "max", "p50", "p95", "p99", "last")
+
+
+class Window(Strict):
+    """Limit an expectation to documents timestamped between two labelled steps."""
+
+    start: Name | None = Field(None, alias="from")
+    end: Name | None = Field(None, alias="to")
+
+
+class Expectation(Strict):
+    """A structured assertion over the run's documents (no expressions are ever evaluated)."""
+
+    name: str = Field(min_length=1, max_length=200)
+    type: str = Field(description="elastic_type, e.g. webrtcStats, cdr, subscriberSummary")
+    filter: dict[str, str | int | float | bool] = Field(default_factory=dict)
+    field: str | None = Field(None, description="numeric field; not needed for count")
+    aggregate: Literal["count", "sum", "avg", "min", "max", "p50", "p95", "p99", "last"]
+    op: Literal["<", "<=", "==", "!=", ">=", ">"]
+    value: float
+    window: Window | None = None
+
+    @model_validator(mode="after")
+    def _field_for_numbers(self) -> Expectation:
+        if self.aggregate != "count" and not self.field:
+            raise ValueError(f"aggregate {self.aggregate!r} needs a field")
+        return self
 
 
 class Scenario(Strict):
@@ -98,31 +237,70 @@ class Scenario(Strict):
     rooms: list[RoomSpec] = Field(min_length=1)
     participants: list[ParticipantSpec] = Field(min_length=1)
     timeline: list[Step] = Field(min_length=1)
+    expect: list[Expectation] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _names_resolve(self) -> Scenario:
         rooms = {room.name for room in self.rooms}
         if len(rooms) != len(self.rooms):
             raise ValueError("room names must be unique")
-        people = {p.name for p in self.participants}
-        if len(people) != len(self.participants):
+        members = [m for p in self.participants for m in p.members]
+        groups = [p.name for p in self.participants]
+        if len(set(members) | set(groups)) != len(set(members + groups)) or len(members) != len(
+            set(members)
+        ):
             raise ValueError("participant names must be unique")
         for p in self.participants:
             if p.room not in rooms:
                 raise ValueError(f"participant {p.name!r} is in unknown room {p.room!r}")
+        known = set(members) | set(groups) | {ALL}
+        labels: set[str] = set()
         for index, step in enumerate(self.timeline):
-            targets = list(step.who) + list(getattr(step, "to", []))
-            for name in targets:
-                if name not in people:
+            names = list(getattr(step, "who", [])) + list(getattr(step, "to", []))
+            for name in names:
+                if name not in known:
                     raise ValueError(
                         f"timeline[{index}] ({step.do}) names unknown participant {name!r}; "
-                        f"known: {', '.join(sorted(people))}"
+                        f"known: {', '.join(sorted(known))}"
                     )
+            if isinstance(step, DestroyRoomStep) and step.room not in rooms:
+                raise ValueError(f"timeline[{index}] destroys unknown room {step.room!r}")
+            if step.label is not None:
+                if step.label in labels:
+                    raise ValueError(f"timeline[{index}]: label {step.label!r} is used twice")
+                labels.add(step.label)
+        for index, expectation in enumerate(self.expect):
+            window = expectation.window
+            for label in (window.start, window.end) if window else ():
+                if label is not None and label not in labels:
+                    raise ValueError(f"expect[{index}] window names unknown step label {label!r}")
         return self
 
     @property
     def duration_s(self) -> float:
         return max(step.at for step in self.timeline)
 
+    @property
+    def everyone(self) -> list[str]:
+        return [m for p in self.participants for m in p.members]
+
+    def resolve(self, names: list[str]) -> list[str]:
+        """Participant names for a ``who``/``to`` list: members, groups and ``all`` expanded."""
+        out: list[str] = []
+        for name in names:
+            if name == ALL:
+                expanded = self.everyone
+            else:
+                group = next((p for p in self.participants if p.name == name), None)
+                expanded = group.members if group is not None else [name]
+            out += [m for m in expanded if m not in out]
+        return out
+
     def room_of(self, participant: str) -> str:
-        return next(p.room for p in self.participants if p.name == participant)
+        for spec in self.participants:
+            if participant in spec.members:
+                return spec.room
+        raise KeyError(participant)
+
+    def label_time(self, label: str) -> float:
+        return next(step.at for step in self.timeline if step.label == label)

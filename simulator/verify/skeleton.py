@@ -25,8 +25,8 @@ CDR_EVENTS = (
 
 
 def expected_cdr_counts(ledger: Ledger) -> dict[str, int]:
-    joined = [p for p in ledger.participants.values() if p.joined_ms is not None]
-    endpoints = sum(len(p.publications) + len(p.subscriptions) for p in joined)
+    joined = [c for p in ledger.participants.values() for c in p.connections if c.joined_ms]
+    endpoints = sum(len(c.publications) + len(c.subscriptions) for c in joined)
     sessions = len(ledger.sessions)
     return {
         "sessionCreated": sessions,

@@ -38,7 +38,7 @@ def test_unknown_participant_in_a_step_lists_the_known_ones() -> None:
     with pytest.raises(ScenarioError) as caught:
         parse_scenario(SMOKE.replace("to: alice", "to: alicia"), "bad.yaml")
     assert "unknown participant 'alicia'" in str(caught.value)
-    assert "alice, bob, carol" in str(caught.value)
+    assert "alice, all, bob, carol" in str(caught.value)
 
 
 def test_misspelled_key_is_rejected_rather_than_defaulted() -> None:

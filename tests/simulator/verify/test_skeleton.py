@@ -1,4 +1,5 @@
 from simulator.run.ledger import (
+    ConnectionRecord,
     Ledger,
     MediaCounters,
     ParticipantRecord,
@@ -17,16 +18,18 @@ from simulator.verify.skeleton import (
 def _ledger(frames: int = 300) -> Ledger:
     ledger = Ledger(run_id="r1", scenario="smoke", seed=1, started_ms=0)
     ledger.sessions["smoke"] = SessionRecord("smoke", "smoke-r1", created_ms=1)
-    alice = ParticipantRecord("alice", "c-alice", "U1", "smoke-r1", "Here, ES", "Chrome", 10, 9000)
-    alice.publications.append(
+    alice = ParticipantRecord("alice", "U1", "smoke", "Here, ES", "Chrome")
+    alice.connections.append(ConnectionRecord("c-alice", "smoke-r1", 10, 9000))
+    alice.current.publications.append(
         PublicationRecord("c-alice_CAMERA_ABCDE", True, True, 640, 480, 30, 20)
     )
-    alice.sdp_candidates = ["198.18.0.2", "198.18.0.1"]
-    bob = ParticipantRecord("bob", "c-bob", "U2", "smoke-r1", "There, FR", "Firefox", 11, 8000)
+    alice.current.sdp_candidates = ["198.18.0.2", "198.18.0.1"]
+    bob = ParticipantRecord("bob", "U2", "smoke", "There, FR", "Firefox")
+    bob.connections.append(ConnectionRecord("c-bob", "smoke-r1", 11, 8000))
     sub = SubscriptionRecord("alice", "c-alice", "c-alice_CAMERA_ABCDE", 30)
     sub.received = {"video": MediaCounters(frames=frames), "audio": MediaCounters(frames=frames)}
-    bob.subscriptions.append(sub)
-    bob.sdp_candidates = ["198.18.0.2", "198.18.0.1"]
+    bob.current.subscriptions.append(sub)
+    bob.current.sdp_candidates = ["198.18.0.2", "198.18.0.1"]
     ledger.participants = {"alice": alice, "bob": bob}
     return ledger
 
@@ -86,7 +89,7 @@ def test_documents_of_other_types_are_not_counted_as_cdr() -> None:
 
 def test_a_candidate_outside_the_namespace_network_fails() -> None:
     ledger = _ledger()
-    ledger.participants["bob"].sdp_candidates.append("10.0.0.5")
+    ledger.participants["bob"].current.sdp_candidates.append("10.0.0.5")
     results = {c.name: c for c in candidate_checks(ledger, "198.18.0.0/15")}
     assert results["alice: ICE candidates inside 198.18.0.0/15"].ok
     assert not results["bob: ICE candidates inside 198.18.0.0/15"].ok
