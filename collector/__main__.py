@@ -64,7 +64,9 @@ def settings_from(argv: Sequence[str] | None) -> CollectorSettings:
 def _listen(host: str, port: int, netns: str | None) -> socket.socket:
     try:
         return listening_socket(host, port, netns)
-    except (OSError, NetnsError) as exc:
+    except OSError as exc:
+        raise StartupError(exc.strerror or str(exc)) from None
+    except NetnsError as exc:
         raise StartupError(str(exc)) from None
 
 
@@ -127,6 +129,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=settings.log_level.upper(),
         format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
     )
+    # The client logs every transport retry with a traceback; the store logs its own retries.
+    logging.getLogger("elastic_transport").setLevel(logging.ERROR)
     try:
         asyncio.run(serve(settings))
     except StartupError as exc:

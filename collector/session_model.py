@@ -164,9 +164,14 @@ class SessionModel:
 
     def recording(self, rec: RecordingInput) -> list[Document]:
         session = self._known_session(rec.sessionId)
+        reason = rec.reason
+        if reason is None and rec.status != "started":
+            # OpenVidu always gives an ending status a reason; a stop asked through the API is this.
+            reason = EndReason.RECORDING_STOPPED_BY_SERVER.value
         doc = RecordingStatusChanged.model_validate(
             {
                 **rec.model_dump(exclude={"sessionId"}),
+                "reason": reason,
                 "sessionId": session.session_id,
                 "uniqueSessionId": session.unique_id,
                 "rtcsim_run_id": session.run_id,
