@@ -6,6 +6,7 @@ Exit codes: 0 passed, 1 a check failed, 2 setup error (bad scenario, services mi
 from __future__ import annotations
 
 import asyncio
+import sys
 import logging
 from pathlib import Path
 from typing import Annotated
@@ -23,7 +24,8 @@ app = typer.Typer(
     help="rtcsim: real WebRTC sessions against a media server, checked.", no_args_is_help=True
 )
 app.add_typer(services_app, name="services")
-console = Console(stderr=False)
+# Wide enough for the tables when the output is a pipe (make, CI) rather than a terminal.
+console = Console(width=None if sys.stdout.isatty() else 120)
 
 
 @app.command()

@@ -158,15 +158,19 @@ class Participant:
         self.publisher = None
 
     async def leave(self) -> None:
-        """A clean goodbye, as a browser's ``session.disconnect()``."""
-        for feed in list(self.subscriptions):
-            await self.unsubscribe(feed)
-        if self.publisher is not None:
-            await self.unpublish()
+        """A clean goodbye, as a browser's ``session.disconnect()``: leave the room (Janus ends
+        the publication with it), then end the Janus session, which closes the subscriptions.
+        No separate unpublish or unsubscribe, so Janus reports one cause for everything."""
+        await self.refresh_counters()
         if self.control is not None:
             await videoroom.leave(self.control)
-            await self.control.detach()
-            self.control = None
+        for state in self.subscriptions.values():
+            await self._close_subscription(state)
+        self.subscriptions.clear()
+        if self.publisher is not None:
+            await self.publisher.pc.close()
+            self.publisher = None
+        self.control = None
         if self.session is not None:
             await self.session.destroy()
 
