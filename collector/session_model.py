@@ -305,8 +305,12 @@ class SessionModel:
         elif kind == "joined":
             self._on_joined(event, room, data)
         elif kind == "configured":
+            # The room's bitrate cap is what Janus sends the publisher as REMB.
             if event.handle_id is not None and data.bitrate is not None:
                 self._bitrates[event.handle_id] = data.bitrate
+                handle = self._handles.get(event.handle_id)
+                if handle is not None and handle.endpoint is not None:
+                    handle.endpoint.remb_bps = data.bitrate
         elif kind == "published":
             conn = self._participant(room, data.id, event)
             if conn is not None:

@@ -1,0 +1,70 @@
+"""Parsing the Janus event envelope and classes from the real samples."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from janus_sequences import DATA, sample
+
+from collector.janus_events import (
+    EventError,
+    EventType,
+    IgnoredEvent,
+    MediaStatsEvent,
+    PluginEvent,
+    SelectedPairEvent,
+    parse_event,
+)
+
+
+@pytest.mark.parametrize(
+    "path", sorted(p for p in DATA.glob("*.json") if not p.name.startswith(("_", "aiortc")))
+)
+def test_every_real_sample_parses(path: Path) -> None:
+    event = parse_event(json.loads(path.read_text()))
+    assert event.timestamp_ms == json.loads(path.read_text())["timestamp"] // 1000
+
+
+def test_numeric_videoroom_ids_become_strings() -> None:
+    event = parse_event(sample("plugin_videoroom_joined"))
+    assert isinstance(event.payload, PluginEvent)
+    assert event.payload.data is not None
+    assert event.payload.data.room == "4321"
+    assert event.payload.data.id == "1578649171543975"
+
+
+def test_media_stats_fields_keep_janus_meaning() -> None:
+    event = parse_event(sample("media_stats_video_subscriber-side"))
+    assert isinstance(event.payload, MediaStatsEvent)
+    assert event.payload.lost_by_remote == 11
+    assert event.payload.nacks_received == 131
+
+
+def test_selected_pair_has_structured_candidates() -> None:
+    event = parse_event(sample("webrtc_selected-pair"))
+    assert isinstance(event.payload, SelectedPairEvent)
+    assert event.payload.candidates is not None
+    assert event.payload.candidates.local.port == 20338
+
+
+def test_transport_events_parse_as_ignored() -> None:
+    event = parse_event(sample("transport_request"))
+    assert event.type is EventType.TRANSPORT
+    assert isinstance(event.payload, IgnoredEvent)
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ([], "must be a JSON object"),
+        ({"type": 1, "timestamp": 1}, "event: Field required"),
+        ({"type": 3, "timestamp": 1, "event": {}}, "unknown event type 3"),
+        ({"type": 16, "subtype": 9, "timestamp": 1, "event": {}}, "unknown subtype 9"),
+        ({"type": 16, "subtype": 6, "timestamp": 1, "event": {}}, "event.connection"),
+    ],
+)
+def test_bad_events_name_the_field(raw: object, message: str) -> None:
+    with pytest.raises(EventError, match=message):
+        parse_event(raw)

@@ -1,0 +1,69 @@
+"""Server-side webrtcStats from Janus media stats: units, directions, cadence."""
+
+from __future__ import annotations
+
+from janus_sequences import Janus
+from model_helpers import ROOM, feed, register
+
+from collector.session_model import SessionModel
+
+
+def setup_call(model: SessionModel) -> Janus:
+    register(model, ROOM, "alice", "bob")
+    j = Janus()
+    j.create_room(ROOM, 0)
+    j.join("alice", ROOM, 100)
+    j.publish("alice", ROOM, 110)
+    j.join("bob", ROOM, 1_000)
+    j.subscribe("bob", ROOM, "alice", 1_200)
+    j.publisher_stats("alice", 2_000)
+    j.subscriber_stats("bob", "alice", 2_000)
+    return j
+
+
+def test_publisher_endpoint_gets_inbound_stats_in_kurento_units(model: SessionModel) -> None:
+    feed(model, setup_call(model).events)
+    docs = [d.body() for d in model.webrtc_stats_due()]
+    video = next(
+        d for d in docs if d["endpoint"] == "alice_CAMERA_ABCDE" and d["mediaType"] == "video"
+    )
+    assert video["packetsReceived"] == 53
+    assert video["bytesReceived"] == 48972
+    assert video["packetsLost"] == 4
+    assert video["nackCount"] == 4
+    assert video["fractionLost"] == 4 / 57
+    assert video["remb"] == 1_000_000
+    assert video["jitter"] == 0.0
+    assert video["rtcsim_side"] == "server"
+    assert "bytesSent" not in video
+
+
+def test_subscriber_endpoint_gets_outbound_stats_with_rtt_in_seconds(model: SessionModel) -> None:
+    feed(model, setup_call(model).events)
+    docs = [d.body() for d in model.webrtc_stats_due()]
+    audio = next(d for d in docs if d["connectionId"] == "bob" and d["mediaType"] == "audio")
+    assert audio["endpoint"] == "bob_alice_CAMERA_ABCDE"
+    assert audio["packetsSent"] == 433
+    assert audio["roundTripTime"] == 0.001
+    assert audio["targetBitrate"] == 36645
+    assert "bytesReceived" not in audio
+
+
+def test_no_new_sample_means_no_new_document(model: SessionModel) -> None:
+    feed(model, setup_call(model).events)
+    assert len(model.webrtc_stats_due()) == 4
+    assert model.webrtc_stats_due() == []
+
+
+def test_closing_an_endpoint_writes_its_last_stats(model: SessionModel) -> None:
+    j = setup_call(model)
+    feed(model, j.events)
+    model.webrtc_stats_due()
+    j.events.clear()
+    j.publisher_stats("alice", 3_000, scale=2)
+    j.clean_leave("alice", ROOM, 4_000)
+    docs = [d.body() for d in feed(model, j.events) if d.elastic_type == "webrtcStats"]
+    assert {d["mediaType"] for d in docs} == {"audio", "video"}
+    video = next(d for d in docs if d["mediaType"] == "video")
+    assert video["packetsReceived"] == 106
+    assert video["fractionLost"] == 4 / 57
