@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class _Input(BaseModel):
@@ -91,9 +91,6 @@ class RecordingInput(_Input):
     duration: float = 0.0
     startTime: int
     timestamp: int
-
-
-Number = StrictInt | StrictFloat
 
 
 class ClientStatsSample(BaseModel):

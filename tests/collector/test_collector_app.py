@@ -8,13 +8,13 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
-from janus_sequences import Janus, sample
-from model_helpers import ROOM, RUN
 
 from collector.app import COLLECTOR, create_app
 from collector.clock import FixedClock
 from collector.settings import CollectorSettings
 from collector.store import MemoryStore
+from tests.collector.janus_sequences import Janus, sample
+from tests.collector.model_helpers import ROOM, RUN
 
 TOKEN = "t0ken"
 

@@ -11,9 +11,9 @@ import uuid
 import aiohttp
 import pytest
 from elasticsearch import AsyncElasticsearch
-from janus_sequences import Janus
 
 from collector.__main__ import main, serve, settings_from
+from tests.collector.janus_sequences import Janus
 
 
 def free_port() -> int:

@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import pytest
-from janus_sequences import DATA, sample
 
 from collector.janus_events import (
     EventError,
@@ -17,6 +16,7 @@ from collector.janus_events import (
     SelectedPairEvent,
     parse_event,
 )
+from tests.collector.janus_sequences import DATA, sample
 
 
 @pytest.mark.parametrize(

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from janus_sequences import T0_MS, Janus
-from model_helpers import ROOM, RUN, bodies, feed, one, register
-
 from collector.session_model import SessionModel
+from tests.collector.janus_sequences import T0_MS, Janus
+from tests.collector.model_helpers import ROOM, RUN, bodies, feed, one, register
 
 
 def two_party_call(model: SessionModel) -> Janus:

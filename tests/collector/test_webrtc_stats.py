@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from janus_sequences import Janus
-from model_helpers import ROOM, feed, register
-
 from collector.session_model import SessionModel
+from tests.collector.janus_sequences import Janus
+from tests.collector.model_helpers import ROOM, feed, register
 
 
 def setup_call(model: SessionModel) -> Janus:

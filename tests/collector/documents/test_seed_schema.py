@@ -12,13 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from janus_sequences import Janus
-from model_helpers import ROOM, feed, register
 
 from collector.clock import FixedClock
 from collector.documents import MemoryUsage, MonitoringStats, NetCounters
 from collector.metadata import RecordingInput
 from collector.session_model import SessionModel
+from tests.collector.janus_sequences import Janus
+from tests.collector.model_helpers import ROOM, feed, register
 
 SEED = Path(__file__).resolve().parents[2] / "data" / "openvidu_seed"
 
