@@ -56,13 +56,25 @@ def run(
     return done.stdout
 
 
+class ServiceProcess(subprocess.Popen[bytes]):
+    """A ``Popen`` for a service meant to outlive this object (and this Python process).
+
+    ``Popen.__del__`` warns "subprocess ... is still running" when a live child is collected;
+    for a service that is the point, so the warning is switched off. A service that dies while
+    we still run stays a zombie until we exit; ``is_running`` counts zombies as dead.
+    """
+
+    def __del__(self, *args: object) -> None:
+        pass
+
+
 def spawn(
     argv: Sequence[str],
     *,
     output: Path,
     env: Mapping[str, str] | None = None,
     cwd: Path | None = None,
-) -> subprocess.Popen[bytes]:
+) -> ServiceProcess:
     """Start ``argv`` in its own session (so a Ctrl-C on our terminal does not reach it).
 
     Its stdout and stderr are appended to ``output``: the first place to look when a service
@@ -70,7 +82,7 @@ def spawn(
     """
     output.parent.mkdir(parents=True, exist_ok=True)
     with output.open("ab") as sink:
-        return subprocess.Popen(
+        return ServiceProcess(
             list(argv),
             stdin=subprocess.DEVNULL,
             stdout=sink,
