@@ -23,35 +23,26 @@ from collections import Counter
 from collector.clock import Clock
 from collector.documents import (
     Document,
-    KmsEventType,
     ParticipantJoined,
     ParticipantLeft,
     RecordingStatusChanged,
     SessionCreated,
     SessionDestroyed,
     SignalSent,
-    WebrtcConnectionCreated,
     WebrtcConnectionDestroyed,
     WebrtcStats,
 )
 from collector.documents.summaries import PublisherSummary, SubscriberSummary
+from collector.endpoint_events import apply_endpoint_event, webrtc_fields
 from collector.janus_events import (
     CoreEvent,
     HandleEvent,
-    IceStateEvent,
     JanusEvent,
     JsepEvent,
-    LocalCandidateEvent,
-    MediaStateEvent,
-    MediaStatsEvent,
-    PcStateEvent,
     PluginEvent,
-    RemoteCandidateEvent,
-    SelectedPairEvent,
     SessionEvent,
     VideoRoomData,
 )
-from collector.kms_mapping import candidate_pair, kms_event, media_type, state_change
 from collector.metadata import (
     ClientStatsSample,
     Identity,
@@ -60,13 +51,12 @@ from collector.metadata import (
     SignalInput,
     StreamInfo,
 )
-from collector.reasons import EndReason, hangup_means_network_failure
+from collector.reasons import EndReason
 from collector.session_state import (
     Connection,
     Endpoint,
     Handle,
     JanusSession,
-    MediaSample,
     Role,
     Session,
 )
@@ -578,35 +568,13 @@ class SessionModel:
         self._out.append(
             WebrtcConnectionDestroyed.model_validate(
                 {
-                    **self._webrtc_fields(ep, ts),
+                    **webrtc_fields(ep, ts),
                     "startTime": ep.started_at_ms,
                     "duration": (ts - ep.started_at_ms) // 1000,
                     "reason": reason.value,
                 }
             )
         )
-
-    def _webrtc_fields(self, ep: Endpoint, ts: int) -> dict[str, object]:
-        conn = ep.connection
-        session = conn.session
-        opts = ep.stream
-        return {
-            "timestamp": ts,
-            "sessionId": session.session_id,
-            "uniqueSessionId": session.unique_id,
-            "rtcsim_run_id": session.run_id,
-            "streamId": ep.stream_id,
-            "participantId": conn.connection_id,
-            "connectionId": conn.connection_id,
-            "user": conn.identity.user,
-            "connection": "OUTBOUND" if ep.role is Role.PUBLISHER else "INBOUND",
-            "receivingFrom": ep.receiving_from,
-            "videoSource": opts.videoSource if opts.videoEnabled else None,
-            "videoFramerate": opts.videoFramerate if opts.videoEnabled else None,
-            "videoDimensions": opts.videoDimensions if opts.videoEnabled else None,
-            "audioEnabled": opts.audioEnabled,
-            "videoEnabled": opts.videoEnabled,
-        }
 
     def _flush_stats(self, ep: Endpoint) -> None:
         for media, sample in ep.media.items():
@@ -649,87 +617,8 @@ class SessionModel:
             self._on_endpoint_event(event)
 
     def _apply(self, ep: Endpoint, event: JanusEvent) -> None:
-        ts = event.timestamp_ms
-        p = event.payload
-        if isinstance(p, JsepEvent):
-            if p.owner == "local" and not ep.gathering_done:
-                ep.gathering_done = True
-                self._out.append(kms_event(ep, KmsEventType.ICE_GATHERING_DONE, ts))
-        elif isinstance(p, IceStateEvent):
-            state = p.ice.upper()
-            self._out.append(
-                kms_event(
-                    ep,
-                    KmsEventType.ICE_COMPONENT_STATE_CHANGE,
-                    ts,
-                    streamId=p.stream_id,
-                    componentId=p.component_id,
-                    state=state,
-                )
-            )
-            if state == "FAILED":
-                self._network_failure(ep, ts)
-        elif isinstance(p, LocalCandidateEvent):
-            ep.local_candidates.append(p.candidate)
-        elif isinstance(p, RemoteCandidateEvent):
-            ep.remote_candidates.append(p.candidate)
-        elif isinstance(p, SelectedPairEvent):
-            pair = candidate_pair(ep, p)
-            self._out.append(
-                kms_event(ep, KmsEventType.NEW_CANDIDATE_PAIR_SELECTED, ts, candidatePair=pair)
-            )
-        elif isinstance(p, PcStateEvent):
-            self._on_pc_state(ep, p, ts)
-        elif isinstance(p, MediaStateEvent):
-            kind = (
-                KmsEventType.MEDIA_FLOW_IN_STATE_CHANGE
-                if ep.role is Role.PUBLISHER
-                else KmsEventType.MEDIA_FLOW_OUT_STATE_CHANGE
-            )
-            state = "FLOWING" if p.receiving else "NOT_FLOWING"
-            self._out.append(
-                kms_event(
-                    ep, kind, ts, state=state, padName="default", mediaType=media_type(p.media)
-                )
-            )
-        elif isinstance(p, MediaStatsEvent):
-            self._on_stats(ep, p, ts)
-
-    def _on_pc_state(self, ep: Endpoint, p: PcStateEvent, ts: int) -> None:
-        if p.connection == "webrtcup":
-            if ep.started_at_ms is not None:
-                return
-            ep.started_at_ms = ts
-            self._out.append(WebrtcConnectionCreated.model_validate(self._webrtc_fields(ep, ts)))
-            self._out.extend(state_change(ep, ts, up=True))
-        elif p.connection == "hangup":
-            if ep.started_at_ms is not None:
-                self._out.extend(state_change(ep, ts, up=False))
-            if hangup_means_network_failure(p.reason):
-                self._network_failure(ep, ts)
-
-    def _on_stats(self, ep: Endpoint, p: MediaStatsEvent, ts: int) -> None:
-        sample = ep.media.get(p.media)
-        if sample is None:
-            sample = ep.media[p.media] = MediaSample(latest=p, latest_ms=ts)
-        else:
-            sample.latest, sample.latest_ms = p, ts
-        if ep.role is Role.SUBSCRIBER:
-            if p.remb_bitrate is not None:
-                ep.remb_bps = p.remb_bitrate
-            if p.packets_sent > 0 and not sample.flowing_reported:
-                # Janus has no "media flowing out" event; the first packets sent are that fact.
-                sample.flowing_reported = True
-                self._out.append(
-                    kms_event(
-                        ep,
-                        KmsEventType.MEDIA_FLOW_OUT_STATE_CHANGE,
-                        ts,
-                        state="FLOWING",
-                        padName="default",
-                        mediaType=media_type(p.media),
-                    )
-                )
+        if apply_endpoint_event(ep, event, self._out):
+            self._network_failure(ep, event.timestamp_ms)
 
     def _network_failure(self, ep: Endpoint, ts: int) -> None:
         """ICE failed or the PeerConnection broke: the client is unreachable."""
