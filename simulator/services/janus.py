@@ -28,6 +28,7 @@ from simulator.services.process import (
     wait_until,
     write_pid,
 )
+from simulator.services.sockets import listens_on
 from simulator.settings import Settings
 
 JANUS_BIN = Path("/usr/bin/janus")
@@ -188,8 +189,11 @@ def start(
     ]  # fmt: skip
     proc = spawn(argv, output=paths.output, cwd=paths.root)
     write_pid(paths.pid_file, proc.pid)
+    api = (settings.sfu_address, settings.janus_http_port)
+    # Ours must hold the API port: an /info answer alone could come from another Janus that
+    # raced us for the same namespace and port (two runs with the same names).
     healthy = wait_until(
-        lambda: is_healthy(settings),
+        lambda: listens_on(proc.pid, *api) and is_healthy(settings),
         timeout_s=timeout_s,
         gave_up=lambda: proc.poll() is not None,
     )

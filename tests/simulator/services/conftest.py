@@ -6,6 +6,8 @@ the same machine for someone else, so every test here uses names and ports of it
 
 from __future__ import annotations
 
+import fcntl
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -36,3 +38,14 @@ def make_settings(state_dir: Path, **changes: object) -> Settings:
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return make_settings(tmp_path / "state")
+
+
+LOCK_FILE = Path("/tmp/rtcsvc-it.lock")
+
+
+@pytest.fixture(scope="session")
+def integration_lock() -> Iterator[None]:
+    """Integration runs on one machine share names and ports: one pytest session at a time."""
+    with LOCK_FILE.open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield

@@ -23,7 +23,7 @@ pytestmark = [
 
 
 @pytest.fixture
-def pair(tmp_path: Path) -> Iterator[Settings]:
+def pair(tmp_path: Path, integration_lock: None) -> Iterator[Settings]:
     settings = make_settings(
         tmp_path / "state",
         sfu_netns="rtcsvc-fsfu",

@@ -25,7 +25,7 @@ pytestmark = [
 
 
 @pytest.fixture
-def pair(tmp_path: Path) -> Iterator[Settings]:
+def pair(tmp_path: Path, integration_lock: None) -> Iterator[Settings]:
     """A namespace pair distinct from the stack tests' (they may run at the same time)."""
     settings = make_settings(
         tmp_path / "state",

@@ -6,7 +6,6 @@ touches a default stack running beside it. Needs root.
 
 from __future__ import annotations
 
-import contextlib
 import importlib.util
 import ipaddress
 import os
@@ -18,7 +17,7 @@ import psutil
 import pytest
 
 from simulator.netns_loop import NamespaceLoop
-from simulator.services import collector, elasticsearch, janus, netns, stack
+from simulator.services import collector, elasticsearch, janus, netns, sockets, stack
 from simulator.services.process import run
 from simulator.settings import Settings
 
@@ -41,46 +40,15 @@ def stack_settings() -> Settings:
 
 
 @pytest.fixture(scope="module")
-def running(stack_settings: Settings) -> Iterator[stack.StackStatus]:
+def running(stack_settings: Settings, integration_lock: None) -> Iterator[stack.StackStatus]:
     try:
         yield stack.up(stack_settings, with_collector=WITH_COLLECTOR)
     finally:
         stack.down(stack_settings)
 
 
-def _hex_address(text: str) -> str:
-    """``0100007F:1F90`` (or the 32-digit IPv6 form) from /proc/net/* as an address string."""
-    raw = bytes.fromhex(text.split(":")[0])
-    # The kernel prints each 32-bit word in host (little-endian) order.
-    words = b"".join(raw[i : i + 4][::-1] for i in range(0, len(raw), 4))
-    ip = ipaddress.ip_address(words)
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        return str(ip.ipv4_mapped)
-    return str(ip)
-
-
 def listening_addresses(pid: int) -> set[str]:
-    """Local addresses ``pid`` listens on (TCP LISTEN, unconnected UDP) in its own namespace.
-
-    Read from /proc/<pid>/net/*, which shows the tables of *that process's* namespace (psutil
-    reads ours, so it misses Janus's sockets entirely).
-    """
-    inodes = set()
-    for fd in Path(f"/proc/{pid}/fd").iterdir():
-        with contextlib.suppress(OSError):
-            target = os.readlink(fd)
-            if target.startswith("socket:["):
-                inodes.add(target[8:-1])
-    addrs: set[str] = set()
-    for table in ("tcp", "tcp6", "udp", "udp6"):
-        lines = Path(f"/proc/{pid}/net/{table}").read_text().splitlines()[1:]
-        for line in lines:
-            fields = line.split()
-            local, remote, state, inode = fields[1], fields[2], fields[3], fields[9]
-            unconnected_udp = table.startswith("udp") and set(remote) <= {"0", ":"}
-            if inode in inodes and (state == "0A" or unconnected_udp):
-                addrs.add(_hex_address(local))
-    return addrs
+    return {address for _, address, _ in sockets.listening(pid)}
 
 
 def stack_pids(settings: Settings) -> list[int]:
