@@ -126,9 +126,15 @@ class JanusSession:
         return handle
 
     async def request(
-        self, payload: JsonObject, *, handle_id: int | None = None, timeout_s: float = 20.0
+        self,
+        payload: JsonObject,
+        *,
+        handle_id: int | None = None,
+        timeout_s: float = 20.0,
+        ack_is_reply: bool = False,
     ) -> JsonObject:
-        """POST a request; when Janus only acks it, wait for the reply on the long-poll."""
+        """POST a request; when Janus only acks it, wait for the reply on the long-poll
+        (except for requests whose whole answer is the ack, such as ``keepalive``)."""
         transaction = _transaction()
         payload = {**payload, "transaction": transaction}
         url = self.url if handle_id is None else f"{self.url}/{handle_id}"
@@ -136,7 +142,7 @@ class JanusSession:
         self._pending[transaction] = waiter
         try:
             reply = await _post(self.http, url, payload)
-            if reply.get("janus") != "ack":
+            if reply.get("janus") != "ack" or ack_is_reply:
                 return reply
             async with asyncio.timeout(timeout_s):
                 event = await waiter
@@ -198,7 +204,7 @@ class JanusSession:
         while not self.closed:
             await asyncio.sleep(KEEPALIVE_INTERVAL_S)
             try:
-                await self.request({"janus": "keepalive"})
+                await self.request({"janus": "keepalive"}, ack_is_reply=True)
             except (aiohttp.ClientError, TimeoutError, JanusError) as exc:
                 log.warning("janus keepalive for session %s failed: %s", self.session_id, exc)
 
