@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TypeVar
 
 import aiohttp
@@ -17,6 +18,18 @@ from simulator.run.ledger import Ledger
 from simulator.scenario.model import ImpairStep, Scenario
 
 T = TypeVar("T")
+
+RoomClosedHook = Callable[["RunContext", str, str], Awaitable[None]]
+"""Called with (context, room name, OpenVidu reason) when a room's session closes."""
+RunEndHook = Callable[["RunContext"], Awaitable[None]]
+FeatureSetup = Callable[["RunContext"], None]
+FEATURE_SETUPS: list[FeatureSetup] = []
+"""Features beyond the core steps (recording, ...) install their state and hooks here."""
+
+
+def feature_setup(fn: FeatureSetup) -> FeatureSetup:
+    FEATURE_SETUPS.append(fn)
+    return fn
 
 
 @dataclass
@@ -39,6 +52,22 @@ class RunContext:
     impairments: dict[str, ImpairStep] = field(default_factory=dict)
     client_address: str = ""
     impairment_hook: Callable[[RunContext, str], Awaitable[None]] | None = None
+    room_closed_hooks: list[RoomClosedHook] = field(default_factory=list)
+    run_end_hooks: list[RunEndHook] = field(default_factory=list)
+    features: dict[str, object] = field(default_factory=dict)
+    results_dir: Path | None = None
+
+    async def room_closed(self, room: str, reason: str) -> None:
+        for hook in self.room_closed_hooks:
+            await hook(self, room, reason)
+
+    def occupants(self, session_id: str) -> list[str]:
+        """Participants currently in the room whose session id is ``session_id``."""
+        return [
+            name
+            for name in self.participants
+            if self.ledger.participants[name].current.session_id == session_id
+        ]
 
     async def apply_impairment(self, who: str) -> None:
         """(Re)apply ``who``'s impairment to all its current peers (new peers included)."""

@@ -101,6 +101,7 @@ async def _run(
                     collector=collector,
                     janus_url=settings.janus_url,
                     progress=progress,
+                    results_dir=results,
                 )
             except CollectorUnavailable as exc:
                 raise SetupError(str(exc)) from exc

@@ -12,6 +12,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from itertools import groupby
+from pathlib import Path
 
 import aiohttp
 
@@ -20,10 +21,18 @@ from simulator.driver import videoroom
 from simulator.driver.janus_http import JanusSession
 from simulator.identity import make_identity
 from simulator.netns_loop import NamespaceLoop
-from simulator.run.context import RunContext
+from simulator.run import recording_steps  # noqa: F401  (registers its steps and setup)
+from simulator.run.context import FEATURE_SETUPS, RunContext
 from simulator.run.ledger import Ledger, ParticipantRecord, SessionRecord, StepRecord, now_ms
 from simulator.run.steps import end_connection, executor_for
-from simulator.scenario.model import DestroyRoomStep, ParticipantStep, Scenario, StepBase
+from simulator.scenario.model import (
+    DestroyRoomStep,
+    ParticipantStep,
+    Scenario,
+    StartRecordingStep,
+    StepBase,
+    StopRecordingStep,
+)
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +56,7 @@ async def play(
     client_address: str = "",
     impairment_hook: ImpairmentHook | None = None,
     progress: Progress = lambda _msg: None,
+    results_dir: Path | None = None,
 ) -> Ledger:
     ledger = Ledger(run_id=run_id, scenario=scenario.name, seed=scenario.seed, started_ms=now_ms())
     media_http = await media.run(_new_http())
@@ -65,7 +75,10 @@ async def play(
         identities={name: make_identity(scenario.seed, name) for name in scenario.everyone},
         client_address=client_address,
         impairment_hook=impairment_hook,
+        results_dir=results_dir,
     )
+    for setup in FEATURE_SETUPS:
+        setup(ctx)
     for name, identity in ctx.identities.items():
         ledger.participants[name] = ParticipantRecord(
             name=name,
@@ -79,6 +92,8 @@ async def play(
         await _play_timeline(ctx, progress)
         await _leave_everyone(ctx, progress)
         await _destroy_rooms(ctx)
+        for hook in ctx.run_end_hooks:
+            await hook(ctx)
     finally:
         await _release(ctx)
         ledger.ended_ms = now_ms()
@@ -123,7 +138,7 @@ async def _play_timeline(ctx: RunContext, progress: Progress) -> None:
 
 
 def _targets(ctx: RunContext, step: StepBase) -> list[str]:
-    if isinstance(step, DestroyRoomStep):
+    if isinstance(step, DestroyRoomStep | StartRecordingStep | StopRecordingStep):
         return [step.room]
     if isinstance(step, ParticipantStep):
         return ctx.scenario.resolve(step.who)

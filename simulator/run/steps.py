@@ -141,12 +141,8 @@ async def destroy_room(ctx: RunContext, step: StepBase, who: str) -> None:
     session = ctx.ledger.sessions[step.room]
     session.closed_ms = now_ms()
     session.destroyed_by_server = True
-    inside = [
-        name
-        for name in ctx.participants
-        if ctx.ledger.participants[name].current.session_id == session_id
-    ]
-    for name in inside:
+    await ctx.room_closed(step.room, "sessionClosedByServer")
+    for name in ctx.occupants(session_id):
         await end_connection(ctx, name, "sessionClosedByServer", how="forget")
 
 
@@ -169,6 +165,10 @@ async def end_connection(ctx: RunContext, who: str, reason: str, *, how: str) ->
         await ctx.on_media(participant.forget())
     conn.left_ms = now_ms()
     conn.end = reason
+    session = ctx.ledger.sessions[ctx.ledger.participants[who].room]
+    if not ctx.occupants(conn.session_id) and not session.destroyed_by_server:
+        session.closed_ms = conn.left_ms
+        await ctx.room_closed(session.room, "lastParticipantLeft")
 
 
 # -- media --------------------------------------------------------------------------------

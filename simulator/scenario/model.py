@@ -142,6 +142,32 @@ class DestroyRoomStep(StepBase):
     room: Name
 
 
+class StartRecordingStep(StepBase):
+    """Start recording a room, with OpenVidu's recording properties."""
+
+    do: Literal["start_recording"]
+    room: Name
+    name: Name
+    output_mode: Literal["INDIVIDUAL", "COMPOSED"] = "COMPOSED"
+    has_audio: bool = True
+    has_video: bool = True
+    resolution: str = Field("1280x720", pattern=r"^[1-9][0-9]{1,3}x[1-9][0-9]{1,3}$")
+    frame_rate: int = Field(25, ge=1, le=60)
+    recording_layout: Literal["BEST_FIT"] = "BEST_FIT"
+
+    @model_validator(mode="after")
+    def _records_something(self) -> StartRecordingStep:
+        if not self.has_audio and not self.has_video:
+            raise ValueError("a recording needs audio, video or both")
+        return self
+
+
+class StopRecordingStep(StepBase):
+    do: Literal["stop_recording"]
+    room: Name
+    name: Name
+
+
 class Direction(StrEnum):
     UP = "up"
     DOWN = "down"
@@ -173,6 +199,8 @@ Step = Annotated[
     | RejoinStep
     | KickStep
     | DestroyRoomStep
+    | StartRecordingStep
+    | StopRecordingStep
     | ImpairStep,
     Field(discriminator="do"),
 ]
@@ -191,6 +219,8 @@ STEP_KINDS = [
     "kick",
     "destroy_room",
     "impair",
+    "start_recording",
+    "stop_recording",
 ]
 
 COMPARISONS: dict[str, Callable[[float, float], bool]] = {
@@ -263,8 +293,10 @@ class Scenario(Strict):
                         f"timeline[{index}] ({step.do}) names unknown participant {name!r}; "
                         f"known: {', '.join(sorted(known))}"
                     )
-            if isinstance(step, DestroyRoomStep) and step.room not in rooms:
-                raise ValueError(f"timeline[{index}] destroys unknown room {step.room!r}")
+            if isinstance(step, DestroyRoomStep | StartRecordingStep | StopRecordingStep) and (
+                step.room not in rooms
+            ):
+                raise ValueError(f"timeline[{index}] ({step.do}) names unknown room {step.room!r}")
             if step.label is not None:
                 if step.label in labels:
                     raise ValueError(f"timeline[{index}]: label {step.label!r} is used twice")
