@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
 
 def _id_to_str(value: object) -> object:
@@ -193,6 +193,16 @@ class MediaStatsEvent(_Payload):
     bytes_sent: int = Field(default=0, alias="bytes-sent")
     nacks_received: int = Field(default=0, alias="nacks-received")
     nacks_sent: int = Field(default=0, alias="nacks-sent")
+
+    @field_validator("lost", "lost_by_remote", mode="after")
+    @classmethod
+    def _cumulative_lost_is_signed(cls, value: int) -> int:
+        """RTCP's cumulative loss is a signed 24-bit number (RFC 3550 §6.4.1): duplicates,
+        e.g. from retransmissions, make it negative, which Janus passes on unsigned
+        (16777215 = -1). OpenVidu's packetsLost is never negative, so clamp at 0."""
+        if value >= 0x800000:
+            value -= 0x1000000
+        return max(value, 0)
     retransmissions_received: int = Field(default=0, alias="retransmissions-received")
     remb_bitrate: int | None = Field(default=None, alias="remb-bitrate")
 

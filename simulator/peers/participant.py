@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
 import time
 from dataclasses import dataclass, field
 
@@ -18,7 +19,10 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from simulator.driver import videoroom
 from simulator.driver.janus_http import JanusHandle, JanusSession
-from simulator.peers.rtc import new_peer_connection, silence
+from simulator.impairment.inprocess import InProcessImpairer
+from simulator.impairment.kernel import host_candidate_ports
+from simulator.impairment.model import Impairment
+from simulator.peers.rtc import new_peer_connection
 from simulator.peers.tracks import SweepVideoTrack, ToneAudioTrack
 
 log = logging.getLogger(__name__)
@@ -77,7 +81,12 @@ class Participant:
     """A synthetic browser in one room. Runs on the event loop of the client namespace."""
 
     def __init__(
-        self, http: aiohttp.ClientSession, janus_url: str, connection_id: str, display: str
+        self,
+        http: aiohttp.ClientSession,
+        janus_url: str,
+        connection_id: str,
+        display: str,
+        impairer: InProcessImpairer | None = None,
     ) -> None:
         self.http = http
         self.janus_url = janus_url
@@ -89,6 +98,8 @@ class Participant:
         self.publisher: PublisherState | None = None
         self.subscriptions: dict[str, SubscriptionState] = {}
         self.sent: dict[str, TrackCounters] = {}
+        # One impairer for all the participant's peers: they share one uplink and one downlink.
+        self.impairer = impairer or InProcessImpairer(random.Random(connection_id))
 
     # -- lifecycle ---------------------------------------------------------------------------
     async def join(self, room: str) -> None:
@@ -111,6 +122,7 @@ class Participant:
         state = PublisherState(stream_id, options, pc, audio, video, time.monotonic())
         self.publisher = state
         await pc.setLocalDescription(await pc.createOffer())
+        self.impairer.attach(pc)
         state.local_sdp = pc.localDescription.sdp
         reply = await videoroom.publish(
             control, state.local_sdp, audio=options.audio, video=options.video
@@ -135,6 +147,7 @@ class Participant:
 
         await pc.setRemoteDescription(RTCSessionDescription(offer, "offer"))
         await pc.setLocalDescription(await pc.createAnswer())
+        self.impairer.attach(pc)
         state.local_sdp = pc.localDescription.sdp
         await videoroom.start(handle, state.local_sdp)
         await handle.wait_for("webrtcup", timeout_s=WEBRTC_UP_TIMEOUT_S)
@@ -173,6 +186,7 @@ class Participant:
         self.control = None
         if self.session is not None:
             await self.session.destroy()
+        await self.impairer.close()
 
     async def mute(self, kind: str, muted: bool) -> None:
         """Disable a track as a browser does (black frames / silence) and tell Janus to stop
@@ -194,8 +208,7 @@ class Participant:
     async def vanish(self) -> None:
         """The network disappears: nothing more leaves this participant, not even a DTLS alert
         or a Janus goodbye. Janus has to notice on its own (ICE, session timeout)."""
-        for pc in self.peer_connections():
-            silence(pc)
+        self.impairer.silence()
         if self.session is not None:
             await self.session.abandon()
         await self.close_quietly()
@@ -203,6 +216,19 @@ class Participant:
     async def forget(self) -> None:
         """The server removed us (kick, room destroyed): close locally, end our Janus session."""
         await self.close_quietly(destroy_session=True)
+
+    def set_impairment(self, up: Impairment, down: Impairment) -> None:
+        self.impairer.set(up, down)
+
+    def local_ports(self) -> list[int]:
+        """The UDP ports of this participant's peers (its SDP host candidates)."""
+        ports: list[int] = []
+        sdps = [s.local_sdp for s in self.subscriptions.values()]
+        if self.publisher is not None:
+            sdps.append(self.publisher.local_sdp)
+        for sdp in sdps:
+            ports += host_candidate_ports(sdp)
+        return ports
 
     def peer_connections(self) -> list[RTCPeerConnection]:
         pcs = [state.pc for state in self.subscriptions.values()]
@@ -221,6 +247,7 @@ class Participant:
                 with contextlib.suppress(Exception):
                     await self.session.destroy()
             await self.session.abandon()
+        await self.impairer.close()
 
     # -- measurements --------------------------------------------------------------------------
     async def refresh_counters(self) -> None:

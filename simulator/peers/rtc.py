@@ -24,17 +24,3 @@ def candidate_addresses(sdp: str) -> list[str]:
             if len(parts) > 4:
                 addresses.append(parts[4])
     return addresses
-
-
-async def _swallow(data: bytes) -> None:
-    """A send that goes nowhere: the network is gone."""
-
-
-def silence(pc: RTCPeerConnection) -> None:
-    """Make every transport of ``pc`` drop what it sends from now on (DTLS alerts included)."""
-    for transceiver in pc.getTransceivers():
-        dtls = transceiver.sender.transport
-        if dtls is not None:
-            dtls.transport._send = _swallow
-    if pc.sctp is not None:
-        pc.sctp.transport.transport._send = _swallow

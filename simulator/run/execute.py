@@ -17,6 +17,7 @@ from elasticsearch import AsyncElasticsearch
 
 from collector.netns import NetnsError
 from simulator.collector_client import CollectorClient, CollectorUnavailable
+from simulator.impairment.kernel import KernelImpairer
 from simulator.netns_loop import NamespaceLoop
 from simulator.run.ledger import Ledger
 from simulator.run.runner import Progress, play
@@ -102,6 +103,8 @@ async def _run(
                     janus_url=settings.janus_url,
                     progress=progress,
                     results_dir=results,
+                    client_address=settings.client_address,
+                    kernel_impairer=KernelImpairer(settings),
                 )
             except CollectorUnavailable as exc:
                 raise SetupError(str(exc)) from exc

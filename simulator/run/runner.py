@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from itertools import groupby
 from pathlib import Path
 
@@ -20,9 +20,11 @@ from simulator.collector_client import CollectorClient
 from simulator.driver import videoroom
 from simulator.driver.janus_http import JanusSession
 from simulator.identity import make_identity
+from simulator.impairment.kernel import KernelImpairer
 from simulator.netns_loop import NamespaceLoop
 from simulator.run import recording_steps  # noqa: F401  (registers its steps and setup)
 from simulator.run.context import FEATURE_SETUPS, RunContext
+from simulator.run.impairment_hook import KERNEL, apply_impairment
 from simulator.run.ledger import Ledger, ParticipantRecord, SessionRecord, StepRecord, now_ms
 from simulator.run.steps import end_connection, executor_for
 from simulator.scenario.model import (
@@ -38,7 +40,6 @@ log = logging.getLogger(__name__)
 
 STEP_TIMEOUT_S = 45.0
 Progress = Callable[[str], None]
-ImpairmentHook = Callable[[RunContext, str], Awaitable[None]]
 
 
 def session_id_for(room: str, run_id: str) -> str:
@@ -54,7 +55,7 @@ async def play(
     collector: CollectorClient,
     janus_url: str,
     client_address: str = "",
-    impairment_hook: ImpairmentHook | None = None,
+    kernel_impairer: KernelImpairer | None = None,
     progress: Progress = lambda _msg: None,
     results_dir: Path | None = None,
 ) -> Ledger:
@@ -74,9 +75,11 @@ async def play(
         admin_handle=admin_handle,
         identities={name: make_identity(scenario.seed, name) for name in scenario.everyone},
         client_address=client_address,
-        impairment_hook=impairment_hook,
+        impairment_hook=apply_impairment,
         results_dir=results_dir,
     )
+    if kernel_impairer is not None:
+        ctx.features[KERNEL] = kernel_impairer
     for setup in FEATURE_SETUPS:
         setup(ctx)
     for name, identity in ctx.identities.items():

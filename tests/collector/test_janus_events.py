@@ -42,6 +42,14 @@ def test_media_stats_fields_keep_janus_meaning() -> None:
     assert event.payload.nacks_received == 131
 
 
+def test_negative_cumulative_loss_sent_as_unsigned_24_bits_counts_as_no_loss() -> None:
+    raw = sample("media_stats_video_subscriber-side")
+    raw["event"]["lost-by-remote"] = 16777215  # -1 in RTCP's signed 24 bits (duplicates)
+    event = parse_event(raw)
+    assert isinstance(event.payload, MediaStatsEvent)
+    assert event.payload.lost_by_remote == 0
+
+
 def test_selected_pair_has_structured_candidates() -> None:
     event = parse_event(sample("webrtc_selected-pair"))
     assert isinstance(event.payload, SelectedPairEvent)
