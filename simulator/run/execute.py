@@ -25,13 +25,12 @@ from simulator.scenario.loader import load_scenario
 from simulator.scenario.model import Scenario
 from simulator.settings import Settings
 from simulator.verify.checks import Check
-from simulator.verify.skeleton import candidate_checks, cdr_complete, skeleton_checks
+from simulator.verify.skeleton import cdr_complete
 from simulator.verify.store_reader import Document, wait_for_documents
 
 log = logging.getLogger(__name__)
 
 DOCUMENTS_TIMEOUT_S = 20.0
-NAMESPACE_NETWORK = "198.18.0.0/15"
 
 
 class SetupError(RuntimeError):
@@ -63,6 +62,7 @@ async def run_scenario_file(
     run_id = run_id or new_run_id()
     results = settings.results_dir / run_id
     results.mkdir(parents=True, exist_ok=True)
+    (results / "scenario.yaml").write_bytes(path.read_bytes())  # `rtcsim check` replays it
     handler = logging.FileHandler(results / "run.log")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logging.getLogger().addHandler(handler)
@@ -118,9 +118,7 @@ async def _run(
             es, settings.es_index, session_ids, cdr_complete(ledger), timeout_s=DOCUMENTS_TIMEOUT_S
         )
     outcome = RunOutcome(run_id, scenario.name, results, ledger, documents)
-    outcome.checks = skeleton_checks(ledger, documents) + candidate_checks(
-        ledger, NAMESPACE_NETWORK
-    )
+    outcome.checks = verify(scenario, ledger, documents)
     write_summary(outcome)
     return outcome
 
