@@ -27,6 +27,7 @@ from simulator.settings import Settings
 from simulator.verify.checks import Check
 from simulator.verify.skeleton import cdr_complete
 from simulator.verify.store_reader import Document, wait_for_documents
+from simulator.verify.verdict import verify
 
 log = logging.getLogger(__name__)
 
