@@ -6,8 +6,8 @@ Exit codes: 0 passed, 1 a check failed, 2 setup error (bad scenario, services mi
 from __future__ import annotations
 
 import asyncio
-import sys
 import logging
+import sys
 from pathlib import Path
 from typing import Annotated
 

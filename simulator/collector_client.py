@@ -22,7 +22,7 @@ class CollectorClient:
         self.base_url = base_url.rstrip("/")
         self.headers = {"Authorization": f"Bearer {token}"}
 
-    async def post(self, path: str, payload: dict[str, Any]) -> None:
+    async def post(self, path: str, payload: dict[str, Any] | list[dict[str, Any]]) -> None:
         url = f"{self.base_url}{path}"
         try:
             async with self.http.post(

@@ -12,6 +12,7 @@ import logging
 import random
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import aiohttp
 from aiortc import RTCPeerConnection, RTCSessionDescription
@@ -28,6 +29,8 @@ from simulator.peers.tracks import SweepVideoTrack, ToneAudioTrack
 log = logging.getLogger(__name__)
 
 WEBRTC_UP_TIMEOUT_S = 20.0
+# aiortc reports jitter in RTP timestamp units; OpenVidu's webrtcStats jitter is in seconds.
+_CLOCK_HZ = {"audio": 48_000, "video": 90_000}
 
 
 @dataclass(frozen=True)
@@ -75,6 +78,7 @@ class SubscriptionState:
     consumers: list[asyncio.Task[None]] = field(default_factory=list)
     local_sdp: str = ""
     remote_sdp: str = ""
+    stream_id: str = ""
 
 
 class Participant:
@@ -134,11 +138,13 @@ class Participant:
         await control.wait_for("webrtcup", timeout_s=WEBRTC_UP_TIMEOUT_S)
         state.ice_connected_s = time.monotonic() - state.started_at
 
-    async def subscribe(self, feed: str) -> None:
+    async def subscribe(self, feed: str, stream_id: str = "") -> None:
         session, room = self._require_session(), self._require_room()
         handle, offer = await videoroom.subscribe(session, room, self.connection_id, feed)
         pc = new_peer_connection()
-        state = SubscriptionState(feed, handle, pc, time.monotonic(), remote_sdp=offer)
+        state = SubscriptionState(
+            feed, handle, pc, time.monotonic(), remote_sdp=offer, stream_id=stream_id
+        )
         self.subscriptions[feed] = state
 
         @pc.on("track")
@@ -250,6 +256,56 @@ class Participant:
         await self.impairer.close()
 
     # -- measurements --------------------------------------------------------------------------
+    async def client_stats(self) -> list[dict[str, Any]]:
+        """What this browser would report about its endpoints, from aiortc's ``getStats()``.
+
+        One sample per endpoint and media type, named as the collector names endpoints
+        (publisher: its streamId; subscriber: ``<own connectionId>_<streamId>``).
+        """
+        samples: list[dict[str, Any]] = []
+        if self.publisher is not None:
+            stats = await self.publisher.pc.getStats()
+            by_kind: dict[str, dict[str, Any]] = {}
+            for report in stats.values():
+                if report.type == "outbound-rtp":
+                    by_kind.setdefault(report.kind, {}).update(
+                        packetsSent=int(report.packetsSent), bytesSent=int(report.bytesSent)
+                    )
+                elif report.type == "remote-inbound-rtp":
+                    by_kind.setdefault(report.kind, {}).update(
+                        packetsLost=int(report.packetsLost),
+                        fractionLost=float(report.fractionLost),
+                        roundTripTime=float(report.roundTripTime or 0.0),
+                        jitter=float(report.jitter or 0.0) / _CLOCK_HZ[report.kind],
+                    )
+            for kind, fields in by_kind.items():
+                track = self.publisher.audio if kind == "audio" else self.publisher.video
+                if track is not None:
+                    fields["framesSent"] = track.frames_sent
+                samples.append({"endpoint": self.publisher.stream_id, "mediaType": kind, **fields})
+        for state in self.subscriptions.values():
+            stats = await state.pc.getStats()
+            bytes_received = 0
+            audio: dict[str, Any] = {}
+            for report in stats.values():
+                if report.type == "transport":
+                    bytes_received = int(report.bytesReceived)
+                elif report.type == "inbound-rtp" and report.kind == "audio":
+                    # Video inbound-rtp is unreliable in aiortc (the RTX SSRC overwrites it).
+                    audio = {
+                        "packetsReceived": int(report.packetsReceived),
+                        "packetsLost": int(report.packetsLost),
+                        "jitter": float(report.jitter or 0.0) / _CLOCK_HZ["audio"],
+                    }
+            endpoint = f"{self.connection_id}_{state.stream_id}"
+            for kind, counters in state.received.items():
+                fields = dict(audio) if kind == "audio" else {}
+                fields["framesReceived"] = counters.frames
+                if kind == "video":
+                    fields["transportBytesReceived"] = bytes_received
+                samples.append({"endpoint": endpoint, "mediaType": kind, **fields})
+        return samples
+
     async def refresh_counters(self) -> None:
         """Pull byte and packet counts from aiortc's stats into the ledger counters."""
         if self.publisher is not None:

@@ -106,6 +106,7 @@ async def _run(
                     results_dir=results,
                     client_address=settings.client_address,
                     kernel_impairer=KernelImpairer(settings),
+                    client_stats_interval_s=settings.webrtc_stats_interval_s,
                 )
             except CollectorUnavailable as exc:
                 raise SetupError(str(exc)) from exc

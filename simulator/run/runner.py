@@ -22,7 +22,10 @@ from simulator.driver.janus_http import JanusSession
 from simulator.identity import make_identity
 from simulator.impairment.kernel import KernelImpairer
 from simulator.netns_loop import NamespaceLoop
-from simulator.run import recording_steps  # noqa: F401  (registers its steps and setup)
+from simulator.run import (
+    client_stats,
+    recording_steps,  # noqa: F401  (registers its steps and setup)
+)
 from simulator.run.context import FEATURE_SETUPS, RunContext
 from simulator.run.impairment_hook import KERNEL, apply_impairment
 from simulator.run.ledger import Ledger, ParticipantRecord, SessionRecord, StepRecord, now_ms
@@ -58,6 +61,7 @@ async def play(
     kernel_impairer: KernelImpairer | None = None,
     progress: Progress = lambda _msg: None,
     results_dir: Path | None = None,
+    client_stats_interval_s: float = 30.0,
 ) -> Ledger:
     ledger = Ledger(run_id=run_id, scenario=scenario.name, seed=scenario.seed, started_ms=now_ms())
     media_http = await media.run(_new_http())
@@ -92,7 +96,11 @@ async def play(
         )
     try:
         await _create_rooms(ctx, progress)
-        await _play_timeline(ctx, progress)
+        reporter = client_stats.start(ctx, client_stats_interval_s)
+        try:
+            await _play_timeline(ctx, progress)
+        finally:
+            await client_stats.stop(reporter)
         await _leave_everyone(ctx, progress)
         await _destroy_rooms(ctx)
         for hook in ctx.run_end_hooks:

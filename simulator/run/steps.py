@@ -16,6 +16,7 @@ from simulator.driver import videoroom
 from simulator.identity import connection_id, stream_id
 from simulator.peers.participant import Participant, PublishOptions
 from simulator.peers.rtc import candidate_addresses
+from simulator.run import client_stats
 from simulator.run.context import RunContext
 from simulator.run.ledger import (
     ConnectionRecord,
@@ -150,6 +151,7 @@ async def end_connection(ctx: RunContext, who: str, reason: str, *, how: str) ->
     """Close the books on ``who``'s connection, then act: leave, vanish or forget."""
     participant = ctx.participant(who)
     conn = ctx.ledger.participants[who].current
+    await client_stats.report(ctx, who)
     with contextlib.suppress(Exception):  # stats are best effort once the server hung up
         await ctx.on_media(participant.refresh_counters())
     for feed in list(participant.subscriptions):
@@ -243,7 +245,7 @@ async def subscribe(ctx: RunContext, step: StepBase, who: str) -> None:
             started_ms=now_ms(),
         )
         conn.subscriptions.append(subscription)
-        await ctx.on_media(participant.subscribe(source.connection_id))
+        await ctx.on_media(participant.subscribe(source.connection_id, publication.stream_id))
         subscription.ice_connected_ms = now_ms()
         state = participant.subscriptions[source.connection_id]
         conn.sdp_candidates += candidate_addresses(state.local_sdp)
@@ -260,6 +262,7 @@ async def unsubscribe(ctx: RunContext, step: StepBase, who: str) -> None:
         source = ctx.participants.get(publisher)
         if source is None or source.connection_id not in participant.subscriptions:
             continue
+        await client_stats.report(ctx, who)
         await ctx.on_media(participant.refresh_counters())
         _close_subscription_records(conn, participant, source.connection_id, "unsubscribe")
         await ctx.on_media(participant.unsubscribe(source.connection_id))
@@ -268,6 +271,7 @@ async def unsubscribe(ctx: RunContext, step: StepBase, who: str) -> None:
 @executor("unpublish")
 async def unpublish(ctx: RunContext, step: StepBase, who: str) -> None:
     participant = ctx.participant(who)
+    await client_stats.report(ctx, who)
     await ctx.on_media(participant.refresh_counters())
     _close_publication_record(ctx.ledger.participants[who].current, participant, "unpublish")
     _cascade_feed_end(ctx, participant.connection_id, "unpublish")
