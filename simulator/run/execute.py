@@ -25,6 +25,7 @@ from simulator.scenario.loader import load_scenario
 from simulator.scenario.model import Scenario
 from simulator.settings import Settings
 from simulator.verify.checks import Check
+from simulator.verify.invariants import Tolerances
 from simulator.verify.skeleton import cdr_complete
 from simulator.verify.store_reader import Document, wait_for_documents
 from simulator.verify.verdict import verify
@@ -117,10 +118,16 @@ async def _run(
     session_ids = [s.session_id for s in ledger.sessions.values()]
     async with AsyncElasticsearch(settings.es_url) as es:
         documents = await wait_for_documents(
-            es, settings.es_index, session_ids, cdr_complete(ledger), timeout_s=DOCUMENTS_TIMEOUT_S
+            es,
+            settings.es_index,
+            session_ids,
+            cdr_complete(ledger),
+            timeout_s=DOCUMENTS_TIMEOUT_S,
+            window_ms=(ledger.started_ms, ledger.ended_ms or ledger.started_ms),
         )
     outcome = RunOutcome(run_id, scenario.name, results, ledger, documents)
-    outcome.checks = verify(scenario, ledger, documents)
+    tolerances = Tolerances(drop_slack_s=settings.janus_session_timeout_s + 3.0)
+    outcome.checks = verify(scenario, ledger, documents, tolerances)
     write_summary(outcome)
     return outcome
 

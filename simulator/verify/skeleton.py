@@ -46,8 +46,11 @@ def found_cdr_counts(documents: list[Document]) -> dict[str, int]:
 def cdr_complete(ledger: Ledger) -> Callable[[list[Document]], bool]:
     expected = expected_cdr_counts(ledger)
 
+    sessions = expected["sessionDestroyed"] if expected["participantJoined"] else 0
+
     def complete(documents: list[Document]) -> bool:
-        return found_cdr_counts(documents) == expected
+        summaries = sum(1 for d in documents if d.get("elastic_type") == "sessionSummary")
+        return found_cdr_counts(documents) == expected and summaries >= sessions
 
     return complete
 

@@ -8,12 +8,42 @@ from __future__ import annotations
 from simulator.run.ledger import Ledger
 from simulator.scenario.model import Scenario
 from simulator.verify.checks import Check
+from simulator.verify.expectations import expectation_checks
+from simulator.verify.invariants import Tolerances, invariant_checks
+from simulator.verify.schema import schema_checks
 from simulator.verify.skeleton import candidate_checks, skeleton_checks
 from simulator.verify.store_reader import Document
 
 NAMESPACE_NETWORK = "198.18.0.0/15"
 
 
-def verify(scenario: Scenario, ledger: Ledger, documents: list[Document]) -> list[Check]:
+def required_types(ledger: Ledger) -> set[str]:
+    """The document types this run must have produced, given what the simulator did."""
+    connections = [c for p in ledger.participants.values() for c in p.connections if c.joined_ms]
+    required = {"cdr", "monitoringStats"}
+    if connections:
+        required |= {"kms", "sessionSummary", "userSummary", "connectionSummary"}
+    if any(c.publications for c in connections):
+        required |= {"publisherSummary", "webrtcStats"}
+    if any(c.subscriptions for c in connections):
+        required.add("subscriberSummary")
+    if getattr(ledger, "recordings", None):
+        required.add("recordingSummary")
+    return required
+
+
+def verify(
+    scenario: Scenario,
+    ledger: Ledger,
+    documents: list[Document],
+    tolerances: Tolerances | None = None,
+) -> list[Check]:
     """All checks of one run: ledger against documents, then the scenario's expectations."""
-    return skeleton_checks(ledger, documents) + candidate_checks(ledger, NAMESPACE_NETWORK)
+    tol = tolerances or Tolerances()
+    return (
+        skeleton_checks(ledger, documents)
+        + candidate_checks(ledger, NAMESPACE_NETWORK)
+        + invariant_checks(ledger, documents, tol)
+        + schema_checks(documents, required_types(ledger))
+        + expectation_checks(scenario, ledger, documents)
+    )

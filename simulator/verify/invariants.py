@@ -1,0 +1,365 @@
+"""Built-in invariants, checked on every run: the collector's documents against the ledger.
+
+- the summaries agree with what the simulator did: numbers of users, connections, publishers
+  and subscribers; durations within a second; end reasons as caused;
+- every nested summary equals its denormalized copy;
+- ``cdr`` events of each session come in a valid order;
+- the server's packet counts agree with what the peers sent, within a tolerance that accounts
+  for the loss the simulator injected.
+
+The ledger's times are the simulator's, the documents' are Janus's: a clean action shows up in
+both within a few hundred milliseconds. A vanished peer is noticed by Janus only when its
+session times out, so ends caused by a drop get that much more slack (``drop_slack_s``).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from simulator.run.ledger import ConnectionRecord, Ledger, PublicationRecord, SubscriptionRecord
+from simulator.verify.checks import Check, check_equal
+from simulator.verify.store_reader import Document
+
+DURATION_TOLERANCE_S = 1.0
+PACKET_TOLERANCE = 0.10  # of what was sent, or PACKET_FLOOR, whichever is larger
+PACKET_FLOOR = 100  # the server's last stats sample may be a second old (~50 audio packets)
+LOSS_TOLERANCE_PCT = 5.0
+DROPPED = "networkDisconnect"
+
+SUMMARY_TYPES = (
+    "userSummary",
+    "connectionSummary",
+    "publisherSummary",
+    "subscriberSummary",
+    "recordingSummary",
+)
+
+
+@dataclass(frozen=True)
+class Tolerances:
+    duration_s: float = DURATION_TOLERANCE_S
+    drop_slack_s: float = 15.0
+
+
+def _by_type(documents: Iterable[Document], elastic_type: str) -> list[Document]:
+    return [d for d in documents if d.get("elastic_type") == elastic_type]
+
+
+def _session_of(doc: Document) -> Any:
+    return doc.get("sessionId", doc.get("session"))
+
+
+def _connection_of(doc: Document) -> Any:
+    return doc.get("connectionId", doc.get("connection"))
+
+
+def _seconds(start_ms: int | None, end_ms: int | None) -> float | None:
+    if start_ms is None or end_ms is None:
+        return None
+    return (end_ms - start_ms) / 1000
+
+
+def _duration_check(
+    name: str, summary: Document, start_ms: int | None, end_ms: int | None, slack_s: float
+) -> Check:
+    measured = _seconds(start_ms, end_ms)
+    found = summary.get("duration")
+    if measured is None or not isinstance(found, int | float):
+        return Check(name, False, "a duration", found, "missing on one side")
+    ok = abs(found - measured) <= slack_s
+    return Check(name, ok, f"{measured:.1f} s ± {slack_s:g}", found)
+
+
+def summary_checks(ledger: Ledger, documents: list[Document], tol: Tolerances) -> list[Check]:
+    checks: list[Check] = []
+    sessions = {s.session_id: s for s in ledger.sessions.values()}
+    summaries = {_session_of(d): d for d in _by_type(documents, "sessionSummary")}
+    connections = {d.get("connectionId"): d for d in _by_type(documents, "connectionSummary")}
+    publishers = {d.get("streamId"): d for d in _by_type(documents, "publisherSummary")}
+    subscribers = {
+        (_connection_of(d), d.get("streamId")): d for d in _by_type(documents, "subscriberSummary")
+    }
+    for session_id, record in sessions.items():
+        conns = [
+            (p, c)
+            for p in ledger.participants.values()
+            for c in p.connections
+            if c.session_id == session_id and c.joined_ms is not None
+        ]
+        if not conns:
+            continue
+        summary = summaries.get(session_id)
+        if summary is None:
+            checks.append(Check(f"{session_id}: sessionSummary written", False, 1, 0))
+            continue
+        users = {p.user_id for p, _ in conns}
+        checks.append(
+            check_equal(f"{session_id}: users", len(users), summary["users"]["numberOfElements"])
+        )
+        per_user = {u["id"]: u for u in summary["users"]["content"]}
+        for user_id in sorted(users):
+            expected = sum(1 for p, _ in conns if p.user_id == user_id)
+            found = per_user.get(user_id, {}).get("connections", {}).get("numberOfElements", 0)
+            checks.append(
+                check_equal(f"{session_id}: connections of user {user_id}", expected, found)
+            )
+        expected_reason = (
+            "sessionClosedByServer" if record.destroyed_by_server else "lastParticipantLeft"
+        )
+        checks.append(
+            check_equal(f"{session_id}: session end reason", expected_reason, summary.get("reason"))
+        )
+        last_drop = any(c.end == DROPPED for _, c in conns)
+        checks.append(
+            _duration_check(
+                f"{session_id}: session duration",
+                summary,
+                record.created_ms,
+                record.closed_ms,
+                tol.duration_s + (tol.drop_slack_s if last_drop else 0),
+            )
+        )
+        for person, conn in conns:
+            checks += _connection_checks(
+                person.name, conn, connections, publishers, subscribers, tol
+            )
+    return checks
+
+
+def _slack(reason: str | None, tol: Tolerances) -> float:
+    return tol.duration_s + (tol.drop_slack_s if reason == DROPPED else 0.0)
+
+
+def _connection_checks(
+    name: str,
+    conn: ConnectionRecord,
+    connections: dict[Any, Document],
+    publishers: dict[Any, Document],
+    subscribers: dict[Any, Document],
+    tol: Tolerances,
+) -> list[Check]:
+    label = f"{name} ({conn.connection_id})"
+    summary = connections.get(conn.connection_id)
+    if summary is None:
+        return [Check(f"{label}: connectionSummary written", False, 1, 0)]
+    checks = [
+        check_equal(
+            f"{label}: publishers",
+            len(conn.publications),
+            summary["publishers"]["numberOfElements"],
+        ),
+        check_equal(
+            f"{label}: subscribers",
+            len(conn.subscriptions),
+            summary["subscribers"]["numberOfElements"],
+        ),
+        check_equal(f"{label}: end reason", conn.end, summary.get("reason")),
+        _duration_check(
+            f"{label}: duration", summary, conn.joined_ms, conn.left_ms, _slack(conn.end, tol)
+        ),
+    ]
+    for pub in conn.publications:
+        checks += _endpoint_checks(
+            f"{label} publishes {pub.stream_id}", pub, publishers.get(pub.stream_id), tol
+        )
+    for sub in conn.subscriptions:
+        doc = subscribers.get((conn.connection_id, sub.stream_id))
+        checks += _endpoint_checks(f"{label} receives {sub.stream_id}", sub, doc, tol)
+        if doc is not None:
+            checks.append(
+                check_equal(
+                    f"{label} receives {sub.stream_id}: receivingFrom",
+                    sub.receiving_from,
+                    doc.get("receivingFrom"),
+                )
+            )
+    return checks
+
+
+def _endpoint_checks(
+    label: str,
+    record: PublicationRecord | SubscriptionRecord,
+    summary: Document | None,
+    tol: Tolerances,
+) -> list[Check]:
+    if summary is None:
+        return [Check(f"{label}: summary written", False, 1, 0)]
+    start = record.ice_connected_ms or record.started_ms
+    return [
+        check_equal(f"{label}: end reason", record.end, summary.get("reason")),
+        _duration_check(
+            f"{label}: duration", summary, start, record.ended_ms, _slack(record.end, tol)
+        ),
+    ]
+
+
+# -- nested summaries equal their denormalized copies ---------------------------------------------
+def _nested(summary: Document) -> Iterable[Document]:
+    for user in summary.get("users", {}).get("content", []):
+        yield user
+        for conn in user.get("connections", {}).get("content", []):
+            yield conn
+            yield from conn.get("publishers", {}).get("content", [])
+            yield from conn.get("subscribers", {}).get("content", [])
+    yield from summary.get("recordings", {}).get("content", [])
+
+
+def _identity(doc: Document) -> tuple[Any, ...]:
+    kind = doc.get("elastic_type")
+    if kind == "userSummary":
+        return (kind, _session_of(doc), doc.get("id"))
+    if kind == "connectionSummary":
+        return (kind, doc.get("connectionId"))
+    if kind == "recordingSummary":
+        return (kind, doc.get("id"))
+    return (kind, _connection_of(doc), doc.get("streamId"))
+
+
+def denormalization_checks(documents: list[Document]) -> list[Check]:
+    copies = {_identity(d): d for t in SUMMARY_TYPES for d in _by_type(documents, t)}
+    checks = []
+    for summary in _by_type(documents, "sessionSummary"):
+        nested = list(_nested(summary))
+        differing = [
+            "/".join(str(p) for p in _identity(n) if p is not None)
+            for n in nested
+            if copies.get(_identity(n)) != n
+        ]
+        checks.append(
+            Check(
+                f"{_session_of(summary)}: nested summaries equal their own documents",
+                not differing,
+                f"{len(nested)} equal",
+                differing or f"{len(nested)} equal",
+            )
+        )
+    return checks
+
+
+# -- cdr order ----------------------------------------------------------------------------------
+def cdr_order_checks(documents: list[Document]) -> list[Check]:
+    """sessionCreated first, sessionDestroyed last; per connection: joined ≤ created ≤
+    destroyed ≤ left; every created endpoint destroyed once."""
+    by_session: dict[Any, list[Document]] = defaultdict(list)
+    for doc in _by_type(documents, "cdr"):
+        by_session[_session_of(doc)].append(doc)
+    checks = []
+    for session_id, events in by_session.items():
+        problems: list[str] = []
+        stamps = [e["timestamp"] for e in events]
+        created = [e["timestamp"] for e in events if e.get("event") == "sessionCreated"]
+        destroyed = [e["timestamp"] for e in events if e.get("event") == "sessionDestroyed"]
+        if len(created) != 1 or created[0] != min(stamps):
+            problems.append("sessionCreated is not the single first event")
+        if len(destroyed) != 1 or destroyed[0] != max(stamps):
+            problems.append("sessionDestroyed is not the single last event")
+        per_conn: dict[Any, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
+        endpoints: dict[tuple[Any, Any], list[str]] = defaultdict(list)
+        for e in events:
+            conn = e.get("connectionId", e.get("participantId"))
+            if conn is not None:
+                per_conn[conn][e["event"]].append(e["timestamp"])
+            if e.get("event", "").startswith("webrtcConnection"):
+                endpoints[(conn, e.get("streamId"))].append(e["event"])
+        for conn, kinds in per_conn.items():
+            joined, left = kinds.get("participantJoined", []), kinds.get("participantLeft", [])
+            if len(joined) != 1 or len(left) != 1:
+                problems.append(f"{conn}: {len(joined)} joined / {len(left)} left")
+                continue
+            inside = kinds.get("webrtcConnectionCreated", []) + kinds.get(
+                "webrtcConnectionDestroyed", []
+            )
+            if any(not joined[0] <= t <= left[0] for t in inside):
+                problems.append(f"{conn}: an endpoint event outside its participant's stay")
+        for (conn, stream), kinds_seen in endpoints.items():
+            if (
+                kinds_seen.count("webrtcConnectionCreated") != 1
+                or kinds_seen.count("webrtcConnectionDestroyed") != 1
+            ):
+                problems.append(f"{conn}/{stream}: {kinds_seen}")
+        checks.append(
+            Check(
+                f"{session_id}: cdr events in a valid order",
+                not problems,
+                "valid",
+                problems or "valid",
+            )
+        )
+    return checks
+
+
+# -- packets: server counts against what the peers sent -------------------------------------------
+def _last_stats(documents: list[Document]) -> dict[tuple[Any, Any], Document]:
+    last: dict[tuple[Any, Any], Document] = {}
+    for doc in _by_type(documents, "webrtcStats"):
+        if doc.get("rtcsim_side", "server") != "server":
+            continue
+        key = (doc.get("endpoint"), doc.get("mediaType"))
+        if key not in last or doc["timestamp"] >= last[key]["timestamp"]:
+            last[key] = doc
+    return last
+
+
+def _uplink_loss_pct(conn: ConnectionRecord, pub: PublicationRecord) -> float | None:
+    """The loss in force on the uplink over the whole publication, or None if it changed."""
+    start, end = pub.started_ms, pub.ended_ms or pub.started_ms
+    losses = set()
+    current = 0.0
+    for change in conn.impairments:
+        affects_up = change["direction"] in ("up", "both")
+        value = float(change["loss_pct"]) if affects_up else 0.0
+        if change["at_ms"] <= start + 2000:  # set up to 2 s after publishing: the whole run
+            current = value
+        elif change["at_ms"] < end:
+            losses.add(value)
+    losses.add(current)
+    return losses.pop() if len(losses) == 1 else None
+
+
+def packet_checks(ledger: Ledger, documents: list[Document]) -> list[Check]:
+    stats = _last_stats(documents)
+    checks: list[Check] = []
+    for person in ledger.participants.values():
+        for conn in person.connections:
+            for pub in conn.publications:
+                loss = _uplink_loss_pct(conn, pub)
+                for kind, sent in pub.sent.items():
+                    doc = stats.get((pub.stream_id, kind))
+                    label = f"{person.name} {kind} packets at the server"
+                    if doc is None or sent.packets == 0:
+                        checks.append(Check(label, False, "server stats", "none"))
+                        continue
+                    seen = int(doc.get("packetsReceived", 0)) + int(doc.get("packetsLost", 0))
+                    slack = max(PACKET_FLOOR, PACKET_TOLERANCE * sent.packets)
+                    checks.append(
+                        Check(
+                            label,
+                            abs(seen - sent.packets) <= slack,
+                            f"{sent.packets} ± {slack:.0f}",
+                            seen,
+                            "received + lost",
+                        )
+                    )
+                    if loss is not None and seen > 0:
+                        measured = 100 * int(doc.get("packetsLost", 0)) / seen
+                        checks.append(
+                            Check(
+                                f"{person.name} {kind} uplink loss seen by the server",
+                                abs(measured - loss) <= LOSS_TOLERANCE_PCT,
+                                f"{loss:g} % ± {LOSS_TOLERANCE_PCT:g}",
+                                round(measured, 1),
+                            )
+                        )
+    return checks
+
+
+def invariant_checks(ledger: Ledger, documents: list[Document], tol: Tolerances) -> list[Check]:
+    return (
+        summary_checks(ledger, documents, tol)
+        + denormalization_checks(documents)
+        + cdr_order_checks(documents)
+        + packet_checks(ledger, documents)
+    )
