@@ -63,14 +63,23 @@ def _seconds(start_ms: int | None, end_ms: int | None) -> float | None:
 
 
 def _duration_check(
-    name: str, summary: Document, start_ms: int | None, end_ms: int | None, slack_s: float
+    name: str,
+    summary: Document,
+    start_ms: int | None,
+    end_ms: int | None,
+    slack_s: float,
+    keys: tuple[str, str],
 ) -> Check:
+    """The summary's own start and end (ms) against the ledger's, within ``slack_s``; and its
+    ``duration`` must be those, in whole seconds truncated, as OpenVidu computes it."""
     measured = _seconds(start_ms, end_ms)
+    start, end = summary.get(keys[0]), summary.get(keys[1])
     found = summary.get("duration")
-    if measured is None or not isinstance(found, int | float):
+    if measured is None or not isinstance(start, int) or not isinstance(end, int):
         return Check(name, False, "a duration", found, "missing on one side")
-    ok = abs(found - measured) <= slack_s
-    return Check(name, ok, f"{measured:.1f} s ± {slack_s:g}", found)
+    exact = (end - start) / 1000
+    ok = abs(exact - measured) <= slack_s and found == int(exact)
+    return Check(name, ok, f"{measured:.1f} s ± {slack_s:g}", f"{exact:.1f} s (duration {found})")
 
 
 def summary_checks(ledger: Ledger, documents: list[Document], tol: Tolerances) -> list[Check]:
@@ -120,6 +129,7 @@ def summary_checks(ledger: Ledger, documents: list[Document], tol: Tolerances) -
                 record.created_ms,
                 record.closed_ms,
                 tol.duration_s + (tol.drop_slack_s if last_drop else 0),
+                ("createdAt", "destroyedAt"),
             )
         )
         for person, conn in conns:
@@ -158,7 +168,12 @@ def _connection_checks(
         ),
         check_equal(f"{label}: end reason", conn.end, summary.get("reason")),
         _duration_check(
-            f"{label}: duration", summary, conn.joined_ms, conn.left_ms, _slack(conn.end, tol)
+            f"{label}: duration",
+            summary,
+            conn.joined_ms,
+            conn.left_ms,
+            _slack(conn.end, tol),
+            ("createdAt", "destroyedAt"),
         ),
     ]
     for pub in conn.publications:
@@ -191,7 +206,12 @@ def _endpoint_checks(
     return [
         check_equal(f"{label}: end reason", record.end, summary.get("reason")),
         _duration_check(
-            f"{label}: duration", summary, start, record.ended_ms, _slack(record.end, tol)
+            f"{label}: duration",
+            summary,
+            start,
+            record.ended_ms,
+            _slack(record.end, tol),
+            ("startTime", "timestamp"),
         ),
     ]
 
@@ -227,6 +247,12 @@ def denormalization_checks(documents: list[Document]) -> list[Check]:
             "/".join(str(p) for p in _identity(n) if p is not None)
             for n in nested
             if copies.get(_identity(n)) != n
+        ]
+        inside = {_identity(n) for n in nested}
+        differing += [
+            "/".join(str(p) for p in key if p is not None) + " (not nested)"
+            for key, copy in copies.items()
+            if _session_of(copy) == _session_of(summary) and key not in inside
         ]
         checks.append(
             Check(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from simulator.services import stack
@@ -16,6 +14,6 @@ def settings() -> Settings:
 
 
 @pytest.fixture(scope="session")
-def running_stack(settings: Settings) -> Iterator[Settings]:
+def running_stack(settings: Settings) -> Settings:
     stack.up(settings)
-    yield settings
+    return settings
