@@ -91,6 +91,8 @@ class RecordingInput(_Input):
     duration: float = 0.0
     startTime: int
     timestamp: int
+    rtcsim_failure: str | None = None
+    """Why a ``failed`` recording failed (OpenVidu has no field for it; prefixed as ours)."""
 
 
 class ClientStatsSample(BaseModel):

@@ -153,7 +153,30 @@ class SessionModel:
         return self._drain()
 
     def recording(self, rec: RecordingInput) -> list[Document]:
+        """One status change of a recording, as the simulator reports it.
+
+        A repeated ``started`` or ``stopped`` is dropped: when a session closes, the model stops
+        its recordings itself (with the session's reason), and the simulator's own ``stopped``
+        for the same recording may arrive before or after that.
+
+        The final size and duration reach ``recordingSummary`` although files are produced
+        after ``stopped``, often after the session closed and its summaries were written. A
+        ``ready`` or ``failed`` status updates the recording's summary entry and, if the
+        session is already closed, writes the session's summaries again; their ``_id``s are
+        deterministic (``uniqueSessionId`` + recording id), so Elasticsearch overwrites the
+        earlier ones. This keeps the model free of clocks and timers, never holds back any
+        session's summaries, and a recording that never gets a final status simply keeps its
+        ``stopped`` values, as OpenVidu's do (``openvidu-documents.md`` §5.6). Holding the
+        summaries until every recording is final would need a timer and a timeout here, and
+        the simulator cannot keep a room open, since sessions close on Janus's own events.
+        """
         session = self._known_session(rec.sessionId)
+        known = rec.id in session.recordings or rec.id in session.stopped_recordings
+        if (rec.status == "started" and known) or (
+            rec.status == "stopped" and rec.id in session.stopped_recordings
+        ):
+            self.counters["recording_status_repeated"] += 1
+            return []
         reason = rec.reason
         if reason is None and rec.status != "started":
             # OpenVidu always gives an ending status a reason; a stop asked through the API is this.
@@ -170,10 +193,21 @@ class SessionModel:
         self._out.append(doc)
         if rec.status == "started":
             session.recordings[rec.id] = doc
-        elif rec.status in ("stopped", "failed"):
-            session.recordings.pop(rec.id, None)
-            if rec.status == "stopped" and session.open:
-                session.stopped_recordings[rec.id] = doc
+            return self._drain()
+        stopped = session.recordings.pop(rec.id, None) or session.stopped_recordings.get(rec.id)
+        if rec.status == "stopped" or stopped is None:
+            session.stopped_recordings[rec.id] = doc
+        else:
+            session.stopped_recordings[rec.id] = stopped.model_copy(
+                update={
+                    "status": rec.status,
+                    "size": rec.size,
+                    "duration": rec.duration,
+                    "rtcsim_failure": rec.rtcsim_failure,
+                }
+            )
+        if not session.open and session.closed_at_ms is not None:
+            self._out.extend(session_summary(session, session.closed_at_ms).denormalized())
         return self._drain()
 
     def client_stats(self, sample: ClientStatsSample) -> list[Document]:

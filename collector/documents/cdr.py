@@ -135,6 +135,8 @@ class RecordingFields(Document):
     startTime: int
     duration: float = Field(description="seconds, with a fraction (file duration)")
     reason: str | None = None
+    rtcsim_failure: str | None = None
+    """rtcsim's own: why a ``failed`` recording failed (absent otherwise)."""
 
 
 class RecordingStatusChanged(CdrEvent, RecordingFields):
