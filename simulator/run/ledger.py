@@ -124,6 +124,31 @@ class SessionRecord:
 
 
 @dataclass
+class RecordingRecord:
+    """One recording: what was asked, when it ran, what ended on disk (or why nothing did)."""
+
+    recording_id: str
+    room: str
+    session_id: str
+    name: str
+    output_mode: str
+    has_audio: bool
+    has_video: bool
+    resolution: str | None
+    frame_rate: int | None
+    started_ms: int
+    stopped_ms: int | None = None
+    reason: str | None = None
+    status: str = "started"
+    folder: str | None = None
+    files: list[str] = field(default_factory=list)
+    size: int = 0
+    duration_s: float = 0.0
+    processing_s: float | None = None
+    error: str | None = None
+
+
+@dataclass
 class Ledger:
     run_id: str
     scenario: str
@@ -133,6 +158,7 @@ class Ledger:
     sessions: dict[str, SessionRecord] = field(default_factory=dict)
     participants: dict[str, ParticipantRecord] = field(default_factory=dict)
     steps: list[StepRecord] = field(default_factory=list)
+    recordings: list[RecordingRecord] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
