@@ -1,0 +1,379 @@
+"""A recorded session turned back into a scenario that replays its timeline.
+
+The input is the session's documents as OpenVidu Pro stores them (``cdr`` events, summaries
+optional), from the index or from an NDJSON export. The output is one room, one participant per
+user, and the steps that caused the recorded events, at the events' offsets from
+``sessionCreated`` rounded to 0.1 s. Only the end reasons a client or the server application
+chooses become steps; ends that follow from another end (a subscriber cut off by its
+publisher's unpublish, everyone removed by a closed session) are left for the replay to cause
+again. Reasons and their events: OpenVidu's ``EndReason`` (docs/reference: cdr §1.4, §1.5, §2).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from simulator.scenario.loader import parse_scenario
+from simulator.scenario.model import Scenario
+
+Document = dict[str, Any]
+
+NAME_MAX = 40
+# ``<room>-<run-id>``: rtcsim's own session ids (simulator.run.runner.session_id_for).
+RTCSIM_SESSION_SUFFIX = re.compile(r"-\d{8}-\d{6}-[0-9a-f]{4}$")
+STEP_S = 0.1  # the timeline's resolution, and the gap that keeps one person's steps in order
+
+# Same-millisecond events keep their causal order: joins before media, media before ends.
+EVENT_ORDER = {
+    "sessionCreated": 0,
+    "participantJoined": 1,
+    "webrtcConnectionCreated": 2,
+    "signalSent": 3,
+    "webrtcConnectionDestroyed": 4,
+    "participantLeft": 5,
+    "sessionDestroyed": 6,
+}
+# participantLeft reason -> the step that causes it. forceDisconnectByUser (one user evicting
+# another) has no step of its own; a server-side kick is the nearest cause.
+LEAVE_STEPS = {
+    "disconnect": "leave",
+    "networkDisconnect": "drop",
+    "forceDisconnectByServer": "kick",
+    "forceDisconnectByUser": "kick",
+}
+
+
+class SessionReplayError(ValueError):
+    """The documents do not describe a session that can be replayed; the message says why."""
+
+
+@dataclass
+class _Step:
+    offset_s: float
+    do: str
+    who: str | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    targets: frozenset[str] = frozenset()  # the people the step is aimed at (publishers)
+    at: float = 0.0
+
+
+def from_session(
+    documents: Iterable[Document], session_id: str | None = None, *, name: str | None = None
+) -> Scenario:
+    """The scenario that replays ``session_id``'s recorded timeline (the only session if None)."""
+    docs = list(documents)
+    session_id = session_id or _only_session(docs)
+    events = sorted(
+        (d for d in docs if _is_cdr(d) and _session_of(d) == session_id),
+        key=lambda d: (_timestamp(d), EVENT_ORDER.get(str(d.get("event")), 9)),
+    )
+    joins = [e for e in events if e.get("event") == "participantJoined"]
+    if not joins:
+        raise SessionReplayError(
+            f"session {session_id!r}: no participantJoined cdr event among {len(docs)} documents"
+        )
+    created = next((e for e in events if e.get("event") == "sessionCreated"), events[0])
+    origin_ms = _timestamp(created)
+    users = _users_by_connection(docs, joins, session_id)
+    names = _participant_names(joins, users)
+    room = _room_name(session_id)
+
+    left = {_connection_of(e): e for e in events if e.get("event") == "participantLeft"}
+    current: dict[str, str] = {}  # user -> its connection still in the session
+    ended_early: set[int] = set()
+    steps: list[_Step] = []
+    seen_users: set[str] = set()
+    for event in events:
+        if id(event) in ended_early:
+            continue
+        offset = (_timestamp(event) - origin_ms) / 1000
+        conn = _connection_of(event)
+        if event.get("event") == "participantJoined":
+            previous = left.get(current.get(users[conn], ""))
+            if previous is not None:
+                # The user is back before the server noticed its last connection end (a drop is
+                # noticed a session timeout later): that end came first, so play it first.
+                ended_early.add(id(previous))
+                end = _step_for(previous, offset, users, names, room, seen_users)
+                steps += [end] if end is not None else []
+            current[users[conn]] = conn
+        elif event.get("event") == "participantLeft" and current.get(users.get(conn, "")) == conn:
+            del current[users[conn]]
+        step = _step_for(event, offset, users, names, room, seen_users)
+        if step is not None:
+            steps.append(step)
+    _schedule(steps, everyone=frozenset(names.values()))
+
+    rooms = [{"name": room}]
+    participants = [{"name": n, "room": room} for n in dict.fromkeys(names.values())]
+    data = {
+        "name": name or _clip(f"replay-{room}"),
+        "description": (
+            f"Replay of session {session_id} ({len(joins)} connections of "
+            f"{len(participants)} users), generated by rtcsim scenario from-session."
+        ),
+        "rooms": rooms,
+        "participants": participants,
+        "timeline": _timeline(steps),
+    }
+    return Scenario.model_validate(data)
+
+
+def scenario_yaml(scenario: Scenario, *, source: str = "<from-session>") -> str:
+    """The scenario as a file a person can read (one step a line), validated by the loader."""
+    data = scenario.model_dump(mode="json", by_alias=True, exclude_defaults=True)
+    lines: list[str] = []
+    for key in ("name", "description", "seed"):
+        if key in data:
+            lines.append(yaml.safe_dump({key: data[key]}, width=1_000_000).strip())
+    for key in ("rooms", "participants", "timeline", "expect"):
+        if data.get(key):
+            lines.append(f"{key}:")
+            lines += [f"  - {_flow(_ordered(item))}" for item in data[key]]
+    text = "\n".join(lines) + "\n"
+    parse_scenario(text, source=source)  # what we write must load
+    return text
+
+
+# -- reading the documents --------------------------------------------------------------------
+def _is_cdr(doc: Document) -> bool:
+    # Webhook-shaped exports carry ``event`` but no ``elastic_type``.
+    return doc.get("elastic_type", "cdr") == "cdr" and "event" in doc
+
+
+def _session_of(doc: Document) -> str | None:
+    value = doc.get("sessionId", doc.get("session"))
+    return str(value) if value is not None else None
+
+
+def _timestamp(doc: Document) -> int:
+    return int(doc.get("timestamp") or 0)
+
+
+def _only_session(docs: list[Document]) -> str:
+    sessions = sorted({s for d in docs if _is_cdr(d) and (s := _session_of(d)) is not None})
+    if len(sessions) != 1:
+        found = ", ".join(sessions) or "none"
+        raise SessionReplayError(f"name the session to replay; sessions found: {found}")
+    return sessions[0]
+
+
+def _users_by_connection(
+    docs: list[Document], joins: list[Document], session_id: str
+) -> dict[str, str]:
+    """connectionId -> user: the event's ``user`` (rtcsim adds it), else the summaries', else
+    the connection's clientData (the same client data is taken for the same user), else the
+    connection itself."""
+    from_summaries: dict[str, str] = {}
+    for doc in docs:
+        if _session_of(doc) != session_id:
+            continue
+        if doc.get("elastic_type") == "connectionSummary" and doc.get("user"):
+            from_summaries[str(doc["connectionId"])] = str(doc["user"])
+        if doc.get("elastic_type") == "sessionSummary":
+            for user in doc.get("users", {}).get("content", []):
+                for conn in user.get("connections", {}).get("content", []):
+                    from_summaries[str(conn["connectionId"])] = str(user["id"])
+    users: dict[str, str] = {}
+    for join in joins:
+        conn = _connection_of(join)
+        client_data = str(join.get("clientData") or "")
+        users[conn] = str(
+            join.get("user")
+            or from_summaries.get(conn)
+            or (f"clientData:{client_data}" if client_data else f"connection:{conn}")
+        )
+    return users
+
+
+def _connection_of(doc: Document) -> str:
+    return str(doc.get("connectionId") or doc.get("participantId") or "")
+
+
+def _participant_names(joins: list[Document], users: dict[str, str]) -> dict[str, str]:
+    """user -> participant name: the ``name`` in its clientData when there is one, else
+    ``user-N`` in order of first join."""
+    names: dict[str, str] = {}
+    taken: set[str] = {"all"}
+    for join in joins:
+        user = users[_connection_of(join)]
+        if user in names:
+            continue
+        wanted = _name_in_client_data(str(join.get("clientData") or ""))
+        candidate = wanted or f"user-{len(names) + 1}"
+        serial = 1
+        while candidate in taken:
+            serial += 1
+            candidate = _clip(f"{wanted or 'user'}-{serial}")
+        names[user] = candidate
+        taken.add(candidate)
+    return names
+
+
+def _name_in_client_data(client_data: str) -> str | None:
+    try:
+        parsed = json.loads(client_data)
+    except ValueError:
+        parsed = client_data
+    value = parsed.get("name") if isinstance(parsed, dict) else parsed
+    if not isinstance(value, str):
+        return None
+    cleaned = re.sub(r"[^A-Za-z0-9_-]+", "-", value).strip("-")
+    return _clip(cleaned) or None
+
+
+def _room_name(session_id: str) -> str:
+    base = RTCSIM_SESSION_SUFFIX.sub("", session_id)
+    return _clip(re.sub(r"[^A-Za-z0-9_-]+", "-", base).strip("-")) or "room"
+
+
+def _clip(name: str) -> str:
+    return name[:NAME_MAX].rstrip("-")
+
+
+# -- events to steps --------------------------------------------------------------------------
+def _step_for(
+    event: Document,
+    offset_s: float,
+    users: dict[str, str],
+    names: dict[str, str],
+    room: str,
+    seen_users: set[str],
+) -> _Step | None:
+    kind = event.get("event")
+    reason = event.get("reason")
+    conn = _connection_of(event)
+    who = names.get(users.get(conn, ""))
+    if kind == "sessionDestroyed":
+        if reason == "sessionClosedByServer":
+            return _Step(offset_s, "destroy_room", params={"room": room})
+        return None
+    if kind == "signalSent":
+        return _signal_step(event, offset_s, users, names)
+    if who is None:
+        return None  # an event of a connection whose join is not among the documents
+    if kind == "participantJoined":
+        user = users[conn]
+        if user in seen_users:  # the same user again: a new connection, as a rejoin makes
+            return _Step(offset_s, "rejoin", who, {"publish": False})
+        seen_users.add(user)
+        return _Step(offset_s, "join", who)
+    if kind == "participantLeft":
+        do = LEAVE_STEPS.get(str(reason))
+        return _Step(offset_s, do, who) if do else None
+    outbound = event.get("connection") == "OUTBOUND" or "receivingFrom" not in event
+    if kind == "webrtcConnectionCreated":
+        if outbound:
+            return _Step(offset_s, "publish", who, _media_options(event))
+        publisher = names.get(users.get(str(event["receivingFrom"]), ""))
+        if publisher is None:
+            return None
+        return _Step(offset_s, "subscribe", who, {"to": [publisher]}, frozenset({publisher}))
+    if kind == "webrtcConnectionDestroyed":
+        if outbound and reason in ("unpublish", "forceUnpublishByUser", "forceUnpublishByServer"):
+            return _Step(offset_s, "unpublish", who)
+        if not outbound and reason == "unsubscribe":
+            publisher = names.get(users.get(str(event["receivingFrom"]), ""))
+            if publisher is not None:
+                return _Step(
+                    offset_s, "unsubscribe", who, {"to": [publisher]}, frozenset({publisher})
+                )
+    return None
+
+
+def _media_options(event: Document) -> dict[str, Any]:
+    audio = bool(event.get("audioEnabled", True))
+    video: dict[str, Any] | None = None
+    if event.get("videoEnabled", "videoDimensions" in event):
+        dimensions = event.get("videoDimensions") or "{}"
+        try:
+            size = json.loads(dimensions) if isinstance(dimensions, str) else dimensions
+        except ValueError:
+            size = {}
+        fps = int(event.get("videoFramerate") or -1)
+        video = {
+            "width": _within(size.get("width"), 16, 3840, 640),
+            "height": _within(size.get("height"), 16, 2160, 480),
+            "fps": _within(fps, 1, 60, 30),  # -1: not constrained (cdr §1.5)
+        }
+        if event.get("videoSource") == "SCREEN":
+            video["source"] = "SCREEN"
+    if not audio and video is None:
+        audio = True  # nothing declared: publish audio rather than nothing
+    return {"audio": audio, "video": video}
+
+
+def _within(value: Any, low: int, high: int, default: int) -> int:
+    if not isinstance(value, int | float) or value <= 0:
+        return default
+    return int(min(max(value, low), high))
+
+
+def _signal_step(
+    event: Document, offset_s: float, users: dict[str, str], names: dict[str, str]
+) -> _Step | None:
+    sender = names.get(users.get(str(event.get("from")), ""))
+    recipients = [n for c in event.get("to") or [] if (n := names.get(users.get(str(c), "")))]
+    if sender is None or not recipients:
+        return None  # sent by the server application, or to nobody we know
+    signal_type = str(event.get("type") or "chat")[:100]
+    params = {"to": recipients, "type": signal_type, "data": str(event.get("data") or "")[:4096]}
+    return _Step(offset_s, "signal", sender, params, frozenset(recipients))
+
+
+def _schedule(steps: list[_Step], *, everyone: frozenset[str]) -> None:
+    """Round to 0.1 s, then keep dependent steps in separate, ordered batches: the runner plays
+    steps of the same time concurrently and the next time only after they all ended
+    (simulator.run.runner). A person's own steps follow its earlier steps and any step aimed at
+    it; a step aimed at a publisher (subscribe, unsubscribe, signal) follows the publisher's own
+    steps, but several such steps may share a batch."""
+    own: dict[str, float] = {}
+    aimed: dict[str, float] = {}
+    for step in steps:
+        actors = frozenset({step.who}) if step.who is not None else everyone
+        at = round(math.floor(step.offset_s * 10 + 0.5) / 10, 1)
+        earlier = [own.get(p) for p in actors | step.targets] + [aimed.get(p) for p in actors]
+        for before in earlier:
+            if before is not None:
+                at = max(at, round(before + STEP_S, 1))
+        step.at = at
+        for person in actors:
+            own[person] = at
+        for person in step.targets:
+            aimed[person] = max(aimed.get(person, at), at)
+
+
+def _timeline(steps: list[_Step]) -> list[dict[str, Any]]:
+    """Steps at the same time with the same options become one step for several people."""
+    out: list[dict[str, Any]] = []
+    twins: dict[tuple[float, str, str], dict[str, Any]] = {}
+    for step in sorted(steps, key=lambda s: s.at):
+        key = (step.at, step.do, json.dumps(step.params, sort_keys=True))
+        if step.who is not None and key in twins:
+            twins[key]["who"].append(step.who)
+            continue
+        data: dict[str, Any] = {"at": step.at, "do": step.do}
+        if step.who is not None:
+            data["who"] = [step.who]
+        out.append(data | step.params)
+        if step.who is not None:
+            twins[key] = out[-1]
+    return out
+
+
+def _ordered(item: dict[str, Any]) -> dict[str, Any]:
+    first = [k for k in ("at", "do", "name", "who", "to", "room") if k in item]
+    return {k: item[k] for k in first} | {k: v for k, v in item.items() if k not in first}
+
+
+def _flow(value: Any) -> str:
+    return yaml.safe_dump(
+        value, default_flow_style=True, sort_keys=False, width=1_000_000, allow_unicode=True
+    ).strip()
