@@ -19,6 +19,7 @@ from collector.netns import NetnsError
 from simulator.collector_client import CollectorClient, CollectorUnavailable
 from simulator.impairment.kernel import KernelImpairer
 from simulator.netns_loop import NamespaceLoop
+from simulator.run.junit import write_junit
 from simulator.run.ledger import Ledger
 from simulator.run.runner import Progress, play
 from simulator.scenario.loader import load_scenario
@@ -129,6 +130,7 @@ async def _run(
     tolerances = Tolerances(drop_slack_s=settings.janus_session_timeout_s + 3.0)
     outcome.checks = verify(scenario, ledger, documents, tolerances)
     write_summary(outcome)
+    write_junit(outcome)
     return outcome
 
 
