@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from simulator.cli_results import register as register_results
+from simulator.recording.cli import app as recording_app
 from simulator.run.execute import RunOutcome, SetupError, run_scenario_file
 from simulator.scenario.loader import ScenarioError
 from simulator.services.cli import app as services_app
@@ -25,6 +26,7 @@ app = typer.Typer(
     help="rtcsim: real WebRTC sessions against a media server, checked.", no_args_is_help=True
 )
 app.add_typer(services_app, name="services")
+app.add_typer(recording_app, name="recording")
 register_results(app)  # check, export, scenario from-session
 # Wide enough for the tables when the output is a pipe (make, CI) rather than a terminal.
 console = Console(width=None if sys.stdout.isatty() else 120)

@@ -5,8 +5,10 @@ Exit codes: 0 all checks passed, 1 a check failed, 2 the run could not be set up
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
+import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -65,7 +67,8 @@ async def run_scenario_file(
     run_id = run_id or new_run_id()
     results = settings.results_dir / run_id
     results.mkdir(parents=True, exist_ok=True)
-    (results / "scenario.yaml").write_bytes(path.read_bytes())  # `rtcsim check` replays it
+    # `rtcsim check` replays the run's checks with the scenario as it was.
+    await asyncio.to_thread(shutil.copyfile, path, results / "scenario.yaml")
     handler = logging.FileHandler(results / "run.log")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logging.getLogger().addHandler(handler)

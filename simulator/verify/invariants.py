@@ -275,7 +275,8 @@ def cdr_order_checks(documents: list[Document]) -> list[Check]:
     checks = []
     for session_id, events in by_session.items():
         problems: list[str] = []
-        stamps = [e["timestamp"] for e in events]
+        # A recording may become ready after its session closed; nothing else may.
+        stamps = [e["timestamp"] for e in events if e.get("event") != "recordingStatusChanged"]
         created = [e["timestamp"] for e in events if e.get("event") == "sessionCreated"]
         destroyed = [e["timestamp"] for e in events if e.get("event") == "sessionDestroyed"]
         if len(created) != 1 or created[0] != min(stamps):

@@ -49,6 +49,8 @@ VARIANTS: dict[str, Callable[[Document], bool]] = {
     "cdr": lambda d: d.get("event") == "sessionDestroyed",
     "kms": lambda d: d.get("type") in ("IceComponentStateChange", "IceComponentStateChanged"),
     "webrtcStats": _is_publisher_endpoint,
+    # OpenVidu sends resolution, frameRate and recordingLayout only for COMPOSED with video.
+    "recordingSummary": lambda d: d.get("outputMode") != "INDIVIDUAL" and bool(d.get("hasVideo")),
 }
 
 

@@ -48,9 +48,20 @@ def cdr_complete(ledger: Ledger) -> Callable[[list[Document]], bool]:
 
     sessions = expected["sessionDestroyed"] if expected["participantJoined"] else 0
 
+    recordings = len(getattr(ledger, "recordings", []))
+
     def complete(documents: list[Document]) -> bool:
         summaries = sum(1 for d in documents if d.get("elastic_type") == "sessionSummary")
-        return found_cdr_counts(documents) == expected and summaries >= sessions
+        final = sum(
+            1
+            for d in documents
+            if d.get("event") == "recordingStatusChanged" and d.get("status") in ("ready", "failed")
+        )
+        return (
+            found_cdr_counts(documents) == expected
+            and summaries >= sessions
+            and final >= recordings
+        )
 
     return complete
 
