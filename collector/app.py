@@ -55,6 +55,7 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 M = TypeVar("M", bound=BaseModel)
+SETTLE_INTERVAL_S = 0.5  # how often `leaving` participants past their grace period are settled
 
 
 @dataclass
@@ -279,6 +280,9 @@ def _background(app: web.Application) -> Callable[[web.Application], AsyncIterat
                     name="webrtc-stats",
                 )
             )
+        tasks.append(
+            asyncio.create_task(_every(SETTLE_INTERVAL_S, lambda: _settle_tick(c)), name="settle")
+        )
         if s.monitoring_interval_s > 0 and c.probe is not None:
             tasks.append(
                 asyncio.create_task(
@@ -292,13 +296,22 @@ def _background(app: web.Application) -> Callable[[web.Application], AsyncIterat
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        # Shutting down: the last stats of open endpoints, then everything pending.
+        # Shutting down: pending leaves, the last stats of open endpoints, then the rest.
+        c.emit(c.model.settle_due())
         c.emit(c.model.webrtc_stats_due())
         await c.writer.flush()
         if c.writer.pending:
             log.error("%d documents could not be written before exit", c.writer.pending)
 
     return context
+
+
+def _settle_tick(c: Collector) -> None:
+    try:
+        c.emit(c.model.settle_due())
+    except Exception:
+        log.exception("leave settling failed")
+        c.counters.handler_errors += 1
 
 
 def _webrtc_stats_tick(c: Collector) -> None:

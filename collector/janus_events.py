@@ -203,6 +203,7 @@ class MediaStatsEvent(_Payload):
         if value >= 0x800000:
             value -= 0x1000000
         return max(value, 0)
+
     retransmissions_received: int = Field(default=0, alias="retransmissions-received")
     remb_bitrate: int | None = Field(default=None, alias="remb-bitrate")
 

@@ -74,6 +74,10 @@ class UnknownSessionError(LookupError):
     """The simulator referred to a session the collector never saw."""
 
 
+LEAVING_GRACE_MS = 1_500
+"""How long a ``leaving`` waits for its Janus session's ``destroyed`` or ``timeout``."""
+
+
 class SessionModel:
     """Sessions, connections and endpoints, kept from Janus events."""
 
@@ -92,6 +96,8 @@ class SessionModel:
         self._bitrates: dict[int, int] = {}
         self.counters: Counter[str] = Counter()
         """Events the model could not attribute or chose to skip, by why (shown in /stats)."""
+        self._leaving: dict[str, tuple[Connection, int]] = {}
+        """Participants Janus reported ``leaving``, not yet told why (see ``_on_leaving``)."""
 
     # -- what the simulator tells us
     def register_session(self, info: SessionInfo) -> None:
@@ -112,6 +118,7 @@ class SessionModel:
     # -- entry points
     def handle(self, event: JanusEvent) -> list[Document]:
         """Apply one Janus event; return the documents it produced."""
+        self._settle_leaves(before_ms=event.timestamp_ms - LEAVING_GRACE_MS)
         payload = event.payload
         if isinstance(payload, SessionEvent):
             self._on_session(event, payload)
@@ -218,6 +225,17 @@ class SessionModel:
         self._out.append(client_stats(sample, identity, session))
         return self._drain()
 
+    def settle_due(self) -> list[Document]:
+        """Settle ``leaving`` participants whose grace period passed with nothing more said."""
+        self._settle_leaves(before_ms=self._clock.now_ms() - LEAVING_GRACE_MS)
+        return self._drain()
+
+    def _settle_leaves(self, before_ms: int, janus_session_id: int | None = None) -> None:
+        for connection_id, (conn, ts) in list(self._leaving.items()):
+            if ts < before_ms or conn.janus_session_id == janus_session_id is not None:
+                del self._leaving[connection_id]
+                self._leave(conn, conn.fate or EndReason.DISCONNECT, ts)
+
     def webrtc_stats_due(self) -> list[Document]:
         """One webrtcStats per open endpoint and media with a sample newer than the last written."""
         for session in list(self._sessions.values()):
@@ -247,6 +265,9 @@ class SessionModel:
             return
         if payload.name == "timeout":
             conn.fate = conn.fate or EndReason.NETWORK_DISCONNECT
+        if conn.connection_id in self._leaving:
+            self._settle_leaves(before_ms=0, janus_session_id=sid)
+            return
         self._leave(conn, conn.fate or EndReason.DISCONNECT, event.timestamp_ms)
 
     def _on_handle(self, event: JanusEvent, payload: HandleEvent) -> None:
@@ -272,8 +293,10 @@ class SessionModel:
         if conn is None:
             return
         if conn.control_handle_id == handle.handle_id:
-            # The control handle going away takes the participant out of the room.
-            self._leave(conn, conn.fate or EndReason.DISCONNECT, event.timestamp_ms)
+            # The control handle going away takes the participant out of the room, unless it
+            # already said ``leaving`` and we are still waiting to learn why.
+            if conn.connection_id not in self._leaving:
+                self._leave(conn, conn.fate or EndReason.DISCONNECT, event.timestamp_ms)
         elif handle.endpoint is not None and not handle.endpoint.closed:
             reason = conn.fate or EndReason.UNSUBSCRIBE
             self._close_endpoint(handle.endpoint, reason, event.timestamp_ms)
@@ -354,9 +377,20 @@ class SessionModel:
             conn = self._participant(room, data.id, event)
             if conn is None:
                 return
-            if kind == "kicked":
-                conn.fate = EndReason.FORCE_DISCONNECT_BY_SERVER
-            self._leave(conn, conn.fate or EndReason.DISCONNECT, ts)
+            if kind == "kicked" or conn.fate is not None or conn.janus_session_id is None:
+                if kind == "kicked":
+                    conn.fate = EndReason.FORCE_DISCONNECT_BY_SERVER
+                self._leave(conn, conn.fate or EndReason.DISCONNECT, ts)
+            else:
+                self._on_leaving(conn, ts)
+
+    def _on_leaving(self, conn: Connection, ts: int) -> None:
+        """``leaving`` alone does not say why. A client that leaves cleanly then ends its Janus
+        session (``destroyed``); a vanished one is removed by Janus's session ``timeout``, which
+        Janus reports *after* the ``leaving`` it causes. So the reason waits for the session
+        event, or for LEAVING_GRACE_MS without one (a client leaving but keeping its session).
+        The participant's left time is the ``leaving`` time either way."""
+        self._leaving[conn.connection_id] = (conn, ts)
 
     def _participant(self, room: str, pid: str | None, event: JanusEvent) -> Connection | None:
         """A participant by room and id (``leaving`` has no session/handle), else by handle."""

@@ -225,6 +225,23 @@ class Janus:
         self.control_handle.pop(conn)
         self._emit("session_timeout", at_ms, session_id=sid)
 
+    def vanish(self, conn: str, room: str, at_ms: float) -> None:
+        """What Janus 1.1.2 reports when a vanished client's session times out (captured on
+        the real stack): the VideoRoom's ``leaving`` and the handle's detach come *before* the
+        session's ``timeout`` event."""
+        sid, hid = self.janus_session.pop(conn), self.control_handle.pop(conn)
+        self._emit(
+            "plugin_videoroom_leaving", at_ms, data={"event": "leaving", "room": room, "id": conn}
+        )
+        self._emit("handle_detached", at_ms + 1, session_id=sid, handle_id=hid)
+        self._emit("session_timeout", at_ms + 2, session_id=sid)
+
+    def leave_keeping_session(self, conn: str, room: str, at_ms: float) -> None:
+        """The client leaves the room but keeps its Janus session (no session event follows)."""
+        self._emit(
+            "plugin_videoroom_leaving", at_ms, data={"event": "leaving", "room": room, "id": conn}
+        )
+
     def kick(self, conn: str, room: str, at_ms: float) -> None:
         self._emit(
             "plugin_videoroom_leaving", at_ms, data={"event": "kicked", "room": room, "id": conn}

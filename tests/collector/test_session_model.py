@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collector.session_model import SessionModel
+from collector.clock import FixedClock
+from collector.session_model import LEAVING_GRACE_MS, SessionModel
 from tests.collector.janus_sequences import T0_MS, Janus
 from tests.collector.model_helpers import ROOM, RUN, bodies, feed, one, register
 
@@ -163,6 +164,37 @@ def test_session_timeout_is_networkDisconnect_for_connections_and_participant(
         ("bob", "OUTBOUND", "networkDisconnect"),
         ("alice", "INBOUND", "networkDisconnect"),
     }
+
+
+def test_leaving_followed_by_the_session_timeout_is_networkDisconnect(
+    model: SessionModel,
+) -> None:
+    j = two_party_call(model)
+    j.vanish("bob", ROOM, 30_000)
+    docs = feed(model, j.events)
+    left = one(docs, event="participantLeft", connectionId="bob")
+    assert left["reason"] == "networkDisconnect"
+    assert left["timestamp"] == T0_MS + 30_000
+
+
+def test_leaving_followed_by_a_session_destroy_is_a_clean_disconnect(model: SessionModel) -> None:
+    j = two_party_call(model)
+    j.leave("bob", ROOM, 30_000)
+    docs = feed(model, j.events)
+    assert one(docs, event="participantLeft", connectionId="bob")["reason"] == "disconnect"
+
+
+def test_leaving_with_nothing_after_settles_as_disconnect_after_the_grace_period() -> None:
+    clock = FixedClock(T0_MS)
+    m = SessionModel(clock)
+    j = two_party_call(m)
+    j.leave_keeping_session("bob", ROOM, 30_000)
+    docs = feed(m, j.events)
+    assert bodies(docs, event="participantLeft") == []
+    clock.advance(30_000 + LEAVING_GRACE_MS + 1)
+    settled = m.settle_due()
+    left = one(settled, event="participantLeft", connectionId="bob")
+    assert (left["reason"], left["timestamp"]) == ("disconnect", T0_MS + 30_000)
 
 
 def test_ice_failure_then_timeout_is_networkDisconnect(model: SessionModel) -> None:
