@@ -297,7 +297,11 @@ class SessionModel:
             # already said ``leaving`` and we are still waiting to learn why.
             if conn.connection_id not in self._leaving:
                 self._leave(conn, conn.fate or EndReason.DISCONNECT, event.timestamp_ms)
-        elif handle.endpoint is not None and not handle.endpoint.closed:
+        elif (
+            handle.endpoint is not None
+            and not handle.endpoint.closed
+            and not self._settling(handle.endpoint)
+        ):
             reason = conn.fate or EndReason.UNSUBSCRIBE
             self._close_endpoint(handle.endpoint, reason, event.timestamp_ms)
 
@@ -371,7 +375,7 @@ class SessionModel:
         elif kind == "unsubscribed":
             handle = self._handle_of(event)
             ep = handle.endpoint if handle is not None else None
-            if ep is not None and not ep.closed:
+            if ep is not None and not ep.closed and not self._settling(ep):
                 self._close_endpoint(ep, ep.connection.fate or EndReason.UNSUBSCRIBE, ts)
         elif kind in ("leaving", "kicked"):
             conn = self._participant(room, data.id, event)
@@ -391,6 +395,14 @@ class SessionModel:
         event, or for LEAVING_GRACE_MS without one (a client leaving but keeping its session).
         The participant's left time is the ``leaving`` time either way."""
         self._leaving[conn.connection_id] = (conn, ts)
+
+    def _settling(self, ep: Endpoint) -> bool:
+        """The endpoint ends with a ``leaving`` whose reason is not known yet (its own
+        participant's, or its publisher's): it is closed when that leave settles, with that
+        reason, not as an ``unsubscribe`` of its own."""
+        return ep.connection.connection_id in self._leaving or (
+            ep.receiving_from is not None and ep.receiving_from in self._leaving
+        )
 
     def _participant(self, room: str, pid: str | None, event: JanusEvent) -> Connection | None:
         """A participant by room and id (``leaving`` has no session/handle), else by handle."""
