@@ -542,8 +542,10 @@ class SessionModel:
             )
         )
         if not closing and session.open and not session.open_connections():
-            # OpenVidu closes a session as soon as its last participant is gone.
-            self._close_session(session, EndReason.LAST_PARTICIPANT_LEFT, ts)
+            # OpenVidu closes a session as soon as its last participant is gone. Leaves settle
+            # out of order (see _on_leaving), so "last" is the latest of their times.
+            left = [c.left_at_ms for c in session.connections.values() if c.left_at_ms is not None]
+            self._close_session(session, EndReason.LAST_PARTICIPANT_LEFT, max([ts, *left]))
 
     def _close_session(self, session: Session, reason: EndReason, ts: int) -> None:
         if not session.open:

@@ -10,7 +10,6 @@ notifications) to the handle's event queue. See Janus docs, "RESTful, HTTP API".
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import secrets
 from dataclasses import dataclass, field
@@ -170,8 +169,14 @@ class JanusSession:
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
+            try:
                 await task
+            except asyncio.CancelledError:
+                pass
+            except Exception as exc:  # a poll that broke while we left must not fail the leave
+                log.warning(
+                    "janus session %s: %s ended with %r", self.session_id, task.get_name(), exc
+                )
 
     async def _long_poll(self) -> None:
         timeout = aiohttp.ClientTimeout(total=LONG_POLL_TIMEOUT_S)
@@ -183,8 +188,10 @@ class JanusSession:
                 log.warning("janus long-poll for session %s failed: %s", self.session_id, exc)
                 await asyncio.sleep(0.5)
                 continue
+            # After a destroy Janus may answer a pending long-poll with an empty body.
             for event in body if isinstance(body, list) else [body]:
-                self._route(event)
+                if isinstance(event, dict):
+                    self._route(event)
 
     def _route(self, event: JsonObject) -> None:
         if event.get("janus") == "keepalive":

@@ -168,7 +168,9 @@ async def _run_step(ctx: RunContext, index: int, step: StepBase, who: str) -> No
         record.ok = True
     except Exception as exc:  # a failed step is a result to report, not a crash
         record.error = f"{type(exc).__name__}: {exc}"
-        log.error("step %d (%s by %s) failed: %s", index, do, who, record.error)
+        log.error(
+            "step %d (%s by %s) failed: %s", index, do, who, record.error, exc_info=True
+        )
     finally:
         record.ended_ms = now_ms()
 
