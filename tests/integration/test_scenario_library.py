@@ -1,0 +1,92 @@
+"""Every scenario of the library passes ``rtcsim run`` on the real stack, and each shows what
+it is about in the documents (smoke and the recordings have test modules of their own)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from simulator.run.execute import RunOutcome, run_scenario_file
+from simulator.settings import Settings
+
+pytestmark = pytest.mark.integration
+SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
+OWN_TESTS = {"smoke"}
+LIBRARY = sorted(
+    p.stem
+    for p in SCENARIOS.glob("*.yaml")
+    if p.stem not in OWN_TESTS and not p.stem.startswith("recording-")
+)
+_outcomes: dict[str, RunOutcome] = {}
+
+
+def outcome_of(name: str, settings: Settings) -> RunOutcome:
+    """One run per scenario per test session, shared by the tests that look at it."""
+    if name not in _outcomes:
+        path = SCENARIOS / f"{name}.yaml"
+        _outcomes[name] = asyncio.run(run_scenario_file(path, settings, progress=lambda _m: None))
+    return _outcomes[name]
+
+
+def _summaries(outcome: RunOutcome, elastic_type: str) -> list[dict[str, object]]:
+    return [d for d in outcome.documents if d.get("elastic_type") == elastic_type]
+
+
+@pytest.mark.parametrize("name", LIBRARY)
+def test_library_scenario_passes_all_its_checks(name: str, running_stack: Settings) -> None:
+    outcome = outcome_of(name, running_stack)
+    assert outcome.passed, [c for c in outcome.checks if not c.ok]
+
+
+def test_the_library_covers_the_situations_seen_in_the_field() -> None:
+    assert {
+        "many-subscribers",
+        "lossy-uplink",
+        "subscriber-drop",
+        "late-joiner",
+        "rejoin-storm",
+        "mute-unmute",
+        "two-rooms",
+    } <= set(LIBRARY)
+
+
+def test_an_abrupt_drop_ends_as_networkDisconnect_and_a_clean_leave_as_disconnect(
+    running_stack: Settings,
+) -> None:
+    outcome = outcome_of("subscriber-drop", running_stack)
+    flaky = outcome.ledger.participants["flaky"].current.connection_id
+    steady = outcome.ledger.participants["steady"].current.connection_id
+    subscribers = {s["connectionId"]: s for s in _summaries(outcome, "subscriberSummary")}
+    connections = {c["connectionId"]: c for c in _summaries(outcome, "connectionSummary")}
+    assert subscribers[flaky]["reason"] == "networkDisconnect"
+    assert connections[flaky]["reason"] == "networkDisconnect"
+    assert subscribers[steady]["reason"] == "disconnect"
+    assert connections[steady]["reason"] == "disconnect"
+
+
+def test_ten_percent_uplink_loss_shows_in_the_publishers_webrtc_stats(
+    running_stack: Settings,
+) -> None:
+    outcome = outcome_of("lossy-uplink", running_stack)
+    stream = outcome.ledger.participants["sender"].current.publications[0].stream_id
+    server = [
+        d
+        for d in outcome.documents
+        if d.get("elastic_type") == "webrtcStats"
+        and d.get("endpoint") == stream
+        and d.get("rtcsim_side") == "server"
+    ]
+    for kind in ("audio", "video"):
+        last = max((d for d in server if d["mediaType"] == kind), key=lambda d: d["timestamp"])
+        lost = int(last["packetsLost"])
+        loss = 100 * lost / (lost + int(last["packetsReceived"]))
+        assert 6.0 <= loss <= 14.0, (kind, loss)
+
+
+def test_a_rejoin_is_a_new_connection_of_the_same_user(running_stack: Settings) -> None:
+    outcome = outcome_of("rejoin-storm", running_stack)
+    users = {u["id"]: u for u in _summaries(outcome, "userSummary")}
+    viewer = outcome.ledger.participants["viewer-1"]
+    assert users[viewer.user_id]["connections"]["numberOfElements"] == len(viewer.connections) == 3
