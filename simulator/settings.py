@@ -74,6 +74,13 @@ class Settings(BaseSettings):
     es_heap_mb: int = 512
     es_index: str = "openvidu"
     es_os_user: str = Field(default="rtcsim", description="Elasticsearch refuses to run as root")
+    es_dir: Path | None = Field(
+        default=None,
+        description=(
+            "the node's home copy, data and logs; default /var/lib/rtcsim/elasticsearch-<port>, "
+            "a place the Elasticsearch user can always reach (a clone under /root is not)"
+        ),
+    )
 
     @property
     def es_url(self) -> str:

@@ -49,13 +49,19 @@ class EsPort(Enum):
 
 @dataclass(frozen=True)
 class EsPaths:
-    """Everything the node rtcsim starts has under ``<state_dir>/elasticsearch``."""
+    """Everything the node rtcsim starts has under one folder (``settings.es_dir``).
+
+    Not under the project's state dir: Elasticsearch runs as its own user, who may not be able
+    to reach a checkout (CI may clone under /root, mode 0700). One node per port per machine,
+    so the default folder is named by the port.
+    """
 
     root: Path
 
     @classmethod
     def from_settings(cls, settings: Settings) -> EsPaths:
-        return cls(settings.state_dir / "elasticsearch")
+        default = Path("/var/lib/rtcsim") / f"elasticsearch-{settings.es_port}"
+        return cls(settings.es_dir or default)
 
     @property
     def home(self) -> Path:
