@@ -35,7 +35,7 @@ from simulator.verify.verdict import verify
 
 log = logging.getLogger(__name__)
 
-DOCUMENTS_TIMEOUT_S = 20.0
+DOCUMENTS_TIMEOUT_S = 30.0
 
 
 class SetupError(RuntimeError):

@@ -44,14 +44,28 @@ def found_cdr_counts(documents: list[Document]) -> dict[str, int]:
 
 
 def cdr_complete(ledger: Ledger) -> Callable[[list[Document]], bool]:
+    """Whether the collector has written everything the run should produce: the ``cdr`` events,
+    every summary (they may land in a later bulk than ``sessionSummary``) and final recording
+    statuses."""
     expected = expected_cdr_counts(ledger)
-
-    sessions = expected["sessionDestroyed"] if expected["participantJoined"] else 0
-
+    connections = [c for p in ledger.participants.values() for c in p.connections if c.joined_ms]
+    users = {
+        (c.session_id, p.user_id)
+        for p in ledger.participants.values()
+        for c in p.connections
+        if c.joined_ms
+    }
+    wanted = {
+        "sessionSummary": len({c.session_id for c in connections}),
+        "userSummary": len(users),
+        "connectionSummary": len(connections),
+        "publisherSummary": sum(len(c.publications) for c in connections),
+        "subscriberSummary": sum(len(c.subscriptions) for c in connections),
+    }
     recordings = len(getattr(ledger, "recordings", []))
 
     def complete(documents: list[Document]) -> bool:
-        summaries = sum(1 for d in documents if d.get("elastic_type") == "sessionSummary")
+        kinds = Counter(d.get("elastic_type") for d in documents)
         final = sum(
             1
             for d in documents
@@ -59,7 +73,7 @@ def cdr_complete(ledger: Ledger) -> Callable[[list[Document]], bool]:
         )
         return (
             found_cdr_counts(documents) == expected
-            and summaries >= sessions
+            and all(kinds[kind] >= n for kind, n in wanted.items())
             and final >= recordings
         )
 

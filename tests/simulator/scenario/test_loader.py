@@ -7,6 +7,7 @@ from simulator.scenario.model import PublishStep, SubscribeStep
 
 ROOT = Path(__file__).resolve().parents[3]
 SMOKE = (ROOT / "scenarios" / "smoke.yaml").read_text()
+PUBLISH_LINE = 1 + next(i for i, line in enumerate(SMOKE.splitlines()) if "do: publish" in line)
 
 
 def test_smoke_scenario_has_one_room_one_publisher_and_two_subscribers() -> None:
@@ -23,14 +24,14 @@ def test_out_of_range_field_names_file_line_and_path() -> None:
     with pytest.raises(ScenarioError) as caught:
         parse_scenario(SMOKE.replace("fps: 30", "fps: 300"), "bad.yaml")
     message = str(caught.value)
-    assert message.startswith("bad.yaml:13: timeline[1].video.fps:")
+    assert message.startswith(f"bad.yaml:{PUBLISH_LINE}: timeline[1].video.fps:")
     assert "less than or equal to 60" in message
 
 
 def test_unknown_step_kind_is_an_error_at_its_line() -> None:
     with pytest.raises(ScenarioError) as caught:
         parse_scenario(SMOKE.replace("do: publish", "do: publsh"), "bad.yaml")
-    assert "bad.yaml:13: timeline[1]" in str(caught.value)
+    assert f"bad.yaml:{PUBLISH_LINE}: timeline[1]" in str(caught.value)
     assert "publish" in str(caught.value)
 
 
