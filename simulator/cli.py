@@ -18,6 +18,7 @@ from rich.table import Table
 from simulator.cli_results import register as register_results
 from simulator.recording.cli import app as recording_app
 from simulator.run.execute import RunOutcome, SetupError, run_scenario_file
+from simulator.run.live import LiveView
 from simulator.scenario.loader import ScenarioError
 from simulator.services.cli import app as services_app
 from simulator.settings import Settings
@@ -48,7 +49,10 @@ def run(
         try:
             outcome = asyncio.run(
                 run_scenario_file(
-                    path, settings, progress=lambda m: console.print(f"[dim]·[/] {m}")
+                    path,
+                    settings,
+                    progress=lambda m: console.print(f"[dim]·[/] {m}"),
+                    live=LiveView(console),
                 )
             )
         except (ScenarioError, SetupError) as exc:

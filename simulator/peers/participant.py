@@ -81,6 +81,11 @@ class SubscriptionState:
     stream_id: str = ""
 
 
+async def _transport_bytes(pc: RTCPeerConnection, field_name: str) -> int:
+    stats = await pc.getStats()
+    return sum(int(getattr(r, field_name, 0)) for r in stats.values() if r.type == "transport")
+
+
 class Participant:
     """A synthetic browser in one room. Runs on the event loop of the client namespace."""
 
@@ -256,6 +261,17 @@ class Participant:
         await self.impairer.close()
 
     # -- measurements --------------------------------------------------------------------------
+    async def peer_views(self) -> list[tuple[str, str, int]]:
+        """(what, ICE state, transport bytes so far) per peer, for the live progress view."""
+        views: list[tuple[str, str, int]] = []
+        if self.publisher is not None:
+            sent = await _transport_bytes(self.publisher.pc, "bytesSent")
+            views.append(("sends", self.publisher.pc.iceConnectionState, sent))
+        for feed, state in self.subscriptions.items():
+            received = await _transport_bytes(state.pc, "bytesReceived")
+            views.append((f"receives {feed[:6]}…", state.pc.iceConnectionState, received))
+        return views
+
     async def client_stats(self) -> list[dict[str, Any]]:
         """What this browser would report about its endpoints, from aiortc's ``getStats()``.
 

@@ -8,13 +8,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import aiohttp
 import orjson
+import yaml
 from elasticsearch import AsyncElasticsearch
 
 from collector.netns import NetnsError
@@ -23,6 +23,7 @@ from simulator.impairment.kernel import KernelImpairer
 from simulator.netns_loop import NamespaceLoop
 from simulator.run.junit import write_junit
 from simulator.run.ledger import Ledger
+from simulator.run.live import LiveView
 from simulator.run.runner import Progress, play
 from simulator.scenario.loader import load_scenario
 from simulator.scenario.model import Scenario
@@ -61,26 +62,38 @@ def new_run_id() -> str:
 
 
 async def run_scenario_file(
-    path: Path, settings: Settings, *, progress: Progress, run_id: str | None = None
+    path: Path,
+    settings: Settings,
+    *,
+    progress: Progress,
+    run_id: str | None = None,
+    live: LiveView | None = None,
 ) -> RunOutcome:
     scenario = load_scenario(path)
     run_id = run_id or new_run_id()
     results = settings.results_dir / run_id
     results.mkdir(parents=True, exist_ok=True)
-    # `rtcsim check` replays the run's checks with the scenario as it was.
-    await asyncio.to_thread(shutil.copyfile, path, results / "scenario.yaml")
+    # `rtcsim check` replays the run's checks with the scenario as it was (a Python scenario
+    # is kept as the YAML it produced).
+    text = yaml.safe_dump(scenario.model_dump(mode="json", by_alias=True), sort_keys=False)
+    await asyncio.to_thread((results / "scenario.yaml").write_text, text)
     handler = logging.FileHandler(results / "run.log")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logging.getLogger().addHandler(handler)
     try:
-        return await _run(scenario, settings=settings, run_id=run_id, progress=progress)
+        return await _run(scenario, settings=settings, run_id=run_id, progress=progress, live=live)
     finally:
         logging.getLogger().removeHandler(handler)
         handler.close()
 
 
 async def _run(
-    scenario: Scenario, *, settings: Settings, run_id: str, progress: Progress
+    scenario: Scenario,
+    *,
+    settings: Settings,
+    run_id: str,
+    progress: Progress,
+    live: LiveView | None = None,
 ) -> RunOutcome:
     results = settings.results_dir / run_id
     try:
@@ -112,6 +125,7 @@ async def _run(
                     client_address=settings.client_address,
                     kernel_impairer=KernelImpairer(settings),
                     client_stats_interval_s=settings.webrtc_stats_interval_s,
+                    live=live,
                 )
             except CollectorUnavailable as exc:
                 raise SetupError(str(exc)) from exc

@@ -29,6 +29,7 @@ from simulator.run import (
 from simulator.run.context import FEATURE_SETUPS, RunContext
 from simulator.run.impairment_hook import KERNEL, apply_impairment
 from simulator.run.ledger import Ledger, ParticipantRecord, SessionRecord, StepRecord, now_ms
+from simulator.run.live import LiveView
 from simulator.run.steps import end_connection, executor_for
 from simulator.scenario.model import (
     DestroyRoomStep,
@@ -62,6 +63,7 @@ async def play(
     progress: Progress = lambda _msg: None,
     results_dir: Path | None = None,
     client_stats_interval_s: float = 30.0,
+    live: LiveView | None = None,
 ) -> Ledger:
     ledger = Ledger(run_id=run_id, scenario=scenario.name, seed=scenario.seed, started_ms=now_ms())
     media_http = await media.run(_new_http())
@@ -97,9 +99,13 @@ async def play(
     try:
         await _create_rooms(ctx, progress)
         reporter = client_stats.start(ctx, client_stats_interval_s)
+        if live is not None:
+            live.start(ctx)
         try:
             await _play_timeline(ctx, progress)
         finally:
+            if live is not None:
+                await live.stop()
             await client_stats.stop(reporter)
         await _leave_everyone(ctx, progress)
         await _destroy_rooms(ctx)
@@ -168,9 +174,7 @@ async def _run_step(ctx: RunContext, index: int, step: StepBase, who: str) -> No
         record.ok = True
     except Exception as exc:  # a failed step is a result to report, not a crash
         record.error = f"{type(exc).__name__}: {exc}"
-        log.error(
-            "step %d (%s by %s) failed: %s", index, do, who, record.error, exc_info=True
-        )
+        log.error("step %d (%s by %s) failed: %s", index, do, who, record.error, exc_info=True)
     finally:
         record.ended_ms = now_ms()
 

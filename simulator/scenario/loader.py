@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 from typing import Any
 
@@ -16,11 +17,42 @@ class ScenarioError(ValueError):
 
 
 def load_scenario(path: Path) -> Scenario:
+    """A scenario from a YAML file, or from a Python file for what YAML cannot say."""
+    if path.suffix == ".py":
+        return load_python_scenario(path)
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ScenarioError(f"{path}: cannot read: {exc.strerror}") from exc
     return parse_scenario(text, source=str(path))
+
+
+def load_python_scenario(path: Path) -> Scenario:
+    """A Python scenario file builds its timeline with code (loops, computed times, random
+    but seeded choices) and leaves the result in a module-level ``SCENARIO``: a ``Scenario``
+    or a plain mapping shaped like the YAML. It is the user's own file, run like a conftest;
+    scenario *data* is never evaluated."""
+    spec = importlib.util.spec_from_file_location(f"rtcsim_scenario_{path.stem}", path)
+    if spec is None or spec.loader is None or not path.exists():
+        raise ScenarioError(f"{path}: cannot read")
+    module = importlib.util.module_from_spec(spec)
+    try:
+        spec.loader.exec_module(module)
+    except Exception as exc:
+        raise ScenarioError(f"{path}: the scenario's code failed: {exc!r}") from exc
+    value = getattr(module, "SCENARIO", None)
+    if isinstance(value, Scenario):
+        return value
+    if not isinstance(value, dict):
+        raise ScenarioError(f"{path}: defines no SCENARIO (a Scenario or a mapping)")
+    try:
+        return Scenario.model_validate(value)
+    except ValidationError as exc:
+        problems = "; ".join(
+            ".".join(str(p) for p in e["loc"] if not _is_union_tag(p)) + f": {e['msg']}"
+            for e in exc.errors()
+        )
+        raise ScenarioError(f"{path}: SCENARIO: {problems}") from exc
 
 
 def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:

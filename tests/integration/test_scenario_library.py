@@ -15,9 +15,11 @@ pytestmark = pytest.mark.integration
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 OWN_TESTS = {"smoke"}
 LIBRARY = sorted(
-    p.stem
-    for p in SCENARIOS.glob("*.yaml")
-    if p.stem not in OWN_TESTS and not p.stem.startswith("recording-")
+    p.name
+    for p in SCENARIOS.glob("*.*")
+    if p.suffix in (".yaml", ".py")
+    and p.stem not in OWN_TESTS
+    and not p.stem.startswith("recording-")
 )
 _outcomes: dict[str, RunOutcome] = {}
 
@@ -25,7 +27,7 @@ _outcomes: dict[str, RunOutcome] = {}
 def outcome_of(name: str, settings: Settings) -> RunOutcome:
     """One run per scenario per test session, shared by the tests that look at it."""
     if name not in _outcomes:
-        path = SCENARIOS / f"{name}.yaml"
+        path = SCENARIOS / (name if "." in name else f"{name}.yaml")
         _outcomes[name] = asyncio.run(run_scenario_file(path, settings, progress=lambda _m: None))
     return _outcomes[name]
 
@@ -49,7 +51,7 @@ def test_the_library_covers_the_situations_seen_in_the_field() -> None:
         "rejoin-storm",
         "mute-unmute",
         "two-rooms",
-    } <= set(LIBRARY)
+    } <= {name.rsplit(".", 1)[0] for name in LIBRARY}
 
 
 def test_an_abrupt_drop_ends_as_networkDisconnect_and_a_clean_leave_as_disconnect(

@@ -65,3 +65,26 @@ def test_publish_with_neither_audio_nor_video_is_rejected() -> None:
     )
     with pytest.raises(ScenarioError, match="needs audio, video or both"):
         parse_scenario(text, "bad.yaml")
+
+
+def test_a_python_scenario_builds_its_timeline_with_code() -> None:
+    scenario = load_scenario(ROOT / "scenarios" / "staggered-arrivals.py")
+    assert scenario.everyone == ["host"] + [f"viewer-{i}" for i in range(1, 7)]
+    joins = [s.at for s in scenario.timeline if s.do == "join"]
+    assert joins == [0.0, 2.5, 4.0, 5.5, 7.0, 8.5, 10.0]
+
+
+def test_a_python_file_without_scenario_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "empty.py"
+    path.write_text("X = 1\n")
+    with pytest.raises(ScenarioError, match="defines no SCENARIO"):
+        load_scenario(path)
+
+
+def test_a_python_scenario_with_a_bad_field_names_it(tmp_path: Path) -> None:
+    path = tmp_path / "bad.py"
+    path.write_text(
+        "SCENARIO = {'name': 'x', 'rooms': [{'name': 'r'}], 'participants': [], 'timeline': []}\n"
+    )
+    with pytest.raises(ScenarioError, match="participants"):
+        load_scenario(path)
