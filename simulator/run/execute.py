@@ -21,6 +21,7 @@ from collector.netns import NetnsError
 from simulator.collector_client import CollectorClient, CollectorUnavailable
 from simulator.impairment.kernel import KernelImpairer
 from simulator.netns_loop import NamespaceLoop
+from simulator.report.build import write_run_report_logged
 from simulator.run.junit import write_junit
 from simulator.run.ledger import Ledger
 from simulator.run.live import LiveView
@@ -147,6 +148,7 @@ async def _run(
     tolerances = Tolerances(drop_slack_s=settings.janus_session_timeout_s + 3.0)
     outcome.checks = verify(scenario, ledger, documents, tolerances)
     write_summary(outcome)
+    await write_run_report_logged(settings, results)  # report.html; never fails the run
     write_junit(outcome)
     return outcome
 
