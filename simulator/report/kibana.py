@@ -7,6 +7,7 @@ header, and with ``overwrite=true`` replaces objects of the same id, so importin
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,14 @@ def objects_file(major: int) -> Path:
         known = sorted(p.name for p in KIBANA_DIR.glob("openvidu-*.ndjson"))
         raise KibanaError(f"no saved objects for Kibana {major}.x ({path}); known: {known}")
     return path
+
+
+def _auth(user: str | None, password: str | None) -> dict[str, str]:
+    """Basic auth as a header (aiohttp's ``BasicAuth`` helper is deprecated)."""
+    if not user:
+        return {}
+    token = base64.b64encode(f"{user}:{password or ''}".encode()).decode()
+    return {"Authorization": f"Basic {token}"}
 
 
 def _base(url: str, space: str | None) -> str:
@@ -73,10 +82,9 @@ async def import_objects(
     space: str | None = None,
 ) -> tuple[Path, ImportResult]:
     """POST the right NDJSON to ``/api/saved_objects/_import?overwrite=true``."""
-    auth = aiohttp.BasicAuth(user, password or "") if user else None
     timeout = aiohttp.ClientTimeout(total=TIMEOUT_S)
     try:
-        async with aiohttp.ClientSession(auth=auth, timeout=timeout) as http:
+        async with aiohttp.ClientSession(headers=_auth(user, password), timeout=timeout) as http:
             if path is None:
                 path = objects_file(major or await kibana_major(http, url))
             form = aiohttp.FormData()
