@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-APT_PACKAGES := janus janus-tools nftables iproute2 maven util-linux
+APT_PACKAGES := janus janus-tools nftables iproute2 maven util-linux chromium
 SCENARIO ?= scenarios/smoke.yaml
 
 .PHONY: help setup services run test unit lint stop status clean
