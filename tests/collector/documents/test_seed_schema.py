@@ -17,24 +17,11 @@ from collector.clock import FixedClock
 from collector.documents import MemoryUsage, MonitoringStats, NetCounters
 from collector.metadata import RecordingInput
 from collector.session_model import SessionModel
+from simulator.verify.schema import json_type
 from tests.collector.janus_sequences import Janus
 from tests.collector.model_helpers import ROOM, feed, register
 
 SEED = Path(__file__).resolve().parents[2] / "data" / "openvidu_seed"
-
-
-def json_type(value: object) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int | float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    return "object"
 
 
 def missing_or_retyped(seed: Any, ours: Any, path: str = "") -> list[str]:
