@@ -12,6 +12,7 @@ import logging
 import random
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -23,6 +24,7 @@ from simulator.driver.janus_http import JanusHandle, JanusSession
 from simulator.impairment.inprocess import InProcessImpairer
 from simulator.impairment.kernel import host_candidate_ports
 from simulator.impairment.model import Impairment
+from simulator.peers import cheap
 from simulator.peers.rtc import new_peer_connection
 from simulator.peers.tracks import SweepVideoTrack, ToneAudioTrack
 
@@ -42,6 +44,7 @@ class PublishOptions:
     width: int = 640
     height: int = 480
     fps: int = 30
+    media: cheap.Media = "live"
 
 
 @dataclass
@@ -58,8 +61,8 @@ class PublisherState:
     stream_id: str
     options: PublishOptions
     pc: RTCPeerConnection
-    audio: ToneAudioTrack | None
-    video: SweepVideoTrack | None
+    audio: ToneAudioTrack | cheap.PacketTrack | None
+    video: SweepVideoTrack | cheap.PacketTrack | None
     started_at: float
     ice_connected_s: float | None = None
     local_sdp: str = ""
@@ -96,6 +99,8 @@ class Participant:
         connection_id: str,
         display: str,
         impairer: InProcessImpairer | None = None,
+        *,
+        clips_dir: Path | None = None,
     ) -> None:
         self.http = http
         self.janus_url = janus_url
@@ -109,6 +114,8 @@ class Participant:
         self.sent: dict[str, TrackCounters] = {}
         # One impairer for all the participant's peers: they share one uplink and one downlink.
         self.impairer = impairer or InProcessImpairer(random.Random(connection_id))
+        # Where cheap publishers find their pre-encoded clips (made there on first use).
+        self.clips_dir = clips_dir
 
     # -- lifecycle ---------------------------------------------------------------------------
     async def join(self, room: str) -> None:
@@ -121,13 +128,12 @@ class Participant:
     async def publish(self, stream_id: str, options: PublishOptions) -> None:
         control = self._require_control()
         pc = new_peer_connection()
-        audio = ToneAudioTrack() if options.audio else None
-        video = (
-            SweepVideoTrack(options.width, options.height, options.fps) if options.video else None
-        )
+        audio, video = await self._tracks(options)
         for track in (audio, video):
             if track is not None:
                 pc.addTrack(track)
+        if options.media == "cheap":
+            cheap.prefer_clip_codecs(pc)
         state = PublisherState(stream_id, options, pc, audio, video, time.monotonic())
         self.publisher = state
         await pc.setLocalDescription(await pc.createOffer())
@@ -143,7 +149,34 @@ class Participant:
         await control.wait_for("webrtcup", timeout_s=WEBRTC_UP_TIMEOUT_S)
         state.ice_connected_s = time.monotonic() - state.started_at
 
-    async def subscribe(self, feed: str, stream_id: str = "") -> None:
+    async def _tracks(
+        self, options: PublishOptions
+    ) -> tuple[
+        ToneAudioTrack | cheap.PacketTrack | None, SweepVideoTrack | cheap.PacketTrack | None
+    ]:
+        if options.media == "live":
+            audio = ToneAudioTrack() if options.audio else None
+            video = (
+                SweepVideoTrack(options.width, options.height, options.fps)
+                if options.video
+                else None
+            )
+            return audio, video
+        clips = self.clips_dir or cheap.default_clips_dir()
+        # Making a clip the first time encodes a few seconds of video: not on the event loop.
+        cheap_audio = (
+            await asyncio.to_thread(cheap.packet_audio_track, clips) if options.audio else None
+        )
+        cheap_video = (
+            await asyncio.to_thread(
+                cheap.packet_video_track, clips, options.width, options.height, options.fps
+            )
+            if options.video
+            else None
+        )
+        return cheap_audio, cheap_video
+
+    async def subscribe(self, feed: str, stream_id: str = "", media: cheap.Media = "live") -> None:
         session, room = self._require_session(), self._require_room()
         handle, offer = await videoroom.subscribe(session, room, self.connection_id, feed)
         pc = new_peer_connection()
@@ -154,9 +187,12 @@ class Participant:
 
         @pc.on("track")
         def on_track(track: MediaStreamTrack) -> None:
-            state.consumers.append(asyncio.create_task(self._consume(state, track)))
+            if media == "live":
+                state.consumers.append(asyncio.create_task(self._consume(state, track)))
 
         await pc.setRemoteDescription(RTCSessionDescription(offer, "offer"))
+        if media == "cheap":
+            cheap.count_frames(pc, lambda kind, nbytes: self._counted(state, kind, nbytes))
         await pc.setLocalDescription(await pc.createAnswer())
         self.impairer.attach(pc)
         state.local_sdp = pc.localDescription.sdp
@@ -364,6 +400,13 @@ class Participant:
                     state.first_frame_s = time.monotonic() - state.started_at
         except MediaStreamError:
             return
+
+    @staticmethod
+    def _counted(state: SubscriptionState, kind: str, nbytes: int) -> None:
+        """A frame a cheap subscriber received and did not decode."""
+        state.received.setdefault(kind, TrackCounters()).frames += 1
+        if state.first_frame_s is None and kind == "video":
+            state.first_frame_s = time.monotonic() - state.started_at
 
     @staticmethod
     async def _close_subscription(state: SubscriptionState) -> None:

@@ -28,6 +28,7 @@ from simulator.run.ledger import (
 from simulator.scenario.model import (
     DestroyRoomStep,
     ImpairStep,
+    Media,
     MuteStep,
     PublishStep,
     RejoinStep,
@@ -177,10 +178,12 @@ async def end_connection(ctx: RunContext, who: str, reason: str, *, how: str) ->
 @executor("publish")
 async def publish(ctx: RunContext, step: StepBase, who: str) -> None:
     assert isinstance(step, PublishStep)
-    await _publish(ctx, who, audio=step.audio, video=step.video)
+    await _publish(ctx, who, audio=step.audio, video=step.video, media=step.media)
 
 
-async def _publish(ctx: RunContext, who: str, *, audio: bool, video: VideoSpec | None) -> None:
+async def _publish(
+    ctx: RunContext, who: str, *, audio: bool, video: VideoSpec | None, media: Media = "live"
+) -> None:
     participant = ctx.participant(who)
     conn = ctx.ledger.participants[who].current
     serial = ctx.stream_serials.get(who, 0)
@@ -192,6 +195,7 @@ async def _publish(ctx: RunContext, who: str, *, audio: bool, video: VideoSpec |
         width=video.width if video else 0,
         height=video.height if video else 0,
         fps=video.fps if video else 0,
+        media=media,
     )
     await ctx.collector.post(
         "/streams",
@@ -245,7 +249,9 @@ async def subscribe(ctx: RunContext, step: StepBase, who: str) -> None:
             started_ms=now_ms(),
         )
         conn.subscriptions.append(subscription)
-        await ctx.on_media(participant.subscribe(source.connection_id, publication.stream_id))
+        await ctx.on_media(
+            participant.subscribe(source.connection_id, publication.stream_id, step.media)
+        )
         subscription.ice_connected_ms = now_ms()
         state = participant.subscriptions[source.connection_id]
         conn.sdp_candidates += candidate_addresses(state.local_sdp)

@@ -18,6 +18,11 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,40}$")]
+Media = Literal["live", "cheap"]
+MEDIA_DESCRIPTION = (
+    "live: encode/decode in real time (honours PLI/FIR); "
+    "cheap: loop pre-encoded VP8/Opus, count received frames without decoding (for load)"
+)
 ALL = "all"
 
 
@@ -74,6 +79,7 @@ class PublishStep(ParticipantStep):
     do: Literal["publish"]
     audio: bool = True
     video: VideoSpec | None = Field(default_factory=lambda: VideoSpec())
+    media: Media = Field("live", description=MEDIA_DESCRIPTION)
 
     @model_validator(mode="after")
     def _something_to_send(self) -> PublishStep:
@@ -85,6 +91,7 @@ class PublishStep(ParticipantStep):
 class SubscribeStep(ParticipantStep):
     do: Literal["subscribe"]
     to: list[Name] = Field(min_length=1, description="publishers by name, group, or all")
+    media: Media = Field("live", description=MEDIA_DESCRIPTION)
 
     _listify_to = field_validator("to", mode="before")(_as_list)
 
@@ -297,6 +304,14 @@ class Scenario(Strict):
                 step.room not in rooms
             ):
                 raise ValueError(f"timeline[{index}] ({step.do}) names unknown room {step.room!r}")
+            if isinstance(step, PublishStep) and step.media == "cheap" and step.video:
+                for name in self.resolve(step.who):
+                    codec = next(r.videocodec for r in self.rooms if r.name == self.room_of(name))
+                    if codec != "vp8":
+                        raise ValueError(
+                            f"timeline[{index}]: cheap media sends pre-encoded VP8, but "
+                            f"{name!r} is in a {codec} room"
+                        )
             if step.label is not None:
                 if step.label in labels:
                     raise ValueError(f"timeline[{index}]: label {step.label!r} is used twice")
