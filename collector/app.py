@@ -26,7 +26,7 @@ import contextlib
 import hmac
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import orjson
@@ -37,6 +37,7 @@ from collector.clock import Clock
 from collector.counters import ServiceCounters
 from collector.documents import Document
 from collector.janus_events import EventError, EventType, parse_event
+from collector.journal import EVENT, Journal, ReplayClock
 from collector.metadata import (
     ClientStatsSample,
     Identity,
@@ -48,6 +49,7 @@ from collector.metadata import (
 from collector.probes import HostProbe
 from collector.session_model import SessionModel, UnknownSessionError
 from collector.settings import CollectorSettings
+from collector.spool import Spool
 from collector.store import Store
 from collector.writer import DocumentWriter
 
@@ -56,6 +58,8 @@ log = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 M = TypeVar("M", bound=BaseModel)
 SETTLE_INTERVAL_S = 0.5  # how often `leaving` participants past their grace period are settled
+REGISTRATIONS = frozenset({"/sessions", "/identities", "/streams"})
+REGISTRATION_KEEP_MS = 10 * 60 * 1000  # a registration without a sessionId, kept this long
 
 
 @dataclass
@@ -69,8 +73,22 @@ class Collector:
     model: SessionModel
     counters: ServiceCounters
     writer: DocumentWriter
+    journal: Journal | None = None
+    closed_sessions: set[str] = field(default_factory=set)
+    """Sessions whose ``sessionDestroyed`` was emitted: their registrations leave the journal."""
+
+    def record(self, kind: str, body: object) -> None:
+        """Journal an input the model accepted (before the answer goes back to its sender)."""
+        if self.journal is not None:
+            self.journal.record(kind, self.clock.now_ms(), body)
 
     def emit(self, docs: list[Document]) -> int:
+        if self.journal is not None:
+            for doc in docs:
+                if doc.elastic_type == "cdr":
+                    body = doc.body()
+                    if body.get("event") == "sessionDestroyed":
+                        self.closed_sessions.add(str(body.get("sessionId")))
         self.writer.submit(docs)
         return len(docs)
 
@@ -161,6 +179,7 @@ async def post_events(request: web.Request) -> web.Response:
             continue
         c.counters.events_accepted[name] += 1
         accepted += 1
+        c.record(EVENT, raw)
         c.emit(docs)
     answer: dict[str, object] = {"accepted": accepted, "dropped": dropped}
     if rejected:
@@ -193,6 +212,7 @@ def simulator_route(
             _require_token(request)
             body = await _read_json(request) if request.can_read_body else {}
             docs = action(c, body)
+            c.record(route, body)
         except web.HTTPException:
             c.counters.api_rejected[route] += 1
             raise
@@ -239,9 +259,50 @@ def _recordings(c: Collector, body: object) -> list[Document]:
 
 def _media_server_lost(c: Collector, body: object) -> list[Document]:
     ts = body.get("timestamp") if isinstance(body, dict) else None
-    if ts is not None and not isinstance(ts, int):
+    # bool is an int to Python, but `true` is no timestamp.
+    if ts is not None and (isinstance(ts, bool) or not isinstance(ts, int)):
         raise ValueError("timestamp: must be ms since the epoch")
     return c.model.media_server_lost(ts)
+
+
+SIMULATOR_ROUTES: dict[str, Callable[[Collector, Any], list[Document]]] = {
+    "/sessions": _sessions,
+    "/identities": _identities,
+    "/streams": _streams,
+    "/client-stats": _client_stats,
+    "/signals": _signals,
+    "/recordings": _recordings,
+    "/media-server-lost": _media_server_lost,
+}
+
+
+def replay_journal(c: Collector, replay_clock: ReplayClock) -> int:
+    """Feed the journal's inputs again into the (fresh) model; returns how many were replayed.
+
+    The documents they produce are submitted again: same ids, so they overwrite themselves.
+    """
+    if c.journal is None:
+        return 0
+    replayed = 0
+    for kind, now_ms, body in c.journal.entries():
+        replay_clock.fixed_ms = now_ms
+        try:
+            if kind == EVENT:
+                docs = c.model.handle(parse_event(body))
+            else:
+                docs = SIMULATOR_ROUTES[kind](c, body)
+        except Exception:
+            log.exception("journal replay: %s input failed", kind)
+            c.counters.handler_errors += 1
+            continue
+        finally:
+            replay_clock.fixed_ms = None
+        c.emit(docs)
+        replayed += 1
+    if replayed:
+        opened = len(c.model.open_sessions())
+        log.info("journal replayed: %d inputs, %d open sessions", replayed, opened)
+    return replayed
 
 
 # -- observability
@@ -251,14 +312,21 @@ async def get_health(request: web.Request) -> web.Response:
         {
             "status": "ok",
             "open_sessions": len(c.model.open_sessions()),
-            **c.counters.snapshot(c.model.counters),
+            **_stats(c),
         }
     )
 
 
 async def get_stats(request: web.Request) -> web.Response:
     c = request.app[COLLECTOR]
-    return json_response(c.counters.snapshot(c.model.counters))
+    return json_response(_stats(c))
+
+
+def _stats(c: Collector) -> dict[str, Any]:
+    stats = c.counters.snapshot(c.model.counters)
+    stats["spool"] = c.writer.stats()
+    stats["journal"] = c.journal.stats() if c.journal is not None else None
+    return stats
 
 
 # -- background work
@@ -283,6 +351,12 @@ def _background(app: web.Application) -> Callable[[web.Application], AsyncIterat
         tasks.append(
             asyncio.create_task(_every(SETTLE_INTERVAL_S, lambda: _settle_tick(c)), name="settle")
         )
+        if c.journal is not None:
+            tasks.append(
+                asyncio.create_task(
+                    _every(SETTLE_INTERVAL_S, lambda: _compact_tick(c)), name="journal-compaction"
+                )
+            )
         if s.monitoring_interval_s > 0 and c.probe is not None:
             tasks.append(
                 asyncio.create_task(
@@ -302,6 +376,10 @@ def _background(app: web.Application) -> Callable[[web.Application], AsyncIterat
         await c.writer.flush()
         if c.writer.pending:
             log.error("%d documents could not be written before exit", c.writer.pending)
+        if c.writer.spool is not None:
+            c.writer.spool.close()
+        if c.journal is not None:
+            c.journal.close()
 
     return context
 
@@ -312,6 +390,23 @@ def _settle_tick(c: Collector) -> None:
     except Exception:
         log.exception("leave settling failed")
         c.counters.handler_errors += 1
+
+
+def _compact_tick(c: Collector) -> None:
+    """Empty the journal once no session is open and its documents are in the store or spool."""
+    assert c.journal is not None
+    if c.journal.dirty and not c.model.open_sessions() and c.writer.idle:
+        recent_ms = c.clock.now_ms() - REGISTRATION_KEEP_MS
+
+        def keep(kind: str, now_ms: int, body: Any) -> bool:
+            if kind not in REGISTRATIONS or not isinstance(body, dict):
+                return False
+            session_id = body.get("sessionId")
+            if session_id is None:
+                return now_ms >= recent_ms
+            return session_id not in c.closed_sessions
+
+        c.journal.compact(keep)
 
 
 def _webrtc_stats_tick(c: Collector) -> None:
@@ -339,15 +434,28 @@ def create_app(
 ) -> web.Application:
     """The application, from injected parts (no globals): tests pass a memory store and clock."""
     counters = ServiceCounters()
+    spool_folder = settings.spool_folder
+    journal_path = settings.journal_path
+    replay_clock = ReplayClock(clock)
     collector = Collector(
         settings=settings,
         store=store,
         clock=clock,
         probe=probe,
-        model=SessionModel(clock),
+        model=SessionModel(replay_clock),
         counters=counters,
-        writer=DocumentWriter(store, counters, batch_size=settings.bulk_max_docs),
+        writer=DocumentWriter(
+            store,
+            counters,
+            batch_size=settings.bulk_max_docs,
+            spool=Spool(spool_folder) if spool_folder is not None else None,
+            max_memory=settings.max_memory_docs,
+        ),
     )
+    if journal_path is not None:
+        previous = Journal(journal_path)
+        collector.journal = previous
+        replay_journal(collector, replay_clock)
     app = web.Application(client_max_size=settings.max_body_bytes)
     app[COLLECTOR] = collector
     app.router.add_post("/events", post_events)

@@ -54,4 +54,26 @@ class CollectorSettings(BaseSettings):
     flush_interval_s: float = Field(default=0.5, gt=0)
     bulk_max_docs: int = Field(default=500, gt=0)
     write_retries: int = Field(default=5, ge=0)
+
+    # -- durability (None: documents wait in memory only, no journal) -----------------------------
+    state_dir: Path | None = Field(
+        default=None, description="the collector's folder: journal.ndjson, spool/"
+    )
+    spool_dir: Path | None = Field(
+        default=None, description="where documents wait while the store is away (<state_dir>/spool)"
+    )
+    max_memory_docs: int = Field(
+        default=10_000, gt=0, description="documents held in memory before they go to the spool"
+    )
+
+    @property
+    def spool_folder(self) -> Path | None:
+        if self.spool_dir is not None:
+            return self.spool_dir
+        return self.state_dir / "spool" if self.state_dir is not None else None
+
+    @property
+    def journal_path(self) -> Path | None:
+        return self.state_dir / "journal.ndjson" if self.state_dir is not None else None
+
     log_level: str = "INFO"

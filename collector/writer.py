@@ -1,8 +1,14 @@
 """Batching documents to the store in the background, so Janus's POSTs return at once.
 
 Documents are queued as ``(doc_id, body)`` and written in bulk every ``flush_interval_s`` or when a
-batch is full. Documents the store could not take because it was unavailable go back to the front
-of the queue (bounded by ``max_pending``); documents refused for good are logged and counted.
+batch is full. With a spool (``collector/spool.py``), documents the store could not take because
+it was unavailable go to disk, and so does everything submitted after them, until the spool has
+been replayed, in order, into the store: memory holds at most ``max_memory`` documents plus one
+batch, however long the store is away. Documents refused for good (a mapping conflict) are logged,
+counted and recorded in the spool's ``rejected.ndjson``; they never block the replay.
+
+Without a spool (unit tests, ES-less runs) unavailable documents go back to the front of the
+memory queue, and past ``max_pending`` the oldest are dropped, logged and counted.
 """
 
 from __future__ import annotations
@@ -11,11 +17,11 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Iterable
 
 from collector.counters import ServiceCounters
 from collector.documents import Document
+from collector.spool import Item, Spool
 from collector.store import Store, WriteResult
 
 log = logging.getLogger(__name__)
@@ -29,60 +35,140 @@ class DocumentWriter:
         *,
         batch_size: int = 500,
         max_pending: int = 200_000,
+        spool: Spool | None = None,
+        max_memory: int = 10_000,
     ) -> None:
         self._store = store
         self._counters = counters
         self._batch_size = batch_size
         self._max_pending = max_pending
-        self._queue: deque[tuple[str, Mapping[str, Any]]] = deque()
+        self._spool = spool
+        self._max_memory = max_memory
+        self._queue: deque[Item] = deque()
         self._wake = asyncio.Event()
         self._lock = asyncio.Lock()
 
     @property
     def pending(self) -> int:
-        return len(self._queue)
+        """Documents not yet in the store, in memory and in the spool."""
+        waiting = len(self._queue)
+        if self._spool is not None and not self._spool.empty:
+            waiting += max(self._spool.spooled - self._spool.replayed, 0)
+        return waiting
+
+    @property
+    def idle(self) -> bool:
+        """Nothing in memory and no write under way: every document is in the store or spool."""
+        return not self._queue and not self._lock.locked()
+
+    @property
+    def spool(self) -> Spool | None:
+        return self._spool
 
     def submit(self, docs: Iterable[Document]) -> None:
+        items: list[Item] = []
         for doc in docs:
-            self._queue.append((doc.doc_id(), doc.body()))
+            items.append((doc.doc_id(), doc.body()))
             self._counters.documents_submitted[doc.elastic_type] += 1
+        self.submit_items(items)
+
+    def submit_items(self, items: list[Item]) -> None:
+        spool = self._spool
+        if spool is not None and not spool.empty:
+            spool.append(items)  # the store is away: keep the order, keep memory flat
+        else:
+            self._queue.extend(items)
+            if spool is not None and len(self._queue) > self._max_memory:
+                spool.append(list(self._queue))
+                self._queue.clear()
         while len(self._queue) > self._max_pending:
             doc_id, _ = self._queue.popleft()
             self._counters.write_errors += 1
             log.error("document %s dropped: more than %d pending", doc_id, self._max_pending)
         self._counters.documents_pending = len(self._queue)
-        if len(self._queue) >= self._batch_size:
+        if len(self._queue) >= self._batch_size or (spool is not None and not spool.empty):
             self._wake.set()
 
+    async def _write(self, batch: list[Item]) -> WriteResult:
+        try:
+            return await self._store.write(batch)
+        except Exception as exc:
+            log.exception("store write failed")
+            result = WriteResult(deferred=batch)
+            result.errors = [(doc_id, f"store write failed: {exc}") for doc_id, _ in batch]
+            return result
+
+    def _refused(self, batch: list[Item], result: WriteResult) -> None:
+        deferred_ids = {doc_id for doc_id, _ in result.deferred}
+        bodies = dict(batch)
+        for doc_id, reason in result.errors:
+            if doc_id in deferred_ids:
+                continue
+            self._counters.write_errors += 1
+            log.error("document %s refused by the store: %s", doc_id, reason)
+            if self._spool is not None:
+                self._spool.reject(doc_id, reason, bodies.get(doc_id))
+
+    async def _replay(self, total: WriteResult) -> bool:
+        """Write the spool to the store, oldest first; False when the store is still away."""
+        assert self._spool is not None
+        while not self._spool.empty:
+            batch = self._spool.peek(self._batch_size)
+            if not batch:
+                break
+            result = await self._write(batch)
+            self._refused(batch, result)
+            total.written += result.written
+            self._counters.documents_written += result.written
+            if result.deferred:
+                # Keep the head: the whole batch is sent again later (same ids, no duplicates).
+                total.deferred.extend(result.deferred)
+                return False
+            self._spool.ack(len(batch))
+        if self._spool.replayed:
+            log.info("spool replayed: %d documents so far", self._spool.replayed)
+        return True
+
     async def flush(self) -> WriteResult:
-        """Write everything queued now; returns the combined result."""
+        """Write everything queued now (the spool first); returns the combined result."""
         total = WriteResult()
         async with self._lock:
+            if self._spool is not None and not await self._replay(total):
+                self._counters.documents_pending = len(self._queue)
+                return total
             while self._queue:
                 batch = [
                     self._queue.popleft() for _ in range(min(self._batch_size, len(self._queue)))
                 ]
-                try:
-                    result = await self._store.write(batch)
-                except Exception as exc:
-                    log.exception("store write failed")
-                    result = WriteResult(deferred=batch)
-                    result.errors = [(doc_id, f"store write failed: {exc}") for doc_id, _ in batch]
+                result = await self._write(batch)
                 total.written += result.written
                 self._counters.documents_written += result.written
-                deferred_ids = {doc_id for doc_id, _ in result.deferred}
-                for doc_id, reason in result.errors:
-                    if doc_id not in deferred_ids:
-                        self._counters.write_errors += 1
-                        log.error("document %s refused by the store: %s", doc_id, reason)
+                self._refused(batch, result)
                 total.errors.extend(result.errors)
                 if result.deferred:
                     total.deferred.extend(result.deferred)
-                    self._queue.extendleft(reversed(result.deferred))
-                    log.warning("store unavailable; %d documents kept for later", len(self._queue))
+                    if self._spool is not None:
+                        self._spool.append([*result.deferred, *self._queue])
+                        self._queue.clear()
+                        log.warning(
+                            "store unavailable; spooling to %s (%d bytes)",
+                            self._spool.folder,
+                            self._spool.bytes,
+                        )
+                    else:
+                        self._queue.extendleft(reversed(result.deferred))
+                        log.warning(
+                            "store unavailable; %d documents kept for later", len(self._queue)
+                        )
                     break
             self._counters.documents_pending = len(self._queue)
         return total
+
+    def stats(self) -> dict[str, int]:
+        """The spool's counters for ``/stats``: spooled, replayed, rejected, bytes."""
+        if self._spool is None:
+            return {"spooled": 0, "replayed": 0, "rejected": 0, "bytes": 0}
+        return self._spool.stats()
 
     async def run(self, interval_s: float) -> None:
         """Flush forever, every ``interval_s`` or as soon as a batch is full."""

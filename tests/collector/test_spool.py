@@ -1,0 +1,114 @@
+"""The disk spool and the writer: order kept, no duplicates, memory flat while the store is away."""
+
+from __future__ import annotations
+
+import tracemalloc
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from collector.counters import ServiceCounters
+from collector.spool import Item, Spool
+from collector.store import MemoryStore, WriteResult
+from collector.writer import DocumentWriter
+
+
+class FlakyStore(MemoryStore):
+    """A memory store that can be 'away' (defers everything) and refuses some ids for good."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.away = False
+        self.refuse: set[str] = set()
+        self.order: list[str] = []
+
+    async def write(self, docs: Sequence[tuple[str, Mapping[str, Any]]]) -> WriteResult:
+        if self.away:
+            return WriteResult(errors=[(d, "unreachable") for d, _ in docs], deferred=list(docs))
+        kept = [(d, b) for d, b in docs if d not in self.refuse]
+        result = await super().write(kept)
+        result.errors += [(d, "mapper_parsing_exception: x") for d, _ in docs if d in self.refuse]
+        self.order += [d for d, _ in kept]
+        return result
+
+
+def items(start: int, n: int) -> list[Item]:
+    return [(f"d{i:06d}", {"n": i, "pad": "x" * 200}) for i in range(start, start + n)]
+
+
+def test_spool_returns_items_in_order_across_segments_and_restarts(tmp_path: Path) -> None:
+    spool = Spool(tmp_path, segment_bytes=2_000)
+    spool.append(items(0, 50))
+    first = spool.peek(20)
+    spool.ack(len(first))
+    spool.close()
+    again = Spool(tmp_path, segment_bytes=2_000)  # a restart keeps the head
+    rest: list[Item] = []
+    while not again.empty:
+        batch = again.peek(7)
+        again.ack(len(batch))
+        rest += batch
+    assert [d for d, _ in first + rest] == [d for d, _ in items(0, 50)]
+    assert again.bytes == 0
+    assert not list(tmp_path.glob("*.ndjson"))
+
+
+async def test_writer_spools_while_the_store_is_away_and_replays_in_order_once(
+    tmp_path: Path,
+) -> None:
+    store = FlakyStore()
+    writer = DocumentWriter(store, ServiceCounters(), batch_size=100, spool=Spool(tmp_path))
+    writer.submit_items(items(0, 150))
+    await writer.flush()
+    store.away = True
+    writer.submit_items(items(150, 300))
+    await writer.flush()
+    writer.submit_items(items(450, 50))  # the spool is not empty: these go after, on disk
+    assert writer.stats()["spooled"] == 350
+    assert writer.stats()["bytes"] > 0
+    store.away = False
+    await writer.flush()
+    assert store.order == [d for d, _ in items(0, 500)]
+    assert len(store.docs) == 500
+    assert writer.stats() == {"spooled": 350, "replayed": 350, "rejected": 0, "bytes": 0}
+
+
+async def test_a_document_refused_for_good_is_recorded_and_does_not_block_the_replay(
+    tmp_path: Path,
+) -> None:
+    store = FlakyStore()
+    counters = ServiceCounters()
+    writer = DocumentWriter(store, counters, batch_size=10, spool=Spool(tmp_path))
+    store.away = True
+    writer.submit_items(items(0, 30))
+    await writer.flush()
+    store.away = False
+    store.refuse = {"d000012"}
+    await writer.flush()
+    assert len(store.docs) == 29
+    assert counters.write_errors == 1
+    rejected = (tmp_path / "rejected.ndjson").read_text()
+    assert '"_id":"d000012"' in rejected
+    assert "mapper_parsing_exception" in rejected
+    assert writer.stats()["rejected"] == 1
+
+
+async def test_memory_stays_bounded_while_spooling(tmp_path: Path) -> None:
+    store = FlakyStore()
+    store.away = True
+    writer = DocumentWriter(
+        store, ServiceCounters(), batch_size=100, spool=Spool(tmp_path), max_memory=100
+    )
+    tracemalloc.start()
+    for start in range(0, 20_000, 100):  # ~5 MB of documents
+        writer.submit_items(items(start, 100))
+        if start % 2_000 == 0:
+            await writer.flush()
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert writer.stats()["bytes"] > 4_000_000
+    assert peak < 1_500_000, peak
+    store.away = False
+    await writer.flush()
+    assert len(store.docs) == 20_000
+    assert store.order == sorted(store.order)
