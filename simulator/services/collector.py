@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import sys
 import time
@@ -54,6 +55,16 @@ class CollectorPaths:
     def pid_file(self) -> Path:
         return self.state_dir / "collector.pid"
 
+    @property
+    def collector_state(self) -> Path:
+        """The collector's own folder: its journal of accepted inputs."""
+        return self.state_dir / "collector"
+
+    @property
+    def spool(self) -> Path:
+        """Where documents wait on disk while Elasticsearch is away."""
+        return self.collector_state / "spool"
+
 
 @dataclass(frozen=True)
 class CollectorStatus:
@@ -80,6 +91,8 @@ def launch_command(settings: Settings) -> tuple[list[str], dict[str, str]]:
         "RTCSIM_COLLECTOR_WEBRTC_STATS_INTERVAL_S": str(settings.webrtc_stats_interval_s),
         "RTCSIM_COLLECTOR_MONITORING_INTERVAL_S": str(settings.monitoring_interval_s),
         "RTCSIM_COLLECTOR_JANUS_PID_FILE": str(JanusPaths.from_settings(settings).pid_file),
+        "RTCSIM_COLLECTOR_STATE_DIR": str(CollectorPaths.from_settings(settings).collector_state),
+        "RTCSIM_COLLECTOR_SPOOL_DIR": str(CollectorPaths.from_settings(settings).spool),
     }
     return argv, env
 
@@ -142,6 +155,16 @@ def start(settings: Settings, *, timeout_s: float = START_TIMEOUT_S) -> Collecto
         )
         raise CollectorStartupError(why, details=log_tail(paths.log), hint=f"full log: {paths.log}")
     return CollectorStatus(settings.collector_api_url, proc.pid, False, time.monotonic() - began)
+
+
+def kill(settings: Settings) -> bool:
+    """SIGKILL the collector rtcsim started for this state dir (fault injection); True if it ran."""
+    running = pid(settings)
+    if running is None:
+        return False
+    os.kill(running, signal.SIGKILL)
+    wait_until(lambda: pid(settings) is None, timeout_s=5.0)
+    return True
 
 
 def stop(settings: Settings) -> bool:

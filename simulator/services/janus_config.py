@@ -83,7 +83,10 @@ NAT_KEYS_TO_DROP = (
     "ice_ignore_list",
 )
 
-EVENT_RETRANSMISSIONS = 2  # measured enough on a veth; more only delays the event queue
+# sampleevh retries a POST it could not deliver (connection refused, timeout; not an HTTP error)
+# after backoff * 2^n ms: 100+200+...+3200 = 6.3 s, so a collector restarted within ~6 s loses no
+# event (its journal then rebuilds the sessions). Events queue behind the one being retried.
+EVENT_RETRANSMISSIONS = 6
 EVENT_RETRANSMISSION_BACKOFF_MS = 100
 
 

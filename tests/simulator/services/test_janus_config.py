@@ -120,7 +120,7 @@ def test_event_handler_posts_everything_grouped_to_the_collector_with_credential
         "backend": f"http://127.0.0.1:{settings.collector_events_port}/events",
         "backend_user": settings.collector_events_user,
         "backend_pwd": settings.collector_events_password,
-        "max_retransmissions": 2,
+        "max_retransmissions": 6,
         "retransmissions_backoff": 100,
     }
 
