@@ -73,7 +73,10 @@ async def read_documents(
     window, the host's samples of that time too (what ``rtcsim run`` verified)."""
     try:
         async with AsyncElasticsearch(
-            settings.es_url, request_timeout=ES_TIMEOUT_S, max_retries=0
+            settings.es_url,
+            request_timeout=ES_TIMEOUT_S,
+            max_retries=0,
+            **settings.es_client_options(),
         ) as es:
             if window_ms is None:
                 documents = await session_documents(es, settings.es_index, session_ids)

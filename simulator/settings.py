@@ -7,8 +7,9 @@ defaults. Validated once at the edge; inner code receives typed values, never ra
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -73,6 +74,15 @@ class Settings(BaseSettings):
     es_port: int = 9200
     es_heap_mb: int = 512
     es_index: str = "openvidu"
+    es_scheme: Literal["http", "https"] = Field(
+        default="http", description="https: certificates are always verified (see es_ca_certs)"
+    )
+    es_user: str | None = Field(default=None, description="basic auth user for Elasticsearch")
+    es_password: SecretStr | None = None
+    es_api_key: SecretStr | None = Field(default=None, description="instead of user/password")
+    es_ca_certs: Path | None = Field(
+        default=None, description="CA bundle that signed Elasticsearch's certificate (https)"
+    )
     es_os_user: str = Field(default="rtcsim", description="Elasticsearch refuses to run as root")
     es_dir: Path | None = Field(
         default=None,
@@ -84,7 +94,21 @@ class Settings(BaseSettings):
 
     @property
     def es_url(self) -> str:
-        return f"http://{self.es_host}:{self.es_port}"
+        return f"{self.es_scheme}://{self.es_host}:{self.es_port}"
+
+    def es_client_options(self) -> dict[str, Any]:
+        """Credentials and TLS for every ``AsyncElasticsearch`` the simulator creates."""
+        options: dict[str, Any] = {}
+        if self.es_user is not None:
+            password = self.es_password.get_secret_value() if self.es_password else ""
+            options["basic_auth"] = (self.es_user, password)
+        if self.es_api_key is not None:
+            options["api_key"] = self.es_api_key.get_secret_value()
+        if self.es_scheme == "https":
+            options["verify_certs"] = True
+            if self.es_ca_certs is not None:
+                options["ca_certs"] = str(self.es_ca_certs)
+        return options
 
     @property
     def janus_url(self) -> str:

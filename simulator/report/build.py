@@ -75,7 +75,10 @@ async def write_report(
     verdict = None if folder else runs_between(settings.results_dir, scope.start_ms, scope.end_ms)
     try:
         async with AsyncElasticsearch(
-            settings.es_url, request_timeout=ES_TIMEOUT_S, max_retries=0
+            settings.es_url,
+            request_timeout=ES_TIMEOUT_S,
+            max_retries=0,
+            **settings.es_client_options(),
         ) as es:
             report = await build(es, settings.es_index, scope, verdict, folder)
     except Exception as exc:  # transport and API errors alike: the page cannot be made

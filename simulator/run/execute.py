@@ -135,7 +135,7 @@ async def _run(
     ledger.write(results / "ledger.json")
     progress("waiting for the collector's documents in Elasticsearch")
     session_ids = [s.session_id for s in ledger.sessions.values()]
-    async with AsyncElasticsearch(settings.es_url) as es:
+    async with AsyncElasticsearch(settings.es_url, **settings.es_client_options()) as es:
         documents = await wait_for_documents(
             es,
             settings.es_index,

@@ -91,10 +91,25 @@ def launch_command(settings: Settings) -> tuple[list[str], dict[str, str]]:
         "RTCSIM_COLLECTOR_WEBRTC_STATS_INTERVAL_S": str(settings.webrtc_stats_interval_s),
         "RTCSIM_COLLECTOR_MONITORING_INTERVAL_S": str(settings.monitoring_interval_s),
         "RTCSIM_COLLECTOR_JANUS_PID_FILE": str(JanusPaths.from_settings(settings).pid_file),
+        **_es_auth_env(settings),
         "RTCSIM_COLLECTOR_STATE_DIR": str(CollectorPaths.from_settings(settings).collector_state),
         "RTCSIM_COLLECTOR_SPOOL_DIR": str(CollectorPaths.from_settings(settings).spool),
     }
     return argv, env
+
+
+def _es_auth_env(settings: Settings) -> dict[str, str]:
+    """Elasticsearch credentials and CA bundle, only those set (environment, never argv)."""
+    env: dict[str, str] = {}
+    if settings.es_user is not None:
+        env["RTCSIM_COLLECTOR_ES_USER"] = settings.es_user
+    if settings.es_password is not None:
+        env["RTCSIM_COLLECTOR_ES_PASSWORD"] = settings.es_password.get_secret_value()
+    if settings.es_api_key is not None:
+        env["RTCSIM_COLLECTOR_ES_API_KEY"] = settings.es_api_key.get_secret_value()
+    if settings.es_ca_certs is not None:
+        env["RTCSIM_COLLECTOR_ES_CA_CERTS"] = str(settings.es_ca_certs)
+    return env
 
 
 def health_url(settings: Settings) -> str:
