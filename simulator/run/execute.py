@@ -147,10 +147,24 @@ async def _run(
     outcome = RunOutcome(run_id, scenario.name, results, ledger, documents)
     tolerances = Tolerances(drop_slack_s=settings.janus_session_timeout_s + 3.0)
     outcome.checks = verify(scenario, ledger, documents, tolerances)
+    if ledger.media_server_lost is not None:
+        # The cause first: the other checks then only say what the loss left behind.
+        outcome.checks.insert(0, media_server_check(ledger.media_server_lost))
     write_summary(outcome)
     await write_run_report_logged(settings, results)  # report.html; never fails the run
     write_junit(outcome)
     return outcome
+
+
+def media_server_check(message: str) -> Check:
+    """The failed check of a run whose media server stopped answering (exit code 1)."""
+    return Check(
+        "the media server answered until the end of the run",
+        False,
+        "Janus answering",
+        message,
+        "the timeline stopped there; open sessions were closed with mediaServerDisconnect",
+    )
 
 
 def write_summary(outcome: RunOutcome) -> None:
@@ -161,6 +175,7 @@ def write_summary(outcome: RunOutcome) -> None:
         "started_ms": outcome.ledger.started_ms,
         "ended_ms": outcome.ledger.ended_ms,
         "sessions": {room: s.session_id for room, s in outcome.ledger.sessions.items()},
+        "media_server_lost": outcome.ledger.media_server_lost,
         "checks": [check.as_dict() for check in outcome.checks],
         "documents": len(outcome.documents),
     }

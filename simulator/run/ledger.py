@@ -121,6 +121,8 @@ class SessionRecord:
     created_ms: int | None = None
     closed_ms: int | None = None
     destroyed_by_server: bool = False
+    end: str | None = None
+    """Set when the session ended for a reason of its own (``mediaServerDisconnect``)."""
 
 
 @dataclass
@@ -159,6 +161,9 @@ class Ledger:
     participants: dict[str, ParticipantRecord] = field(default_factory=dict)
     steps: list[StepRecord] = field(default_factory=list)
     recordings: list[RecordingRecord] = field(default_factory=list)
+    media_server_lost: str | None = None
+    """Why the run stopped early: the media server stopped answering (``run.health``)."""
+    media_server_lost_ms: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import aiohttp
 
-from simulator.collector_client import CollectorClient
+from simulator.collector_client import CollectorClient, CollectorUnavailable
 from simulator.driver import videoroom
 from simulator.driver.janus_http import JanusSession
 from simulator.identity import make_identity
@@ -27,6 +27,7 @@ from simulator.run import (
     recording_steps,  # noqa: F401  (registers its steps and setup)
 )
 from simulator.run.context import FEATURE_SETUPS, RunContext
+from simulator.run.health import MEDIA_SERVER_LOST, JanusWatcher, MediaServerLost, probe_janus
 from simulator.run.impairment_hook import KERNEL, apply_impairment
 from simulator.run.ledger import Ledger, ParticipantRecord, SessionRecord, StepRecord, now_ms
 from simulator.run.live import LiveView
@@ -43,6 +44,7 @@ from simulator.scenario.model import (
 log = logging.getLogger(__name__)
 
 STEP_TIMEOUT_S = 45.0
+HEALTH_PROBE_TIMEOUT_S = 2.0
 Progress = Callable[[str], None]
 
 
@@ -64,6 +66,7 @@ async def play(
     results_dir: Path | None = None,
     client_stats_interval_s: float = 30.0,
     live: LiveView | None = None,
+    watcher: JanusWatcher | None = None,
 ) -> Ledger:
     ledger = Ledger(run_id=run_id, scenario=scenario.name, seed=scenario.seed, started_ms=now_ms())
     media_http = await media.run(_new_http())
@@ -102,13 +105,16 @@ async def play(
         if live is not None:
             live.start(ctx)
         try:
-            await _play_timeline(ctx, progress)
+            lost = await _play_watched(ctx, progress, watcher or _janus_watcher(ctx))
         finally:
             if live is not None:
                 await live.stop()
             await client_stats.stop(reporter)
-        await _leave_everyone(ctx, progress)
-        await _destroy_rooms(ctx)
+        if lost is not None:
+            await _media_server_lost(ctx, lost, progress)
+        else:
+            await _leave_everyone(ctx, progress)
+            await _destroy_rooms(ctx)
         for hook in ctx.run_end_hooks:
             await hook(ctx)
     finally:
@@ -141,6 +147,76 @@ async def _create_rooms(ctx: RunContext, progress: Progress) -> None:
         await ctx.on_media(videoroom.create_room(ctx.admin_handle, session_id, options))
         ctx.ledger.sessions[room.name] = SessionRecord(room.name, session_id, created_ms=now_ms())
         progress(f"room {room.name} created as session {session_id}")
+
+
+def _janus_watcher(ctx: RunContext) -> JanusWatcher:
+    async def probe() -> None:
+        await ctx.on_media(probe_janus(ctx.media_http, ctx.janus_url, HEALTH_PROBE_TIMEOUT_S))
+
+    return JanusWatcher(probe, ctx.janus_url)
+
+
+async def _play_watched(
+    ctx: RunContext, progress: Progress, watcher: JanusWatcher
+) -> MediaServerLost | None:
+    """Play the timeline while the watcher probes Janus; a lost Janus stops the timeline."""
+    timeline = asyncio.create_task(_play_timeline(ctx, progress), name="timeline")
+    watch = asyncio.create_task(watcher.watch(now_ms()), name="janus-watch")
+    try:
+        await asyncio.wait({timeline, watch}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in (timeline, watch):
+            if not task.done():
+                task.cancel()
+        await asyncio.gather(timeline, watch, return_exceptions=True)
+    failure = None if timeline.cancelled() else timeline.exception()
+    if failure is not None:
+        raise failure
+    if watch.done() and not watch.cancelled() and watch.exception() is None:
+        return watch.result()
+    return None
+
+
+async def _media_server_lost(ctx: RunContext, lost: MediaServerLost, progress: Progress) -> None:
+    """Close the ledger's books with ``mediaServerDisconnect`` and tell the collector."""
+    progress(f"MEDIA SERVER LOST: {lost.message}; the timeline stops here")
+    ctx.ledger.media_server_lost = lost.message
+    ctx.ledger.media_server_lost_ms = lost.at_ms
+    for room, record in ctx.ledger.sessions.items():
+        if record.closed_ms is None:
+            record.end = MEDIA_SERVER_LOST
+            record.destroyed_by_server = True  # no lastParticipantLeft when the last one goes
+            try:
+                await ctx.room_closed(room, MEDIA_SERVER_LOST)
+            except Exception as exc:
+                log.error("room %s: closing hooks failed without the media server: %s", room, exc)
+    for who in list(ctx.participants):
+        try:
+            await end_connection(ctx, who, MEDIA_SERVER_LOST, how="vanish")
+        except Exception as exc:
+            log.error("%s could not be closed after the media server was lost: %s", who, exc)
+    _stamp_ends(ctx.ledger, lost.at_ms)
+    try:
+        await ctx.collector.post("/media-server-lost", {"timestamp": lost.at_ms})
+    except CollectorUnavailable as exc:
+        log.error("the collector was not told the media server is lost: %s", exc)
+
+
+def _stamp_ends(ledger: Ledger, at_ms: int) -> None:
+    """Everything the lost server ended, ended when it stopped answering (not when we noticed)."""
+    for session in ledger.sessions.values():
+        if session.end == MEDIA_SERVER_LOST:
+            session.closed_ms = at_ms
+    for participant in ledger.participants.values():
+        for conn in participant.connections:
+            if conn.end == MEDIA_SERVER_LOST:
+                conn.left_ms = at_ms
+            for publication in conn.publications:
+                if publication.end == MEDIA_SERVER_LOST:
+                    publication.ended_ms = at_ms
+            for subscription in conn.subscriptions:
+                if subscription.end == MEDIA_SERVER_LOST:
+                    subscription.ended_ms = at_ms
 
 
 async def _play_timeline(ctx: RunContext, progress: Progress) -> None:

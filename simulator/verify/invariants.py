@@ -115,7 +115,7 @@ def summary_checks(ledger: Ledger, documents: list[Document], tol: Tolerances) -
             checks.append(
                 check_equal(f"{session_id}: connections of user {user_id}", expected, found)
             )
-        expected_reason = (
+        expected_reason = record.end or (
             "sessionClosedByServer" if record.destroyed_by_server else "lastParticipantLeft"
         )
         checks.append(
