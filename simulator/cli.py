@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from simulator.cli_results import register as register_results
+from simulator.load.cli import register as register_load
 from simulator.recording.cli import app as recording_app
 from simulator.report.cli import register as register_report
 from simulator.run.execute import RunOutcome, SetupError, run_scenario_file
@@ -31,6 +32,7 @@ app.add_typer(services_app, name="services")
 app.add_typer(recording_app, name="recording")
 register_results(app)  # check, export, scenario from-session
 register_report(app)  # report, kibana import
+register_load(app)  # load (locust; imported only by the locust processes it starts)
 # Wide enough for the tables when the output is a pipe (make, CI) rather than a terminal.
 console = Console(width=None if sys.stdout.isatty() else 120)
 

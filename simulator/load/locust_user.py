@@ -1,0 +1,131 @@
+"""A locust ``User`` that is one WebRTC participant: join a room, publish or subscribe, dwell,
+leave, again, with the timings in locust's stats (``simulator.load.timings``).
+
+Subclass it in a locustfile and set the class attributes (``scenarios/load-small.py``)::
+
+    class Viewers(WebRTCUser):
+        users_per_room = 4
+        plan = VisitPlan(dwell_s=20, media="cheap")
+
+Run it with ``rtcsim load FILE`` (which sets ``LOCUST_SKIP_MONKEY_PATCH=1``). locust
+monkey-patches ``threading`` and ``socket`` with gevent on import, which would turn the media
+loop's thread into a greenlet (and move the whole process into the client namespace when it
+enters it). rtcsim's users need no patching: they only wait, with ``gevent.sleep``, for
+futures of the media loop; only ``time.sleep`` is patched, which locust's master/worker link
+needs. Importing this module sets the variable itself unless locust was already imported
+patched, which it refuses.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import itertools
+import os
+import sys
+import time
+from typing import Any, ClassVar, TypeVar
+
+if "locust" not in sys.modules:
+    os.environ.setdefault("LOCUST_SKIP_MONKEY_PATCH", "1")
+
+import gevent
+from gevent import monkey
+from locust import User, events, task
+from locust.env import Environment
+
+from simulator.load.allocator import RoomAllocator
+from simulator.load.host import MediaHost
+from simulator.load.timings import Timings
+from simulator.load.visit import VisitPlan, visit
+from simulator.settings import Settings
+
+if monkey.is_module_patched("threading"):
+    raise ImportError(
+        "locust was imported with gevent's monkey-patching, which breaks rtcsim's media thread: "
+        "run through `rtcsim load`, or set LOCUST_SKIP_MONKEY_PATCH=1"
+    )
+if "locust.main" in sys.modules:
+    # Run by locust's command line: its master/worker link sleeps with time.sleep and needs
+    # that one patch (measured: without it a worker never connects); threads, sockets and
+    # select stay native for the media loop.
+    monkey.patch_time()
+
+T = TypeVar("T")
+POLL_S = 0.01
+
+
+def gevent_wait(future: concurrent.futures.Future[T], timeout_s: float) -> T:
+    """Wait for a media-loop future while letting the other greenlets run."""
+    deadline = time.monotonic() + timeout_s
+    while not future.done():
+        if time.monotonic() > deadline:
+            future.cancel()
+            raise TimeoutError(f"media loop gave no answer within {timeout_s:.0f} s")
+        gevent.sleep(POLL_S)
+    return future.result()
+
+
+class _Shared:
+    """The process's media host and room allocators, made on first use."""
+
+    host: MediaHost | None = None
+    allocators: ClassVar[dict[tuple[str, int, int], RoomAllocator]] = {}
+    counter = itertools.count(1)
+
+    @classmethod
+    def media_host(cls) -> MediaHost:
+        if cls.host is None:
+            cls.host = MediaHost(Settings(), wait=gevent_wait)
+        return cls.host
+
+    @classmethod
+    def allocator(cls, user: type[WebRTCUser], environment: Environment) -> RoomAllocator:
+        key = (user.__name__, user.users_per_room, user.publishers_per_room)
+        if key not in cls.allocators:
+            worker = getattr(environment.runner, "worker_index", 0)
+            prefix = f"load-{os.getpid()}-w{worker}-{user.__name__.lower()}"
+            cls.allocators[key] = RoomAllocator(
+                prefix, user.users_per_room, user.publishers_per_room
+            )
+        return cls.allocators[key]
+
+    @classmethod
+    def close(cls) -> None:
+        if cls.host is not None:
+            cls.host.close()
+            cls.host = None
+        cls.allocators.clear()
+
+
+def _on_test_stop(**_kwargs: Any) -> None:
+    _Shared.close()
+
+
+events.test_stop.add_listener(_on_test_stop)  # type: ignore[no-untyped-call]
+
+
+class WebRTCUser(User):
+    """One participant; repeats visits (join → publish/subscribe → dwell → leave)."""
+
+    abstract = True
+    users_per_room: ClassVar[int] = 3
+    publishers_per_room: ClassVar[int] = 1
+    plan: ClassVar[VisitPlan] = VisitPlan()
+
+    def on_start(self) -> None:
+        self.timings = Timings(self.environment.events.request)
+        self.tag = f"{type(self).__name__.lower()}-{os.getpid()}-{next(_Shared.counter)}"
+        self.visits = 0
+
+    @task
+    def visit_room(self) -> None:
+        allocator = _Shared.allocator(type(self), self.environment)
+        host = _Shared.media_host()
+        seat = allocator.take()
+        self.visits += 1
+        try:
+            visit(
+                host, seat, self.plan, self.timings, f"{self.tag}-{self.visits}", sleep=gevent.sleep
+            )
+        finally:
+            allocator.release(seat)
