@@ -149,3 +149,7 @@ app.command()(load)
 def register(parent: typer.Typer) -> None:
     """Mount as ``rtcsim load`` (one command, not a group)."""
     parent.command("load")(load)
+
+
+if __name__ == "__main__":
+    app()
