@@ -36,7 +36,7 @@ from locust.env import Environment
 from simulator.load.allocator import RoomAllocator
 from simulator.load.host import MediaHost
 from simulator.load.timings import Timings
-from simulator.load.visit import VisitPlan, visit
+from simulator.load.visit import VisitPlan, visit, warm_clips
 from simulator.settings import Settings
 
 if monkey.is_module_patched("threading"):
@@ -116,6 +116,7 @@ class WebRTCUser(User):
         self.timings = Timings(self.environment.events.request)
         self.tag = f"{type(self).__name__.lower()}-{os.getpid()}-{next(_Shared.counter)}"
         self.visits = 0
+        warm_clips(_Shared.media_host(), self.plan)
 
     @task
     def visit_room(self) -> None:

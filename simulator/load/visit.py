@@ -5,6 +5,7 @@ Each phase runs on the media host's loop and is timed under its locust name.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ from simulator.identity import connection_id, stream_id
 from simulator.load.allocator import Seat
 from simulator.load.host import MediaHost
 from simulator.load.timings import Timings
+from simulator.peers import cheap
 from simulator.peers.cheap import Media
 from simulator.peers.participant import Participant, PublishOptions, SubscriptionState
 
@@ -62,7 +64,8 @@ def visit(
             for feed in host.publishers(seat.room, exclude=connection):
                 with timings.timed("ice_connected"):
                     host.call(participant.subscribe(feed, media=plan.media))
-                _report_first_frame(participant.subscriptions[feed], timings, sleep)
+                if plan.video:  # first_frame is the first *video* frame
+                    _report_first_frame(participant.subscriptions[feed], timings, sleep)
         sleep(plan.dwell_s)
         with timings.timed("leave"):
             host.call(participant.leave())
@@ -70,6 +73,19 @@ def visit(
     finally:
         if joined:  # a phase failed (or the user was stopped): let go of everything quietly
             host.call(participant.close_quietly(destroy_session=True), 15)
+
+
+def warm_clips(host: MediaHost, plan: VisitPlan) -> None:
+    """Make (first time) and load the cheap publishers' clips before any timing starts."""
+    if plan.media != "cheap":
+        return
+    clips = cheap.default_clips_dir()
+    if plan.audio:
+        host.call(asyncio.to_thread(cheap.audio_clip, clips), 120)
+    if plan.video:
+        host.call(
+            asyncio.to_thread(cheap.video_clip, clips, plan.width, plan.height, plan.fps), 120
+        )
 
 
 def _report_first_frame(

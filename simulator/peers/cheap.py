@@ -24,6 +24,7 @@ import fractions
 import os
 import queue
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from functools import lru_cache
@@ -67,27 +68,35 @@ def audio_clip(clips_dir: Path) -> tuple[bytes, ...]:
     return _load_clip(clips_dir / "opus-48000-mono.ogg", 0, 0, 0)
 
 
+_making = threading.Lock()  # users starting together make a clip once, not once each
+
+
 @lru_cache(maxsize=16)
 def _load_clip(path: Path, width: int, height: int, fps: int) -> tuple[bytes, ...]:
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # Write beside, then rename: concurrent makers (locust workers) never read half a file.
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=path.suffix)
-        os.close(fd)
-        try:
-            if width:
-                _encode_video(Path(tmp), width, height, fps)
-            else:
-                _encode_audio(Path(tmp))
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, path)
-        finally:
-            Path(tmp).unlink(missing_ok=True)
+    with _making:
+        if not path.exists():
+            _make_clip(path, width, height, fps)
     with av.open(str(path)) as container:
         packets = tuple(bytes(p) for p in container.demux() if p.size)
     if not packets:
         raise RuntimeError(f"clip {path} holds no packets")
     return packets
+
+
+def _make_clip(path: Path, width: int, height: int, fps: int) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Write beside, then rename: concurrent makers (locust workers) never read half a file.
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=path.suffix)
+    os.close(fd)
+    try:
+        if width:
+            _encode_video(Path(tmp), width, height, fps)
+        else:
+            _encode_audio(Path(tmp))
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
 
 
 def _encode_video(path: Path, width: int, height: int, fps: int) -> None:
