@@ -299,6 +299,7 @@ def replay_journal(c: Collector, replay_clock: ReplayClock) -> int:
             replay_clock.fixed_ms = None
         c.emit(docs)
         replayed += 1
+    c.journal.replayed = replayed
     if replayed:
         opened = len(c.model.open_sessions())
         log.info("journal replayed: %d inputs, %d open sessions", replayed, opened)

@@ -56,6 +56,9 @@ class Journal:
         self._fh: IO[bytes] = path.open("ab")
         self.recorded = 0
         self.compactions = 0
+        self.replayed = 0
+        """Inputs fed again at start-up (``collector.app.replay_journal``): shows on ``/stats``
+        that a restarted collector resumed its sessions rather than starting blank."""
         self.dirty = path.stat().st_size > 0
         """Inputs recorded since the last compaction."""
 
@@ -95,4 +98,9 @@ class Journal:
         self._fh.close()
 
     def stats(self) -> dict[str, int]:
-        return {"recorded": self.recorded, "bytes": self.bytes, "compactions": self.compactions}
+        return {
+            "recorded": self.recorded,
+            "replayed": self.replayed,
+            "bytes": self.bytes,
+            "compactions": self.compactions,
+        }

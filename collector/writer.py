@@ -112,6 +112,7 @@ class DocumentWriter:
     async def _replay(self, total: WriteResult) -> bool:
         """Write the spool to the store, oldest first; False when the store is still away."""
         assert self._spool is not None
+        replayed_before = self._spool.replayed
         while not self._spool.empty:
             batch = self._spool.peek(self._batch_size)
             if not batch:
@@ -125,7 +126,9 @@ class DocumentWriter:
                 total.deferred.extend(result.deferred)
                 return False
             self._spool.ack(len(batch))
-        if self._spool.replayed:
+        # Only when this flush replayed something: this runs on every flush (twice a second),
+        # and "so far" once set stays set, so an unconditional line would fill the log forever.
+        if self._spool.replayed > replayed_before:
             log.info("spool replayed: %d documents so far", self._spool.replayed)
         return True
 

@@ -96,3 +96,13 @@ async def test_the_journal_is_compacted_once_no_session_is_open(tmp_path: Path) 
         kept = list(c.journal.entries())
         # Only the registration of the session that has not happened yet is left.
         assert [(kind, body["sessionId"]) for kind, _, body in kept] == [("/sessions", "later")]
+
+
+async def test_stats_say_how_many_journal_inputs_a_restart_replayed(tmp_path: Path) -> None:
+    first, _ = session_events()
+    await play(tmp_path, MemoryStore(), [first])
+    app = create_app(settings(tmp_path), MemoryStore(), FixedClock())
+    async with TestClient(TestServer(app)) as client:
+        stats = await (await client.get("/stats")).json()
+    assert stats["journal"]["replayed"] == 1 + len(first)  # the registration, then each event
+    assert stats["journal"]["recorded"] == 0

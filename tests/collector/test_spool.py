@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import tracemalloc
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from collector.counters import ServiceCounters
 from collector.spool import Item, Spool
@@ -112,3 +115,19 @@ async def test_memory_stays_bounded_while_spooling(tmp_path: Path) -> None:
     await writer.flush()
     assert len(store.docs) == 20_000
     assert store.order == sorted(store.order)
+
+
+async def test_the_replay_is_logged_once_not_on_every_later_flush(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = FlakyStore()
+    writer = DocumentWriter(store, ServiceCounters(), batch_size=100, spool=Spool(tmp_path))
+    store.away = True
+    writer.submit_items(items(0, 10))
+    await writer.flush()
+    store.away = False
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="collector.writer"):
+        for _ in range(5):  # the writer flushes twice a second, whether or not there is work
+            await writer.flush()
+    assert [r.getMessage() for r in caplog.records] == ["spool replayed: 10 documents so far"]
