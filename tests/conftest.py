@@ -2,7 +2,8 @@
 
 Tests marked ``integration`` talk to the real Janus, Elasticsearch and collector at their
 default addresses. On a fresh machine nothing runs yet, so the first such test brings the stack
-up with the same code as ``make run``; unit tests never trigger it.
+up with the same code as ``make run``; unit tests never trigger it, nor do modules that set
+``OWN_STACK = True`` (they bring up an isolated stack of their own).
 """
 
 from __future__ import annotations
@@ -18,6 +19,10 @@ _stack_ready = False
 def pytest_runtest_setup(item: pytest.Item) -> None:
     global _stack_ready
     if _stack_ready or item.get_closest_marker("integration") is None:
+        return
+    if getattr(getattr(item, "module", None), "OWN_STACK", False):
+        # The module builds an isolated stack of its own and must not start (or even probe)
+        # the default one, which other runs on this machine may be using.
         return
     stack.up(Settings())
     _stack_ready = True
