@@ -295,6 +295,7 @@ def test_collector_killed_mid_session_resumes_from_its_journal(
     isolated: Settings, record_property: Callable[[str, object], None]
 ) -> None:
     wait_for("Elasticsearch", lambda: elasticsearch.cluster_health(isolated))
+    journal_before = wait_for("the collector's /stats", lambda: stats(isolated))["journal"]
     run = BackgroundRun(isolated, unique_run_id("collector-killed"))
     run.start()
     run.sleep_until(KILL_AT_S)
@@ -314,6 +315,7 @@ def test_collector_killed_mid_session_resumes_from_its_journal(
         "killed_at_s": round(killed_at, 1),
         "healthy_again_at_s": round(back_at, 1),
         "restart_gap_s": round(gap, 1),
+        "journal_before_run": journal_before,
         "journal": body["journal"],
         "documents": len(hits),
         "run_error": repr(run.error) if run.error else None,
