@@ -355,7 +355,8 @@ def _background(app: web.Application) -> Callable[[web.Application], AsyncIterat
         if c.journal is not None:
             tasks.append(
                 asyncio.create_task(
-                    _every(SETTLE_INTERVAL_S, lambda: _compact_tick(c)), name="journal-compaction"
+                    _every(SETTLE_INTERVAL_S, lambda: _guarded_compact_tick(c)),
+                    name="journal-compaction",
                 )
             )
         if s.monitoring_interval_s > 0 and c.probe is not None:
@@ -390,6 +391,15 @@ def _settle_tick(c: Collector) -> None:
         c.emit(c.model.settle_due())
     except Exception:
         log.exception("leave settling failed")
+        c.counters.handler_errors += 1
+
+
+def _guarded_compact_tick(c: Collector) -> None:
+    """A failing compaction is logged and counted; the next tick tries again."""
+    try:
+        _compact_tick(c)
+    except Exception:
+        log.exception("journal compaction failed")
         c.counters.handler_errors += 1
 
 

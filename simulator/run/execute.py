@@ -15,7 +15,7 @@ from pathlib import Path
 import aiohttp
 import orjson
 import yaml
-from elasticsearch import AsyncElasticsearch
+from elasticsearch import ApiError, AsyncElasticsearch, TransportError
 
 from collector.netns import NetnsError
 from simulator.collector_client import CollectorClient, CollectorUnavailable
@@ -135,18 +135,34 @@ async def _run(
     ledger.write(results / "ledger.json")
     progress("waiting for the collector's documents in Elasticsearch")
     session_ids = [s.session_id for s in ledger.sessions.values()]
-    async with AsyncElasticsearch(settings.es_url, **settings.es_client_options()) as es:
-        documents = await wait_for_documents(
-            es,
-            settings.es_index,
-            session_ids,
-            cdr_complete(ledger),
-            timeout_s=DOCUMENTS_TIMEOUT_S,
-            window_ms=(ledger.started_ms, ledger.ended_ms or ledger.started_ms),
-        )
+    unreadable: str | None = None
+    try:
+        async with AsyncElasticsearch(settings.es_url, **settings.es_client_options()) as es:
+            documents = await wait_for_documents(
+                es,
+                settings.es_index,
+                session_ids,
+                cdr_complete(ledger),
+                timeout_s=DOCUMENTS_TIMEOUT_S,
+                window_ms=(ledger.started_ms, ledger.ended_ms or ledger.started_ms),
+            )
+    except (ApiError, TransportError) as exc:
+        # The ledger is written; `rtcsim check RUN_ID` re-reads the documents once it is back.
+        documents, unreadable = [], f"{type(exc).__name__}: {exc}"
     outcome = RunOutcome(run_id, scenario.name, results, ledger, documents)
     tolerances = Tolerances(drop_slack_s=settings.janus_session_timeout_s + 3.0)
     outcome.checks = verify(scenario, ledger, documents, tolerances)
+    if unreadable is not None:
+        outcome.checks.insert(
+            0,
+            Check(
+                "Elasticsearch answered when the documents were read back",
+                False,
+                f"{settings.es_url} up",
+                unreadable[:300],
+                "the ledger is kept: `rtcsim check` this run once Elasticsearch is back",
+            ),
+        )
     if ledger.media_server_lost is not None:
         # The cause first: the other checks then only say what the loss left behind.
         outcome.checks.insert(0, media_server_check(ledger.media_server_lost))
