@@ -107,7 +107,7 @@ def load(
 ) -> None:
     """Run LOCUSTFILE headless against the stack of the current settings."""
     if locustfile.suffix != ".py":
-        raise typer.BadParameter("load runs locustfiles (.py); see scenarios/load-small.py")
+        raise typer.BadParameter("load runs locustfiles (.py); see scenarios/locust/load-small.py")
     seconds = run_time_s(run_time)
     if not 0 < seconds <= MAX_RUN_TIME_S:
         raise typer.BadParameter(f"--run-time must be between 1 s and {MAX_RUN_TIME_S} s")

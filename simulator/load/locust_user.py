@@ -1,7 +1,7 @@
 """A locust ``User`` that is one WebRTC participant: join a room, publish or subscribe, dwell,
 leave, again, with the timings in locust's stats (``simulator.load.timings``).
 
-Subclass it in a locustfile and set the class attributes (``scenarios/load-small.py``)::
+Subclass it in a locustfile and set the class attributes (``scenarios/locust/load-small.py``)::
 
     class Viewers(WebRTCUser):
         users_per_room = 4

@@ -14,6 +14,8 @@ from simulator.settings import Settings
 pytestmark = pytest.mark.integration
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 OWN_TESTS = {"smoke"}
+# Only the top folder: scenarios/locust/ holds locustfiles, which import locust (and gevent's
+# monkey-patching) and must never be loaded into this process.
 LIBRARY = sorted(
     p.name
     for p in SCENARIOS.glob("*.*")

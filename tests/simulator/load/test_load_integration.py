@@ -1,4 +1,4 @@
-"""A headless locust run of scenarios/load-small.py against a real Janus of its own.
+"""A headless locust run of scenarios/locust/load-small.py against a real Janus of its own.
 
 The stack is private to this module (its own namespaces, addresses and ports), so it neither
 depends on nor disturbs the default stack or other tests running on the machine. Janus alone
@@ -73,7 +73,7 @@ def test_a_headless_locust_run_reports_webrtc_timings_without_failures(stack: Se
         [
             str(rtcsim),
             "load",
-            str(PROJECT_ROOT / "scenarios" / "load-small.py"),
+            str(PROJECT_ROOT / "scenarios" / "locust" / "load-small.py"),
             "--users",
             "6",
             "--spawn-rate",

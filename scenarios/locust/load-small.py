@@ -1,6 +1,6 @@
 """A small load: rooms of three (one publisher, two viewers), cheap media, 10 s visits.
 
-rtcsim load scenarios/load-small.py --users 6 --spawn-rate 3 --run-time 60s
+rtcsim load scenarios/locust/load-small.py --users 6 --spawn-rate 3 --run-time 60s
 """
 
 from locust import constant
