@@ -97,6 +97,9 @@ class SessionModel:
         self.counters: Counter[str] = Counter()
         """Events the model could not attribute or chose to skip, by why (shown in /stats)."""
         self._leaving: dict[str, tuple[Connection, int]] = {}
+        self._ending: dict[int, tuple[Endpoint, int]] = {}
+        """Subscriber endpoints Janus ended (``unsubscribed``/detach), not yet told why: a
+        timed-out session's handles may go before its ``leaving`` and its ``timeout``."""
         """Participants Janus reported ``leaving``, not yet told why (see ``_on_leaving``)."""
 
     # -- what the simulator tells us
@@ -231,6 +234,15 @@ class SessionModel:
         return self._drain()
 
     def _settle_leaves(self, before_ms: int, janus_session_id: int | None = None) -> None:
+        for key, (ep, ts) in list(self._ending.items()):
+            mine = (
+                janus_session_id is not None and ep.connection.janus_session_id == janus_session_id
+            )
+            if ep.closed:
+                del self._ending[key]
+            elif ts < before_ms or mine:
+                del self._ending[key]
+                self._close_endpoint(ep, ep.connection.fate or EndReason.UNSUBSCRIBE, ts)
         for connection_id, (conn, ts) in list(self._leaving.items()):
             if ts < before_ms or conn.janus_session_id == janus_session_id is not None:
                 del self._leaving[connection_id]
@@ -269,6 +281,7 @@ class SessionModel:
             self._settle_leaves(before_ms=0, janus_session_id=sid)
             return
         self._leave(conn, conn.fate or EndReason.DISCONNECT, event.timestamp_ms)
+        self._settle_leaves(before_ms=0, janus_session_id=sid)
 
     def _on_handle(self, event: JanusEvent, payload: HandleEvent) -> None:
         if event.handle_id is None:
@@ -302,8 +315,7 @@ class SessionModel:
             and not handle.endpoint.closed
             and not self._settling(handle.endpoint)
         ):
-            reason = conn.fate or EndReason.UNSUBSCRIBE
-            self._close_endpoint(handle.endpoint, reason, event.timestamp_ms)
+            self._end_subscription(handle.endpoint, event.timestamp_ms)
 
     def _janus_session(self, sid: int | None) -> JanusSession | None:
         return None if sid is None else self._janus_sessions.get(sid)
@@ -376,7 +388,7 @@ class SessionModel:
             handle = self._handle_of(event)
             ep = handle.endpoint if handle is not None else None
             if ep is not None and not ep.closed and not self._settling(ep):
-                self._close_endpoint(ep, ep.connection.fate or EndReason.UNSUBSCRIBE, ts)
+                self._end_subscription(ep, ts)
         elif kind in ("leaving", "kicked"):
             conn = self._participant(room, data.id, event)
             if conn is None:
@@ -395,6 +407,14 @@ class SessionModel:
         event, or for LEAVING_GRACE_MS without one (a client leaving but keeping its session).
         The participant's left time is the ``leaving`` time either way."""
         self._leaving[conn.connection_id] = (conn, ts)
+
+    def _end_subscription(self, ep: Endpoint, ts: int) -> None:
+        """A subscriber endpoint Janus ended: with its connection's known fate now, else after
+        the grace period as ``unsubscribe`` unless its Janus session times out meanwhile."""
+        if ep.connection.fate is not None:
+            self._close_endpoint(ep, ep.connection.fate, ts)
+        else:
+            self._ending.setdefault(id(ep), (ep, ts))
 
     def _settling(self, ep: Endpoint) -> bool:
         """The endpoint ends with a ``leaving`` whose reason is not known yet (its own

@@ -259,3 +259,26 @@ def test_replaying_the_same_events_gives_the_same_ids(clock: object) -> None:
         ids.append([d.doc_id() for d in feed(m, j.events)])
     assert ids[0] == ids[1]
     assert len(set(ids[0])) == len(ids[0])
+
+
+def test_a_timed_out_subscriber_whose_handle_goes_before_its_leaving_is_networkDisconnect(
+    model: SessionModel,
+) -> None:
+    """Seen on the real stack: Janus may drop a timed-out session's subscriber handle before
+    the ``leaving`` and the ``timeout`` of that session."""
+    j = two_party_call(model)
+    sid, hid = j.janus_session["bob"], j.sub_handles[("bob", "alice")]
+    j._emit("handle_detached", 30_000, session_id=sid, handle_id=hid)
+    j.vanish("bob", ROOM, 30_001)
+    docs = feed(model, j.events)
+    sub = one(docs, event="webrtcConnectionDestroyed", connectionId="bob", connection="INBOUND")
+    assert sub["reason"] == "networkDisconnect"
+
+
+def test_an_unsubscribe_just_before_a_clean_leave_stays_an_unsubscribe(model: SessionModel) -> None:
+    j = two_party_call(model)
+    j.unsubscribe("bob", ROOM, "alice", 30_000)
+    j.leave("bob", ROOM, 30_100)
+    docs = feed(model, j.events)
+    sub = one(docs, event="webrtcConnectionDestroyed", connectionId="bob", connection="INBOUND")
+    assert (sub["reason"], sub["timestamp"]) == ("unsubscribe", T0_MS + 30_000)
