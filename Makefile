@@ -7,8 +7,9 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 APT_PACKAGES := janus janus-tools nftables iproute2 maven util-linux chromium
 SCENARIO ?= scenarios/smoke.yaml
+SOAK_MINUTES ?= 5
 
-.PHONY: help setup services run test unit lint stop status clean
+.PHONY: help setup services run test unit lint stop status clean soak bench
 
 help:
 	@echo "make run     - set up, start Janus + Elasticsearch + collector, play $(SCENARIO), check it"
@@ -16,6 +17,8 @@ help:
 	@echo "make stop    - stop every service rtcsim started and remove its network namespaces"
 	@echo "make status  - what is running"
 	@echo "make lint    - ruff and mypy --strict"
+	@echo "make soak    - peers joining and leaving for $(SOAK_MINUTES) min; fail if the collector's memory or fds grow"
+	@echo "make bench   - the five benchmarks of issue 6, figures against targets (< 15 min)"
 
 setup: $(STAMP) .run/apt.stamp
 
@@ -43,6 +46,9 @@ run: services
 	@$(BIN)/rtcsim run $(SCENARIO); rc=$$?; \
 	echo "services left running for inspection (logs in .run/); 'make stop' ends them"; exit $$rc
 
+soak: services
+	@$(BIN)/rtcsim soak --minutes $(SOAK_MINUTES)
+
 test: setup
 	@$(BIN)/pytest -q
 
@@ -50,9 +56,12 @@ unit: setup
 	@$(BIN)/pytest -q -m "not integration"
 
 lint: setup
-	@$(BIN)/ruff check simulator collector tests
-	@$(BIN)/ruff format --check simulator collector tests
+	@$(BIN)/ruff check simulator collector bench tests
+	@$(BIN)/ruff format --check simulator collector bench tests
 	@$(BIN)/mypy
+
+bench: services
+	@$(BIN)/python -m bench
 
 status: setup
 	@$(BIN)/rtcsim services status

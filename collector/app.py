@@ -9,7 +9,8 @@ Routes (JSON bodies; errors are ``{"error": ...}`` or, for event batches, a per-
   because every document has a deterministic id and replayed lifecycle events are no-ops. 500 (same
   body) when a handler failed (a collector bug, logged with its traceback and counted).
 * ``POST /sessions`` ``/identities`` ``/streams`` ``/client-stats`` ``/signals`` ``/recordings``
-  ``/media-server-lost`` — the simulator; ``Authorization: Bearer <token>`` when a token is set.
+  ``/media-server-lost`` ``/generator-stats`` — the simulator; ``Authorization: Bearer <token>``
+  when a token is set.
   200 ``{"ok": true, "documents": n}``; 400 invalid body; 401 bad credentials; 404 unknown session.
 * ``GET /health`` (200, open sessions and counters) and ``GET /stats`` (counters).
 * Any body over ``max_body_bytes``: 413.
@@ -35,7 +36,8 @@ from pydantic import BaseModel, ValidationError
 
 from collector.clock import Clock
 from collector.counters import ServiceCounters
-from collector.documents import Document
+from collector.documents import Document, SessionDestroyed
+from collector.documents.generator import GeneratorStatsInput, generator_stats
 from collector.janus_events import EventError, EventType, parse_event
 from collector.journal import EVENT, Journal, ReplayClock
 from collector.metadata import (
@@ -60,6 +62,7 @@ M = TypeVar("M", bound=BaseModel)
 SETTLE_INTERVAL_S = 0.5  # how often `leaving` participants past their grace period are settled
 REGISTRATIONS = frozenset({"/sessions", "/identities", "/streams"})
 REGISTRATION_KEEP_MS = 10 * 60 * 1000  # a registration without a sessionId, kept this long
+_EVENT_NAMES = {t: t.name.lower() for t in EventType}
 
 
 @dataclass
@@ -85,10 +88,8 @@ class Collector:
     def emit(self, docs: list[Document]) -> int:
         if self.journal is not None:
             for doc in docs:
-                if doc.elastic_type == "cdr":
-                    body = doc.body()
-                    if body.get("event") == "sessionDestroyed":
-                        self.closed_sessions.add(str(body.get("sessionId")))
+                if isinstance(doc, SessionDestroyed):
+                    self.closed_sessions.add(doc.sessionId)
         self.writer.submit(docs)
         return len(docs)
 
@@ -155,32 +156,42 @@ async def post_events(request: web.Request) -> web.Response:
     rejected: list[dict[str, object]] = []
     accepted = dropped = 0
     failed = False
+    counters = c.counters
+    counters.events_received += len(items)
+    journaled: list[tuple[str, int, object]] = []
+    produced: list[Document] = []
     for index, raw in enumerate(items):
-        c.counters.events_received += 1
         try:
             event = parse_event(raw)
         except EventError as exc:
             kind = raw.get("type") if isinstance(raw, dict) else None
-            c.counters.events_rejected[str(kind)] += 1
+            counters.events_rejected[str(kind)] += 1
             rejected.append({"index": index, "error": str(exc)})
             continue
-        name = event.type.name.lower()
+        name = _EVENT_NAMES[event.type]
         if event.type in (EventType.TRANSPORT, EventType.EXTERNAL):
-            c.counters.events_dropped[name] += 1
+            counters.events_dropped[name] += 1
             dropped += 1
             continue
         try:
             docs = c.model.handle(event)
         except Exception as exc:
             log.exception("handler failed on event %d (%s)", index, name)
-            c.counters.handler_errors += 1
+            counters.handler_errors += 1
             rejected.append({"index": index, "error": f"handler failed: {exc!r}"})
             failed = True
             continue
-        c.counters.events_accepted[name] += 1
+        counters.events_accepted[name] += 1
         accepted += 1
-        c.record(EVENT, raw)
-        c.emit(docs)
+        journaled.append((EVENT, c.clock.now_ms(), raw))
+        produced.extend(docs)
+    # The whole batch in one journal write, before the answer; its documents in one submit,
+    # even when the journal fails (the model has moved on: they are its output).
+    try:
+        if c.journal is not None:
+            c.journal.record_many(journaled)
+    finally:
+        c.emit(produced)
     answer: dict[str, object] = {"accepted": accepted, "dropped": dropped}
     if rejected:
         answer["rejected"] = rejected
@@ -265,6 +276,12 @@ def _media_server_lost(c: Collector, body: object) -> list[Document]:
     return c.model.media_server_lost(ts)
 
 
+def _generator_stats(c: Collector, body: object) -> list[Document]:
+    """The generator's own health (``generatorStats``); no session involved."""
+    items = body if isinstance(body, list) else [body]
+    return [generator_stats(_validated(GeneratorStatsInput, item)) for item in items]
+
+
 SIMULATOR_ROUTES: dict[str, Callable[[Collector, Any], list[Document]]] = {
     "/sessions": _sessions,
     "/identities": _identities,
@@ -273,6 +290,7 @@ SIMULATOR_ROUTES: dict[str, Callable[[Collector, Any], list[Document]]] = {
     "/signals": _signals,
     "/recordings": _recordings,
     "/media-server-lost": _media_server_lost,
+    "/generator-stats": _generator_stats,
 }
 
 
@@ -418,6 +436,7 @@ def _compact_tick(c: Collector) -> None:
             return session_id not in c.closed_sessions
 
         c.journal.compact(keep)
+        c.closed_sessions.clear()  # their registrations just left the journal (soak: no growth)
 
 
 def _webrtc_stats_tick(c: Collector) -> None:
@@ -477,6 +496,7 @@ def create_app(
     app.router.add_post("/signals", simulator_route(_signals))
     app.router.add_post("/recordings", simulator_route(_recordings))
     app.router.add_post("/media-server-lost", simulator_route(_media_server_lost))
+    app.router.add_post("/generator-stats", simulator_route(_generator_stats))
     app.router.add_get("/health", get_health)
     app.router.add_get("/stats", get_stats)
     app.cleanup_ctx.append(_background(app))

@@ -16,7 +16,8 @@ since those arrive before their session opens. So it holds the inputs since the 
 idle. (Sessions that overlap without pause keep it growing until a pause; per-session compaction
 would need the model to say which inputs belong to which session.)
 
-Lines are written to the operating system (``write`` + ``flush``), not ``fsync``-ed: the journal
+Lines are written to the operating system (``write`` + ``flush``, once per request: every event
+of a Janus batch is in the journal before the batch is answered), not ``fsync``-ed: the journal
 survives the collector being killed, not the machine losing power. A torn last line (a kill in the
 middle of a write) is skipped.
 """
@@ -25,7 +26,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -53,6 +54,7 @@ class Journal:
     def __init__(self, path: Path) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
+        _cut_torn_tail(path)
         self._fh: IO[bytes] = path.open("ab")
         self.recorded = 0
         self.compactions = 0
@@ -63,9 +65,17 @@ class Journal:
         """Inputs recorded since the last compaction."""
 
     def record(self, kind: str, now_ms: int, body: Any) -> None:
-        self._fh.write(orjson.dumps([kind, now_ms, body]) + b"\n")
+        self.record_many([(kind, now_ms, body)])
+
+    def record_many(self, entries: Sequence[tuple[str, int, Any]]) -> None:
+        """Append ``entries`` in order with one ``write`` + ``flush``: the collector journals a
+        whole batch of Janus events this way before answering the request that carried them
+        (a flush per event cost about a tenth of its CPU under load, make bench)."""
+        if not entries:
+            return
+        self._fh.write(b"".join(orjson.dumps(entry) + b"\n" for entry in entries))
         self._fh.flush()
-        self.recorded += 1
+        self.recorded += len(entries)
         self.dirty = True
 
     @property
@@ -79,8 +89,15 @@ class Journal:
                 if not line.endswith(b"\n"):
                     log.warning("journal %s: torn last line %d skipped", self.path, number)
                     break
-                kind, now_ms, body = orjson.loads(line)
-                yield str(kind), int(now_ms), body
+                try:
+                    kind, now_ms, body = orjson.loads(line)
+                    entry = str(kind), int(now_ms), body
+                except (orjson.JSONDecodeError, TypeError, ValueError) as exc:
+                    # Not ours to judge further: one damaged line costs its input, not the
+                    # collector's start-up and every input after it.
+                    log.error("journal %s: line %d unreadable, skipped: %s", self.path, number, exc)
+                    continue
+                yield entry
 
     def compact(self, keep: Callable[[str, int, Any], bool] = lambda *_: False) -> None:
         """Rewrite the journal with only the entries ``keep`` wants (no session is open)."""
@@ -104,3 +121,29 @@ class Journal:
             "bytes": self.bytes,
             "compactions": self.compactions,
         }
+
+
+def _cut_torn_tail(path: Path) -> None:
+    """A kill in the middle of a write leaves a last line without its newline; appending after
+    it would glue the next entry onto it. Cut the file back to its last complete line."""
+    if not path.exists():
+        return
+    with path.open("r+b") as fh:
+        size = fh.seek(0, os.SEEK_END)
+        if size == 0:
+            return
+        fh.seek(size - 1)
+        if fh.read(1) == b"\n":
+            return
+        keep = size - 1
+        while keep > 0:
+            step = min(keep, 65536)
+            fh.seek(keep - step)
+            chunk = fh.read(step)
+            newline = chunk.rfind(b"\n")
+            if newline >= 0:
+                keep = keep - step + newline + 1
+                break
+            keep -= step
+        fh.truncate(keep)
+        log.warning("journal %s: torn last line cut (%d bytes)", path, size - keep)

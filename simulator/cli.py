@@ -1,6 +1,7 @@
 """The ``rtcsim`` command line.
 
-Exit codes: 0 passed, 1 a check failed, 2 setup error (bad scenario, services missing).
+Exit codes: 0 passed, 1 a check failed, 2 setup error (bad scenario, services missing), 3 the run
+is invalid (the generator was saturated; ``simulator.watch``).
 """
 
 from __future__ import annotations
@@ -13,17 +14,21 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from simulator.cli_results import register as register_results
 from simulator.load.cli import register as register_load
 from simulator.recording.cli import app as recording_app
 from simulator.report.cli import register as register_report
-from simulator.run.execute import RunOutcome, SetupError, run_scenario_file
+from simulator.run.execute import RunOutcome, SetupError
 from simulator.run.live import LiveView
+from simulator.runs import run_file
 from simulator.scenario.loader import ScenarioError
 from simulator.services.cli import app as services_app
 from simulator.settings import Settings
+from simulator.soak.cli import register as register_soak
+from simulator.watch.verdict import invalid_message
 
 app = typer.Typer(
     help="rtcsim: real WebRTC sessions against a media server, checked.", no_args_is_help=True
@@ -33,6 +38,7 @@ app.add_typer(recording_app, name="recording")
 register_results(app)  # check, export, scenario from-session
 register_report(app)  # report, kibana import
 register_load(app)  # load (locust; imported only by the locust processes it starts)
+register_soak(app)  # soak (a bounded load with churn, the collector watched for leaks)
 # Wide enough for the tables when the output is a pipe (make, CI) rather than a terminal.
 console = Console(width=None if sys.stdout.isatty() else 120)
 
@@ -52,7 +58,7 @@ def run(
     for path in files:
         try:
             outcome = asyncio.run(
-                run_scenario_file(
+                run_file(
                     path,
                     settings,
                     progress=lambda m: console.print(f"[dim]·[/] {m}"),
@@ -63,15 +69,20 @@ def run(
             console.print(f"[bold red]error:[/] {exc}")
             raise typer.Exit(2) from None
         print_outcome(outcome)
-        worst = max(worst, 0 if outcome.passed else 1)
+        worst = max(worst, outcome.exit_code)
     raise typer.Exit(worst)
+
+
+MAX_MEDIA_ROWS = 30
+MAX_CHECK_ROWS = 60
 
 
 def print_outcome(outcome: RunOutcome) -> None:
     media = Table(title=f"media — run {outcome.run_id}", title_justify="left")
     for column in ("peer", "role", "video frames", "audio frames", "bytes"):
         media.add_column(column, justify="right" if column not in ("peer", "role") else "left")
-    for person in outcome.ledger.participants.values():
+    people = list(outcome.ledger.participants.values())
+    for person in people[:MAX_MEDIA_ROWS]:
         for pub in person.publications:
             video, audio = pub.sent.get("video"), pub.sent.get("audio")
             media.add_row(
@@ -90,11 +101,24 @@ def print_outcome(outcome: RunOutcome) -> None:
                 str(audio.frames if audio else 0),
                 str(sub.bytes_received),
             )
+    if len(people) > MAX_MEDIA_ROWS:
+        media.caption = f"and {len(people) - MAX_MEDIA_ROWS} more participants (ledger.json)"
     console.print(media)
     checks = Table(title="checks", title_justify="left")
     for column in ("check", "expected", "found", ""):
         checks.add_column(column)
-    for check in outcome.checks:
+    shown = outcome.checks
+    if len(shown) > MAX_CHECK_ROWS:  # a load run has hundreds: failures and expectations
+        shown = [c for c in shown if not c.ok or c.name.startswith("expect: ")]
+        checks.caption = (
+            f"{len(outcome.checks) - len(shown)} more checks passed (summary.json, junit.xml)"
+        )
+    if outcome.throughput:
+        figures = ", ".join(
+            f"{name} {value:.3g}" for name, value in outcome.throughput.items() if value is not None
+        )
+        console.print(f"[dim]throughput:[/] {figures}")
+    for check in shown:
         checks.add_row(
             check.name,
             str(check.expected),
@@ -103,6 +127,8 @@ def print_outcome(outcome: RunOutcome) -> None:
         )
     console.print(checks)
     verdict = "[bold green]PASSED[/]" if outcome.passed else "[bold red]FAILED[/]"
+    if outcome.invalid_reason is not None:
+        verdict = f"[bold yellow]{escape(invalid_message(outcome.invalid_reason))}[/]"
     console.print(f"{verdict}  results in {outcome.results_dir}")
 
 

@@ -22,11 +22,12 @@ from simulator.run.execute import RunOutcome, write_summary
 from simulator.run.junit import write_junit
 from simulator.run.ledger import Ledger
 from simulator.scenario.from_session import SessionReplayError, from_session, scenario_yaml
-from simulator.scenario.loader import ScenarioError, load_scenario
+from simulator.scenario.loader import ScenarioError, load_any_scenario
 from simulator.settings import Settings
 from simulator.verify.invariants import Tolerances
 from simulator.verify.store_reader import Document, run_documents, session_documents
 from simulator.verify.verdict import verify
+from simulator.watch.verdict import invalid_reason
 
 RECENT_RUNS = 10
 ES_TIMEOUT_S = 10.0
@@ -95,12 +96,13 @@ async def recheck(settings: Settings, run_id: str) -> RunOutcome:
     as ``rtcsim run``); rewrite its ``summary.json`` and ``junit.xml``."""
     folder = run_folder(settings, run_id)
     try:
-        scenario = load_scenario(folder / "scenario.yaml")
+        scenario = load_any_scenario(folder / "scenario.yaml")
     except ScenarioError as exc:
         raise ResultsError(f"run {run_id}: its scenario does not load: {exc}") from exc
     ledger = Ledger.read(folder / "ledger.json")
     documents = await read_documents(settings, *_sessions_and_window(ledger))
     outcome = RunOutcome(run_id, scenario.name, folder, ledger, documents)
+    outcome.invalid_reason = invalid_reason(ledger.generator)  # a saturated run stays invalid
     # The tolerances ``rtcsim run`` uses (simulator.run.execute._run): same run, same verdict.
     tolerances = Tolerances(drop_slack_s=settings.janus_session_timeout_s + 3.0)
     outcome.checks = verify(scenario, ledger, documents, tolerances)

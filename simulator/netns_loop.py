@@ -28,7 +28,11 @@ class NamespaceLoop:
     loop that exists is always inside its namespace.
     """
 
-    def __init__(self, netns: str, *, name: str | None = None, start_timeout_s: float = 5.0):
+    def __init__(
+        self, netns: str | None, *, name: str | None = None, start_timeout_s: float = 5.0
+    ) -> None:
+        """``netns`` None: a loop thread that stays in the caller's namespace (load users reach
+        the collector on the root namespace's loopback from one)."""
         self.netns = netns
         self._loop: asyncio.AbstractEventLoop | None = None
         self._ready = threading.Event()
@@ -44,7 +48,8 @@ class NamespaceLoop:
 
     def _main(self) -> None:
         try:
-            enter_netns_forever(self.netns)
+            if self.netns is not None:
+                enter_netns_forever(self.netns)
             loop = asyncio.new_event_loop()
         except BaseException as exc:
             self._failure = exc

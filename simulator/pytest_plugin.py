@@ -231,13 +231,11 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 # -- running scenarios -----------------------------------------------------------------------
 @pytest.hookimpl(trylast=True)
 def pytest_rtcsim_run_scenario(path: Path, settings: Settings, config: pytest.Config) -> RunOutcome:
-    """The real run: services up (unless disabled), then ``run_scenario_file``."""
-    from simulator.run.execute import run_scenario_file
+    """The real run: services up (unless disabled), then ``run_file`` (timeline or load)."""
+    from simulator.runs import run_file
 
     ensure_stack(config)
-    return _run_sync(
-        lambda: run_scenario_file(path, settings, progress=lambda message: log.info(message))
-    )
+    return _run_sync(lambda: run_file(path, settings, progress=lambda message: log.info(message)))
 
 
 def _run_sync(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
@@ -332,6 +330,15 @@ class ScenarioFailed(Exception):
         self.outcome = outcome
 
 
+class ScenarioInvalid(Exception):
+    """The run's generator was saturated: neither a pass nor a server failure (exit code 3 on
+    the command line); the test fails, saying so, because its numbers prove nothing."""
+
+    def __init__(self, outcome: RunOutcome) -> None:
+        super().__init__(outcome.run_id)
+        self.outcome = outcome
+
+
 class ScenarioItem(pytest.Item):
     """One scenario file; passes when the run's checks all pass."""
 
@@ -343,6 +350,8 @@ class ScenarioItem(pytest.Item):
         outcome = run_scenario(self.config, self.path)
         self.user_properties.append(("rtcsim_run_id", outcome.run_id))
         self.user_properties.append(("rtcsim_results_dir", str(outcome.results_dir)))
+        if not outcome.valid:
+            raise ScenarioInvalid(outcome)
         if not outcome.passed:
             raise ScenarioFailed(outcome)
 
@@ -354,6 +363,11 @@ class ScenarioItem(pytest.Item):
         error = excinfo.value
         if isinstance(error, ScenarioFailed):
             return failure_text(error.outcome)
+        if isinstance(error, ScenarioInvalid):
+            from simulator.watch.verdict import invalid_message
+
+            reason = error.outcome.invalid_reason or "the generator was saturated"
+            return f"{invalid_message(reason)}; results in {error.outcome.results_dir}"
         from simulator.run.execute import SetupError
         from simulator.scenario.loader import ScenarioError
 

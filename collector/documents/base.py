@@ -40,7 +40,17 @@ class Document(BaseModel):
 
     def doc_id(self) -> str:
         """A deterministic ``_id``: replays and retries overwrite instead of duplicating."""
-        key = orjson.dumps([self.elastic_type, *self.identity()], option=orjson.OPT_SORT_KEYS)
+        return self._id_of(self.identity())
+
+    def item(self) -> tuple[str, dict[str, Any]]:
+        """``(doc_id, body)`` as the store takes it, the body built once."""
+        body = self.body()
+        if type(self).identity is Document.identity:
+            return self._id_of((sorted(body.items()),)), body
+        return self._id_of(self.identity()), body
+
+    def _id_of(self, identity: tuple[object, ...]) -> str:
+        key = orjson.dumps([self.elastic_type, *identity], option=orjson.OPT_SORT_KEYS)
         return hashlib.sha256(key).hexdigest()[:40]
 
 

@@ -11,16 +11,36 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 import elastic_transport
+import orjson
 from elasticsearch import AsyncElasticsearch
+from elasticsearch.serializer import NdjsonSerializer, OrjsonSerializer
 
 from collector.store.base import Filters, StoreError, WriteResult, load_template
 
 log = logging.getLogger(__name__)
 
 RETRYABLE_STATUS = frozenset({429, 502, 503, 504})
+
+
+class OrjsonNdjsonSerializer(NdjsonSerializer):
+    """``_bulk`` bodies through orjson: the client's default NDJSON serializer uses the standard
+    ``json`` module, which cost the collector about a tenth of its CPU under load (make bench)."""
+
+    def json_dumps(self, data: Any) -> bytes:
+        return orjson.dumps(data, default=self.default)
+
+    def json_loads(self, data: bytes) -> Any:
+        return orjson.loads(data)
+
+
+def orjson_serializers() -> dict[str, elastic_transport.Serializer]:
+    return {
+        OrjsonSerializer.mimetype: OrjsonSerializer(),
+        OrjsonNdjsonSerializer.mimetype: OrjsonNdjsonSerializer(),
+    }
 
 
 def _query(filters: Filters | None) -> dict[str, Any]:
@@ -59,7 +79,7 @@ class ElasticsearchStore:
         ca_certs: str | None = None,
         retries: int = 5,
     ) -> ElasticsearchStore:
-        kwargs: dict[str, Any] = {"request_timeout": 30}
+        kwargs: dict[str, Any] = {"request_timeout": 30, "serializers": orjson_serializers()}
         if user is not None:
             kwargs["basic_auth"] = (user, password or "")
         if api_key is not None:
@@ -93,11 +113,19 @@ class ElasticsearchStore:
             retry: list[tuple[str, Mapping[str, Any]]] = []
             last_reason = ""
             try:
-                response = await self.client.bulk(operations=self._operations(pending))
+                # Bytes go through the client's NDJSON serializer as they are (its ``dumps``
+                # forwards an encoded body), although the signature names only mappings.
+                body = cast(Any, self._operations(pending))
+                response = await self.client.bulk(operations=body)
             except (elastic_transport.TransportError, elastic_transport.ApiError) as exc:
                 retry = pending
                 last_reason = f"bulk request failed: {exc}"
             else:
+                if response.get("errors") is False:
+                    # Every item was indexed (``errors`` is true as soon as one item failed):
+                    # no need to walk the 500 item results one by one.
+                    result.written += len(response.get("items", ()))
+                    break
                 by_id = dict(pending)
                 for item in response.get("items", []):
                     action = item.get("index", {})
@@ -125,12 +153,14 @@ class ElasticsearchStore:
             pending = retry
         return result
 
-    def _operations(self, docs: Sequence[tuple[str, Mapping[str, Any]]]) -> list[Mapping[str, Any]]:
-        ops: list[Mapping[str, Any]] = []
-        for doc_id, body in docs:
-            ops.append({"index": {"_index": self.index, "_id": doc_id}})
-            ops.append(body)
-        return ops
+    def _operations(self, docs: Sequence[tuple[str, Mapping[str, Any]]]) -> bytes:
+        """The NDJSON body, serialized here in one pass (the client passes bytes through)."""
+        index = self.index
+        dumps = orjson.dumps
+        return b"".join(
+            dumps({"index": {"_index": index, "_id": doc_id}}) + b"\n" + dumps(body) + b"\n"
+            for doc_id, body in docs
+        )
 
     async def refresh(self) -> None:
         await self.client.indices.refresh(index=self.index)

@@ -1,8 +1,10 @@
 """Seats in rooms for load users: rooms fill by a rule (``users_per_room``), in order.
 
 A seat's index decides the role: the first ``publishers_per_room`` seats of a room publish,
-the others subscribe to them. A user that leaves frees its seat, and the next user to arrive
-takes the lowest free seat, so rooms stay full instead of spreading thin.
+the others subscribe to them. Each seat of a room is given once: a room is one OpenVidu
+session from its first join to its last leave, so it is never refilled after it empties (a
+refilled room would be a second session under the same id). A room whose occupants have all
+gone is retired even if some of its seats were never taken, and the next user opens a new room.
 """
 
 from __future__ import annotations
@@ -17,6 +19,16 @@ class Seat:
     index: int
     publishes: bool
 
+    @property
+    def number(self) -> int:
+        """The room's number in its process, from 1 in opening order."""
+        return int(self.room.rsplit("-", 1)[1])
+
+    @property
+    def opens_room(self) -> bool:
+        """The first seat of a room creates it (on Janus, and as a session for the collector)."""
+        return self.index == 0
+
 
 class RoomAllocator:
     """Shared by every user of one process; safe from greenlets and threads alike."""
@@ -29,27 +41,38 @@ class RoomAllocator:
         self.prefix = prefix
         self.users_per_room = users_per_room
         self.publishers_per_room = publishers_per_room
-        self._taken: set[tuple[int, int]] = set()
         self._lock = threading.Lock()
+        self._room = 0  # the room being filled (1-based once the first seat is taken)
+        self._next_index = users_per_room  # no room open yet
+        self._occupants: dict[int, int] = {}
 
     def room_name(self, number: int) -> str:
         return f"{self.prefix}-{number}"
 
     def take(self) -> Seat:
         with self._lock:
-            slot = 0
-            while divmod(slot, self.users_per_room) in self._taken:
-                slot += 1
-            room, index = divmod(slot, self.users_per_room)
-            self._taken.add((room, index))
-        return Seat(self.room_name(room + 1), index, index < self.publishers_per_room)
+            if self._next_index >= self.users_per_room or self._room not in self._occupants:
+                self._room += 1
+                self._next_index = 0
+                self._occupants[self._room] = 0
+            index = self._next_index
+            self._next_index += 1
+            self._occupants[self._room] += 1
+            room = self._room
+        return Seat(self.room_name(room), index, index < self.publishers_per_room)
 
-    def release(self, seat: Seat) -> None:
-        number = int(seat.room.rsplit("-", 1)[1]) - 1
+    def release(self, seat: Seat) -> bool:
+        """Free ``seat``; True when it was the room's last occupant (the room is retired)."""
+        number = seat.number
         with self._lock:
-            self._taken.discard((number, seat.index))
+            left = self._occupants.get(number, 0) - 1
+            if left > 0:
+                self._occupants[number] = left
+                return False
+            self._occupants.pop(number, None)
+            return True
 
     @property
     def occupied(self) -> int:
         with self._lock:
-            return len(self._taken)
+            return sum(self._occupants.values())

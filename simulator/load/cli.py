@@ -7,22 +7,22 @@ bounded. Locust's CSV stats land in ``<results_dir>/load-<time>/``.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
-import subprocess
-import sys
-import time
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from simulator.load.run import run_load_scenario
+from simulator.run.execute import SetupError
+from simulator.scenario.model import LoadScenario, LoadSpec
 from simulator.settings import Settings
 
 MAX_USERS = 500
 MAX_RUN_TIME_S = 3600
 MAX_WORKERS = max(1, os.cpu_count() or 1) * 2
-MASTER_PORT = 5557
 
 app = typer.Typer(help="Load with locust: one user, one WebRTC participant.")
 
@@ -38,63 +38,6 @@ def run_time_s(text: str) -> int:
     return hours * 3600 + minutes * 60 + seconds
 
 
-def locust_commands(
-    locustfile: Path,
-    *,
-    users: int,
-    spawn_rate: float,
-    run_time: str,
-    workers: int,
-    csv_prefix: Path,
-    stop_timeout_s: int,
-    master_port: int = MASTER_PORT,
-) -> list[list[str]]:
-    """The locust command lines: one, or the master first and then the workers."""
-    common = [sys.executable, "-m", "locust", "-f", str(locustfile)]
-    run = [
-        "--headless",
-        "--users",
-        str(users),
-        "--spawn-rate",
-        str(spawn_rate),
-        "--run-time",
-        run_time,
-        "--stop-timeout",
-        str(stop_timeout_s),
-        "--csv",
-        str(csv_prefix),
-        "--only-summary",
-        "--loglevel",
-        "WARNING",
-    ]
-    if workers == 0:
-        return [common + run]
-    master = (
-        common
-        + run
-        + [
-            "--master",
-            "--master-bind-host",
-            "127.0.0.1",
-            "--master-bind-port",
-            str(master_port),
-            "--expect-workers",
-            str(workers),
-        ]
-    )
-    worker = [
-        *common,
-        "--worker",
-        "--master-host",
-        "127.0.0.1",
-        "--master-port",
-        str(master_port),
-        "--loglevel",
-        "WARNING",
-    ]
-    return [master] + [worker] * workers
-
-
 def load(
     locustfile: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="a locustfile")],
     users: Annotated[int, typer.Option("--users", "-u", min=1, max=MAX_USERS)] = 6,
@@ -105,42 +48,40 @@ def load(
         int, typer.Option("--stop-timeout", min=0, max=300, help="let users finish their visit")
     ] = 30,
 ) -> None:
-    """Run LOCUSTFILE headless against the stack of the current settings."""
+    """Run LOCUSTFILE headless against the stack of the current settings, record it with the
+    collector and check it (built-in invariants) like a scenario run. For throughput
+    expectations, write a load scenario (a YAML file with ``load:`` and ``expect:``) and
+    ``rtcsim run`` it."""
     if locustfile.suffix != ".py":
         raise typer.BadParameter("load runs locustfiles (.py); see scenarios/locust/load-small.py")
     seconds = run_time_s(run_time)
     if not 0 < seconds <= MAX_RUN_TIME_S:
         raise typer.BadParameter(f"--run-time must be between 1 s and {MAX_RUN_TIME_S} s")
-    out = Settings().results_dir / time.strftime("load-%Y%m%d-%H%M%S")
-    out.mkdir(parents=True, exist_ok=True)
-    commands = locust_commands(
-        locustfile,
-        users=users,
-        spawn_rate=spawn_rate,
-        run_time=run_time,
-        workers=workers,
-        csv_prefix=out / "stats",
-        stop_timeout_s=stop_timeout_s,
+    from simulator.cli import print_outcome  # the same table as `rtcsim run`
+
+    scenario = LoadScenario(
+        name=re.sub(r"[^A-Za-z0-9_-]", "-", locustfile.stem)[:40] or "load",
+        load=LoadSpec(
+            locustfile=str(locustfile.resolve()),
+            users=users,
+            spawn_rate=spawn_rate,
+            run_time_s=seconds,
+            workers=workers,
+            stop_timeout_s=stop_timeout_s,
+        ),
     )
-    env = {**os.environ, "LOCUST_SKIP_MONKEY_PATCH": "1"}
-    procs = [subprocess.Popen(cmd, env=env) for cmd in commands]
-    deadline = time.monotonic() + seconds + stop_timeout_s + 60
     try:
-        rc = procs[0].wait(max(1.0, deadline - time.monotonic()))
-    except subprocess.TimeoutExpired:
-        rc = 1
-        typer.echo("locust overran its run time; stopping it", err=True)
-    finally:
-        for proc in procs:
-            if proc.poll() is None:
-                proc.terminate()
-        for proc in procs:
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-    typer.echo(f"locust stats: {out}/stats_stats.csv")
-    raise typer.Exit(rc)
+        outcome = asyncio.run(
+            run_load_scenario(
+                scenario, locustfile, Settings(), progress=lambda m: typer.echo(f"· {m}")
+            )
+        )
+    except SetupError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    print_outcome(outcome)
+    typer.echo(f"locust stats: {outcome.results_dir}/stats_stats.csv")
+    raise typer.Exit(outcome.exit_code)
 
 
 app.command()(load)

@@ -20,9 +20,11 @@ from __future__ import annotations
 
 import concurrent.futures
 import itertools
+import logging
 import os
 import sys
 import time
+from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
 if "locust" not in sys.modules:
@@ -30,11 +32,13 @@ if "locust" not in sys.modules:
 
 import gevent
 from gevent import monkey
-from locust import User, events, task
+from gevent.lock import BoundedSemaphore
+from locust import LoadTestShape, User, events, task
 from locust.env import Environment
 
 from simulator.load.allocator import RoomAllocator
-from simulator.load.host import MediaHost
+from simulator.load.arrivals import Stage, check_stages, tick
+from simulator.load.session import RUN_DIR_ENV, RUN_ID_ENV, LoadSession
 from simulator.load.timings import Timings
 from simulator.load.visit import VisitPlan, visit, warm_clips
 from simulator.settings import Settings
@@ -66,24 +70,39 @@ def gevent_wait(future: concurrent.futures.Future[T], timeout_s: float) -> T:
 
 
 class _Shared:
-    """The process's media host and room allocators, made on first use."""
+    """The process's load session and room allocators, made on first use."""
 
-    host: MediaHost | None = None
+    session: LoadSession | None = None
     allocators: ClassVar[dict[tuple[str, int, int], RoomAllocator]] = {}
     counter = itertools.count(1)
 
+    creating = BoundedSemaphore()
+    """Users start concurrently and making the session yields (it waits on its loops): without
+    this, two users could each make one and split the process's rooms between them."""
+
     @classmethod
-    def media_host(cls) -> MediaHost:
-        if cls.host is None:
-            cls.host = MediaHost(Settings(), wait=gevent_wait)
-        return cls.host
+    def load_session(cls) -> LoadSession:
+        with cls.creating:
+            return cls._load_session()
+
+    @classmethod
+    def _load_session(cls) -> LoadSession:
+        if cls.session is None:
+            run_id = os.environ.get(RUN_ID_ENV) or time.strftime("load-%Y%m%d-%H%M%S")
+            settings = Settings()
+            run_dir = Path(os.environ.get(RUN_DIR_ENV) or settings.results_dir / run_id)
+            run_dir.mkdir(parents=True, exist_ok=True)
+            cls.session = LoadSession(
+                settings, run_id=run_id, run_dir=run_dir, label="load", wait=gevent_wait
+            )
+        return cls.session
 
     @classmethod
     def allocator(cls, user: type[WebRTCUser], environment: Environment) -> RoomAllocator:
         key = (user.__name__, user.users_per_room, user.publishers_per_room)
         if key not in cls.allocators:
             worker = getattr(environment.runner, "worker_index", 0)
-            prefix = f"load-{os.getpid()}-w{worker}-{user.__name__.lower()}"
+            prefix = f"l{os.getpid()}w{worker}-{user.__name__.lower()[:12]}"
             cls.allocators[key] = RoomAllocator(
                 prefix, user.users_per_room, user.publishers_per_room
             )
@@ -91,9 +110,11 @@ class _Shared:
 
     @classmethod
     def close(cls) -> None:
-        if cls.host is not None:
-            cls.host.close()
-            cls.host = None
+        """Write this process's ledger part (the parent merges them) and let go."""
+        if cls.session is not None:
+            path = cls.session.finish()
+            logging.getLogger(__name__).info("ledger part written: %s", path)
+            cls.session = None
         cls.allocators.clear()
 
 
@@ -114,19 +135,44 @@ class WebRTCUser(User):
 
     def on_start(self) -> None:
         self.timings = Timings(self.environment.events.request)
-        self.tag = f"{type(self).__name__.lower()}-{os.getpid()}-{next(_Shared.counter)}"
+        self.tag = f"{type(self).__name__.lower()[:12]}-{os.getpid()}-{next(_Shared.counter)}"
         self.visits = 0
-        warm_clips(_Shared.media_host(), self.plan)
+        warm_clips(_Shared.load_session(), self.plan)
 
     @task
     def visit_room(self) -> None:
         allocator = _Shared.allocator(type(self), self.environment)
-        host = _Shared.media_host()
+        session = _Shared.load_session()
         seat = allocator.take()
         self.visits += 1
         try:
             visit(
-                host, seat, self.plan, self.timings, f"{self.tag}-{self.visits}", sleep=gevent.sleep
+                session,
+                seat,
+                self.plan,
+                self.timings,
+                f"{self.tag}-{self.visits}",
+                sleep=gevent.sleep,
             )
         finally:
-            allocator.release(seat)
+            if allocator.release(seat):
+                session.call(session.retire_room(seat.room), 30)
+
+
+class StagedArrivals(LoadTestShape):
+    """An arrival shape from stages (``simulator.load.arrivals``); subclass it in a locustfile
+    next to the users::
+
+        class Shape(StagedArrivals):
+            stages = ramp(12, up_s=20, hold_s=100, down_to=6, down_s=30)
+    """
+
+    abstract = True
+    stages: ClassVar[list[Stage]] = []
+
+    def __init__(self) -> None:
+        check_stages(self.stages)
+        super().__init__()  # type: ignore[no-untyped-call]
+
+    def tick(self) -> tuple[int, float] | None:
+        return tick(self.stages, float(self.get_run_time()))  # type: ignore[no-untyped-call]

@@ -1,22 +1,33 @@
 """One visit of a load user, phase by phase: join, publish or subscribe, dwell, leave.
 
-Each phase runs on the media host's loop and is timed under its locust name.
+Each phase is a scenario step run by the same executors as a scenario run (so the ledger and
+the collector see a load visit exactly as they see a scripted one), timed under its locust name.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
-from simulator.identity import connection_id, stream_id
+from simulator.driver import videoroom
 from simulator.load.allocator import Seat
-from simulator.load.host import MediaHost
+from simulator.load.session import LoadSession
 from simulator.load.timings import Timings
 from simulator.peers import cheap
 from simulator.peers.cheap import Media
-from simulator.peers.participant import Participant, PublishOptions, SubscriptionState
+from simulator.peers.participant import SubscriptionState
+from simulator.run.ledger import SubscriptionRecord
+from simulator.scenario.model import (
+    JoinStep,
+    LeaveStep,
+    PublishStep,
+    StartRecordingStep,
+    SubscribeStep,
+    VideoSpec,
+)
 
 FIRST_FRAME_TIMEOUT_S = 10.0
 
@@ -30,10 +41,13 @@ class VisitPlan:
     width: int = 640
     height: int = 480
     fps: int = 30
+    record_rooms: int = 0
+    """Record (INDIVIDUAL) the first N rooms each process opens, from their first publication
+    until the room closes: a load run then has recordings and ``recordingSummary`` documents."""
 
 
 def visit(
-    host: MediaHost,
+    session: LoadSession,
     seat: Seat,
     plan: VisitPlan,
     timings: Timings,
@@ -41,60 +55,90 @@ def visit(
     *,
     sleep: Callable[[float], None],
 ) -> None:
-    connection = connection_id("load", name)
-    participant = Participant(host.http, host.janus_url, connection, name)
-    joined = False
+    """One participant's stay. A failed phase is reported to locust and ends the visit; the
+    ledger keeps what happened (a join that failed stays in it as an attempt)."""
+    session.call(session.arrive(name, seat.room))
     try:
-        with timings.timed("join"):
-            host.ensure_room(seat.room)
-            host.call(participant.join(seat.room))
-            joined = True
-        if seat.publishes:
-            options = PublishOptions(
-                audio=plan.audio,
-                video=plan.video,
-                width=plan.width,
-                height=plan.height,
-                fps=plan.fps,
-                media=plan.media,
+        with timings.timed("join"), _kept_as_attempt(session, name, seat.room):
+            session.call(session.enter_room(seat, videoroom.RoomOptions()))
+            session.call(
+                session.step(JoinStep.model_construct(at=0.0, who=[name], do="join"), name)
             )
+        if seat.publishes:
             with timings.timed("ice_connected"):
-                host.call(participant.publish(stream_id(connection, "CAMERA", 0), options))
+                session.call(session.step(_publish_step(plan, name), name))
+            if seat.opens_room and seat.number <= plan.record_rooms:
+                session.call(session.step(_record_step(seat.room), name))
         else:
-            for feed in host.publishers(seat.room, exclude=connection):
-                with timings.timed("ice_connected"):
-                    host.call(participant.subscribe(feed, media=plan.media))
-                if plan.video:  # first_frame is the first *video* frame
-                    _report_first_frame(participant.subscriptions[feed], timings, sleep)
+            with timings.timed("ice_connected"):
+                publishers = session.call(session.room_publishers(name), 30)
+                subscribe = SubscribeStep.model_construct(
+                    at=0.0, who=[name], do="subscribe", to=publishers, media=plan.media
+                )
+                session.call(session.step(subscribe, name))
+            if plan.video:  # first_frame is the first *video* frame
+                participant = session.ctx.participants[name]
+                records = session.ctx.ledger.participants[name].current.subscriptions
+                for feed, state in list(participant.subscriptions.items()):
+                    record = next(r for r in records if r.receiving_from == feed)
+                    _report_first_frame(state, record, timings, sleep)
         sleep(plan.dwell_s)
         with timings.timed("leave"):
-            host.call(participant.leave())
-            joined = False
+            session.call(
+                session.step(LeaveStep.model_construct(at=0.0, who=[name], do="leave"), name)
+            )
     finally:
-        if joined:  # a phase failed (or the user was stopped): let go of everything quietly
-            host.call(participant.close_quietly(destroy_session=True), 15)
+        session.call(session.leave(name), 30)  # after a failed phase: let go of everything
 
 
-def warm_clips(host: MediaHost, plan: VisitPlan) -> None:
+@contextmanager
+def _kept_as_attempt(session: LoadSession, name: str, room: str) -> Iterator[None]:
+    try:
+        yield
+    except Exception as exc:
+        session.call(session.join_failed(name, room, exc), 10)
+        raise
+
+
+def _publish_step(plan: VisitPlan, name: str) -> PublishStep:
+    video = VideoSpec(width=plan.width, height=plan.height, fps=plan.fps) if plan.video else None
+    return PublishStep.model_construct(
+        at=0.0, who=[name], do="publish", audio=plan.audio, video=video, media=plan.media
+    )
+
+
+def _record_step(room: str) -> StartRecordingStep:
+    return StartRecordingStep.model_construct(
+        at=0.0, do="start_recording", room=room, name=f"rec-{room}", output_mode="INDIVIDUAL"
+    )
+
+
+def warm_clips(session: LoadSession, plan: VisitPlan) -> None:
     """Make (first time) and load the cheap publishers' clips before any timing starts."""
     if plan.media != "cheap":
         return
     clips = cheap.default_clips_dir()
     if plan.audio:
-        host.call(asyncio.to_thread(cheap.audio_clip, clips), 120)
+        session.call(asyncio.to_thread(cheap.audio_clip, clips), 120)
     if plan.video:
-        host.call(
+        session.call(
             asyncio.to_thread(cheap.video_clip, clips, plan.width, plan.height, plan.fps), 120
         )
 
 
 def _report_first_frame(
-    state: SubscriptionState, timings: Timings, sleep: Callable[[float], None]
+    state: SubscriptionState,
+    record: SubscriptionRecord,
+    timings: Timings,
+    sleep: Callable[[float], None],
 ) -> None:
     """Report the subscription's first video frame, measured from its start on the media loop
-    (the counter lives there; a float read across threads is atomic)."""
+    (the counter lives there; a float read across threads is atomic). A subscription whose
+    publisher left before a frame came (churn) owes none: nothing is reported for it."""
     deadline = time.monotonic() + FIRST_FRAME_TIMEOUT_S
     while state.first_frame_s is None:
+        if record.ended_ms is not None:  # written by the control loop
+            return
         if time.monotonic() > deadline:
             elapsed = time.monotonic() - state.started_at
             error = TimeoutError(f"no video frame within {FIRST_FRAME_TIMEOUT_S:.0f} s")

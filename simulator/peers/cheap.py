@@ -11,18 +11,25 @@ these cost ~0.01 each (``reference/aiortc-perf.md``), so one process holds tens 
   one. Its bitrate is the clip's; REMB is ignored.
 * **Subscriber.** aiortc hands each reassembled frame to a decoder thread through a
   ``queue.Queue`` and queues the decoded frames without bound (finding 1). ``count_frames``
-  swaps that queue for one that counts the frame and its bytes and drops it: SRTP, the jitter
-  buffer, NACK, PLI and RTCP receiver reports still run, nothing is decoded or queued.
+  swaps that queue for one that never fills, and the receiver's per-packet handler for one that
+  counts frames (marker bits) and bytes: SRTP, RTX, NACK and RTCP receiver reports still run;
+  nothing is depayloaded, buffered, estimated (REMB) or decoded. ``drain_sockets`` reads every
+  waiting datagram per wake-up (asyncio reads one).
 
-Clips live in ``<cache_dir>/clips`` (never in the repository), keyed by codec, size and rate.
+Clips live in ``<cache_dir>/clips`` (never in the repository), keyed by codec, size, rate and
+(when asked) bitrate. The plain sweep compresses to about 260 kbit/s whatever the encoder is told;
+a clip made for a ``bitrate_bps`` gets a band of seeded noise at its top, sized so the encoder has
+to spend about that many bits (noise does not compress: ~1.7 bit per noisy pixel and frame at
+``cpu-used=8``), e.g. ~1 Mbit/s at 640x480@30 for the benchmarks.
 """
 
 from __future__ import annotations
 
 import asyncio
 import fractions
+import math
 import os
-import queue
+import random
 import tempfile
 import threading
 import time
@@ -35,6 +42,7 @@ import av
 from aiortc import RTCPeerConnection, RTCRtpSender
 from aiortc.mediastreams import MediaStreamTrack
 
+from simulator.peers.cheap_receive import CountingQueue, count_frames, drain_sockets
 from simulator.peers.tracks import (
     AUDIO_PTIME_S,
     AUDIO_RATE_HZ,
@@ -58,9 +66,18 @@ def default_clips_dir() -> Path:
     return Settings().cache_dir / "clips"
 
 
-def video_clip(clips_dir: Path, width: int, height: int, fps: int) -> tuple[bytes, ...]:
-    """VP8 packets of the sweep, made on first use and cached on disk and in memory."""
-    return _load_clip(clips_dir / f"vp8-{width}x{height}-{fps}.ivf", width, height, fps)
+NOISE_BITS_PER_PIXEL = 1.7  # what libvpx (realtime, cpu-used 8) spends on a pixel of noise
+
+
+def video_clip(
+    clips_dir: Path, width: int, height: int, fps: int, bitrate_bps: int | None = None
+) -> tuple[bytes, ...]:
+    """VP8 packets of the sweep, made on first use and cached on disk and in memory.
+    ``bitrate_bps``: about that bitrate (a noise band); None: the plain sweep (~260 kbit/s)."""
+    name = f"vp8-{width}x{height}-{fps}"
+    if bitrate_bps is not None:
+        name += f"-{bitrate_bps // 1000}k"
+    return _load_clip(clips_dir / f"{name}.ivf", width, height, fps, bitrate_bps)
 
 
 def audio_clip(clips_dir: Path) -> tuple[bytes, ...]:
@@ -72,10 +89,12 @@ _making = threading.Lock()  # users starting together make a clip once, not once
 
 
 @lru_cache(maxsize=16)
-def _load_clip(path: Path, width: int, height: int, fps: int) -> tuple[bytes, ...]:
+def _load_clip(
+    path: Path, width: int, height: int, fps: int, bitrate_bps: int | None = None
+) -> tuple[bytes, ...]:
     with _making:
         if not path.exists():
-            _make_clip(path, width, height, fps)
+            _make_clip(path, width, height, fps, bitrate_bps)
     with av.open(str(path)) as container:
         packets = tuple(bytes(p) for p in container.demux() if p.size)
     if not packets:
@@ -83,14 +102,14 @@ def _load_clip(path: Path, width: int, height: int, fps: int) -> tuple[bytes, ..
     return packets
 
 
-def _make_clip(path: Path, width: int, height: int, fps: int) -> None:
+def _make_clip(path: Path, width: int, height: int, fps: int, bitrate_bps: int | None) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     # Write beside, then rename: concurrent makers (locust workers) never read half a file.
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=path.suffix)
     os.close(fd)
     try:
         if width:
-            _encode_video(Path(tmp), width, height, fps)
+            _encode_video(Path(tmp), width, height, fps, bitrate_bps)
         else:
             _encode_audio(Path(tmp))
         os.chmod(tmp, 0o644)
@@ -99,7 +118,12 @@ def _make_clip(path: Path, width: int, height: int, fps: int) -> None:
         Path(tmp).unlink(missing_ok=True)
 
 
-def _encode_video(path: Path, width: int, height: int, fps: int) -> None:
+def _encode_video(
+    path: Path, width: int, height: int, fps: int, bitrate_bps: int | None = None
+) -> None:
+    noise_rows = 0
+    if bitrate_bps is not None:
+        noise_rows = min(height, math.ceil(bitrate_bps / (width * fps * NOISE_BITS_PER_PIXEL)))
     with av.open(str(path), "w", format="ivf") as container:
         stream = container.add_stream(
             "libvpx",
@@ -107,17 +131,23 @@ def _encode_video(path: Path, width: int, height: int, fps: int) -> None:
             options={"deadline": "realtime", "cpu-used": "8", "lag-in-frames": "0"},
         )
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
-        stream.bit_rate = VIDEO_BITRATE_BPS
+        stream.bit_rate = bitrate_bps or VIDEO_BITRATE_BPS
         stream.codec_context.gop_size = fps * KEYFRAME_INTERVAL_S
         for index in range(fps * CLIP_SECONDS):
-            frame = _sweep_frame(width, height, fps, index)
+            frame = _sweep_frame(width, height, fps, index, noise_rows)
             container.mux(stream.encode(frame))
         container.mux(stream.encode(None))
 
 
-def _sweep_frame(width: int, height: int, fps: int, index: int) -> av.VideoFrame:
+def _sweep_frame(
+    width: int, height: int, fps: int, index: int, noise_rows: int = 0
+) -> av.VideoFrame:
     frame = av.VideoFrame(width=width, height=height, format="yuv420p")
     planes = _sweep_planes(width, height)[index % SWEEP_FRAMES]
+    if noise_rows:
+        # Seeded by the frame index: the same clip on every machine, new noise every frame.
+        noise = random.Random(index).randbytes(noise_rows * width)
+        planes = (noise + planes[0][len(noise) :], *planes[1:])
     for plane, data in zip(frame.planes, planes, strict=True):
         plane.update(data)
     frame.pts = index
@@ -184,8 +214,11 @@ class PacketTrack(MediaStreamTrack):
         return packet
 
 
-def packet_video_track(clips_dir: Path, width: int, height: int, fps: int) -> PacketTrack:
-    return PacketTrack("video", video_clip(clips_dir, width, height, fps), 1 / fps, VIDEO_CLOCK_HZ)
+def packet_video_track(
+    clips_dir: Path, width: int, height: int, fps: int, bitrate_bps: int | None = None
+) -> PacketTrack:
+    packets = video_clip(clips_dir, width, height, fps, bitrate_bps)
+    return PacketTrack("video", packets, 1 / fps, VIDEO_CLOCK_HZ)
 
 
 def packet_audio_track(clips_dir: Path) -> PacketTrack:
@@ -203,39 +236,14 @@ def prefer_clip_codecs(pc: RTCPeerConnection) -> None:
         )
 
 
-# -- subscriber -------------------------------------------------------------------------------
-class CountingQueue(queue.Queue[Any]):
-    """Stands in for a receiver's decoder queue: counts each reassembled frame, decodes none.
-
-    aiortc puts ``(codec, JitterFrame)`` per complete frame (one per RTP timestamp, closed by
-    the marker bit for video; one per packet for Opus) from the event loop, and ``None`` on
-    stop, which still reaches the idle decoder thread so the track ends as usual.
-    """
-
-    def __init__(self, on_frame: Callable[[int], None]) -> None:
-        super().__init__()
-        self._on_frame = on_frame
-
-    def put(self, item: Any, block: bool = True, timeout: float | None = None) -> None:
-        if item is None:
-            super().put(item, block, timeout)
-            return
-        _codec, frame = item
-        self._on_frame(len(frame.data))
-
-
-def count_frames(pc: RTCPeerConnection, on_frame: Callable[[str, int], None]) -> None:
-    """Make every receiver of ``pc`` count instead of decode; call between
-    ``setRemoteDescription`` and the connection coming up (the decoder thread takes its queue
-    when the receiver starts). ``on_frame(kind, nbytes)`` runs on the event loop."""
-    for transceiver in pc.getTransceivers():
-        receiver = transceiver.receiver
-        kind = transceiver.kind
-
-        def counted(nbytes: int, kind: str = kind) -> None:
-            on_frame(kind, nbytes)
-
-        # aiortc has no hook for this; the attribute is the receiver's private decoder queue.
-        if not hasattr(receiver, "_RTCRtpReceiver__decoder_queue"):
-            raise RuntimeError("this aiortc has no RTCRtpReceiver decoder queue to replace")
-        receiver._RTCRtpReceiver__decoder_queue = CountingQueue(counted)
+__all__ = [
+    "CountingQueue",
+    "PacketTrack",
+    "audio_clip",
+    "count_frames",
+    "drain_sockets",
+    "packet_audio_track",
+    "packet_video_track",
+    "prefer_clip_codecs",
+    "video_clip",
+]

@@ -112,6 +112,8 @@ class Participant:
         self.publisher: PublisherState | None = None
         self.subscriptions: dict[str, SubscriptionState] = {}
         self.sent: dict[str, TrackCounters] = {}
+        self.left_wall_ms: int | None = None
+        """Wall-clock ms when Janus acknowledged our clean leave (``leave``)."""
         # One impairer for all the participant's peers: they share one uplink and one downlink.
         self.impairer = impairer or InProcessImpairer(random.Random(connection_id))
         # Where cheap publishers find their pre-encoded clips (made there on first use).
@@ -194,6 +196,8 @@ class Participant:
         if media == "cheap":
             cheap.count_frames(pc, lambda kind, nbytes: self._counted(state, kind, nbytes))
         await pc.setLocalDescription(await pc.createAnswer())
+        if media == "cheap":
+            cheap.drain_sockets(pc)
         self.impairer.attach(pc)
         state.local_sdp = pc.localDescription.sdp
         await videoroom.start(handle, state.local_sdp)
@@ -224,6 +228,9 @@ class Participant:
         await self.refresh_counters()
         if self.control is not None:
             await videoroom.leave(self.control)
+        # Janus and the collector date the leave from here; closing peers that Janus may
+        # already have hung up (a departed publisher's subscriptions) can take a second more.
+        self.left_wall_ms = int(time.time() * 1000)
         for state in self.subscriptions.values():
             await self._close_subscription(state)
         self.subscriptions.clear()

@@ -1,12 +1,16 @@
 """One ``rtcsim run``: load, play, verify, write ``results/<run-id>/``.
 
-Exit codes: 0 all checks passed, 1 a check failed, 2 the run could not be set up.
+Exit codes: 0 all checks passed, 1 a check failed, 2 the run could not be set up, 3 the run is
+invalid: the generator itself was saturated (``simulator.watch``), so neither a pass nor a
+failure says anything about the media server.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
+import os
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -27,13 +31,17 @@ from simulator.run.ledger import Ledger
 from simulator.run.live import LiveView
 from simulator.run.runner import Progress, play
 from simulator.scenario.loader import load_scenario
-from simulator.scenario.model import Scenario
+from simulator.scenario.model import AnyScenario, Scenario
 from simulator.settings import Settings
 from simulator.verify.checks import Check
 from simulator.verify.invariants import Tolerances
 from simulator.verify.skeleton import cdr_complete
 from simulator.verify.store_reader import Document, wait_for_documents
+from simulator.verify.throughput import all_figures
 from simulator.verify.verdict import verify
+from simulator.watch import GeneratorReport, GeneratorWatch, invalid_reason
+from simulator.watch.sink import CollectorSink
+from simulator.watch.verdict import INVALID_EXIT_CODE
 
 log = logging.getLogger(__name__)
 
@@ -52,10 +60,27 @@ class RunOutcome:
     ledger: Ledger
     documents: list[Document]
     checks: list[Check] = field(default_factory=list)
+    invalid_reason: str | None = None
+    """Set when a generator process was saturated: the run is INVALID whatever the checks say."""
 
     @property
     def passed(self) -> bool:
         return all(check.ok for check in self.checks)
+
+    @property
+    def throughput(self) -> dict[str, float | None]:
+        return all_figures(self.ledger, self.documents)
+
+    @property
+    def valid(self) -> bool:
+        return self.invalid_reason is None
+
+    @property
+    def exit_code(self) -> int:
+        """3 invalid (generator saturated), 1 a check failed, 0 passed."""
+        if not self.valid:
+            return INVALID_EXIT_CODE
+        return 0 if self.passed else 1
 
 
 def new_run_id() -> str:
@@ -114,6 +139,14 @@ async def _run(
                     "start the services first: rtcsim services up"
                 ) from exc
             progress(f"run {run_id}: scenario {scenario.name} ({scenario.duration_s:.0f} s)")
+            sink = CollectorSink(collector, asyncio.get_running_loop())
+            watch = GeneratorWatch(
+                f"run-{os.getpid()}",
+                {"media": media.loop, "runner": asyncio.get_running_loop()},
+                sink=sink,
+                run_id=run_id,
+            )
+            watch.start()
             try:
                 ledger = await play(
                     scenario,
@@ -130,8 +163,42 @@ async def _run(
                 )
             except CollectorUnavailable as exc:
                 raise SetupError(str(exc)) from exc
+            finally:
+                report = watch.stop()
+                await sink.flush()
     finally:
         media.close()
+    ledger.generator = [report]
+    return await conclude(scenario, ledger, settings, results, progress=progress)
+
+
+async def check_collector(settings: Settings) -> None:
+    """SetupError unless the collector answers: a run it cannot record is not worth playing."""
+    async with aiohttp.ClientSession() as http:
+        collector = CollectorClient(http, settings.collector_api_url, settings.collector_token)
+        try:
+            await collector.health()
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise SetupError(
+                f"collector not answering at {settings.collector_api_url} ({exc}); "
+                "start the services first: rtcsim services up"
+            ) from exc
+
+
+async def conclude(
+    scenario: AnyScenario,
+    ledger: Ledger,
+    settings: Settings,
+    results: Path,
+    *,
+    progress: Progress,
+    extra_checks: list[Check] | None = None,
+) -> RunOutcome:
+    """After the play (a timeline or a locust run): the ledger written, the documents read
+    back, every check applied, summary, report and junit written."""
+    run_id = ledger.run_id
+    for report in ledger.generator:
+        progress(generator_line(report))
     ledger.write(results / "ledger.json")
     progress("waiting for the collector's documents in Elasticsearch")
     session_ids = [s.session_id for s in ledger.sessions.values()]
@@ -150,8 +217,9 @@ async def _run(
         # The ledger is written; `rtcsim check RUN_ID` re-reads the documents once it is back.
         documents, unreadable = [], f"{type(exc).__name__}: {exc}"
     outcome = RunOutcome(run_id, scenario.name, results, ledger, documents)
+    outcome.invalid_reason = invalid_reason(ledger.generator)
     tolerances = Tolerances(drop_slack_s=settings.janus_session_timeout_s + 3.0)
-    outcome.checks = verify(scenario, ledger, documents, tolerances)
+    outcome.checks = verify(scenario, ledger, documents, tolerances) + (extra_checks or [])
     if unreadable is not None:
         outcome.checks.insert(
             0,
@@ -183,17 +251,32 @@ def media_server_check(message: str) -> Check:
     )
 
 
+def generator_line(report: GeneratorReport) -> str:
+    """One progress line: how hard the generator worked."""
+    state = "SATURATED: " + "; ".join(report.reasons) if report.saturated else "not saturated"
+    return (
+        f"generator {report.process}: CPU {report.cpu_avg_cores:.2f} core avg, "
+        f"{report.cpu_max_cores:.2f} max; event loop lag p95 {report.loop_lag_p95_ms:.0f} ms, "
+        f"max {report.loop_lag_max_ms:.0f} ms; RSS {report.rss_max_kb // 1024} MB; {state}"
+    )
+
+
 def write_summary(outcome: RunOutcome) -> None:
     summary = {
         "run_id": outcome.run_id,
         "scenario": outcome.scenario,
         "passed": outcome.passed,
+        "valid": outcome.valid,
+        "invalid_reason": outcome.invalid_reason,
+        "exit_code": outcome.exit_code,
         "started_ms": outcome.ledger.started_ms,
         "ended_ms": outcome.ledger.ended_ms,
         "sessions": {room: s.session_id for room, s in outcome.ledger.sessions.items()},
         "media_server_lost": outcome.ledger.media_server_lost,
+        "generator": [dataclasses.asdict(r) for r in outcome.ledger.generator],
         "checks": [check.as_dict() for check in outcome.checks],
         "documents": len(outcome.documents),
+        "throughput": outcome.throughput,
     }
     (outcome.results_dir / "summary.json").write_bytes(
         orjson.dumps(summary, option=orjson.OPT_INDENT_2)

@@ -14,6 +14,8 @@ from typing import Any
 
 import orjson
 
+from simulator.watch.model import GeneratorReport
+
 
 def now_ms() -> int:
     return int(time.time() * 1000)
@@ -164,6 +166,8 @@ class Ledger:
     media_server_lost: str | None = None
     """Why the run stopped early: the media server stopped answering (``run.health``)."""
     media_server_lost_ms: int | None = None
+    generator: list[GeneratorReport] = field(default_factory=list)
+    """The generator's self-watch, one report per process (``simulator.watch``)."""
 
     def as_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -129,24 +129,31 @@ async def _new_http() -> aiohttp.ClientSession:
 
 async def _create_rooms(ctx: RunContext, progress: Progress) -> None:
     for room in ctx.scenario.rooms:
-        session_id = session_id_for(room.name, ctx.run_id)
-        ctx.session_ids[room.name] = session_id
-        await ctx.collector.post(
-            "/sessions",
-            {
-                "sessionId": session_id,
-                "runId": ctx.run_id,
-                "customSessionId": session_id,
-                "mediaMode": "ROUTED",
-                "recordingMode": "MANUAL",
-            },
-        )
         options = videoroom.RoomOptions(
             publishers=room.max_publishers, bitrate_bps=room.bitrate_bps
         )
-        await ctx.on_media(videoroom.create_room(ctx.admin_handle, session_id, options))
-        ctx.ledger.sessions[room.name] = SessionRecord(room.name, session_id, created_ms=now_ms())
+        session_id = await open_room(ctx, room.name, options)
         progress(f"room {room.name} created as session {session_id}")
+
+
+async def open_room(ctx: RunContext, room: str, options: videoroom.RoomOptions) -> str:
+    """Announce the room's session to the collector, create it on Janus, enter it in the
+    ledger; the session id is returned. Load users open their rooms with it too."""
+    session_id = session_id_for(room, ctx.run_id)
+    ctx.session_ids[room] = session_id
+    await ctx.collector.post(
+        "/sessions",
+        {
+            "sessionId": session_id,
+            "runId": ctx.run_id,
+            "customSessionId": session_id,
+            "mediaMode": "ROUTED",
+            "recordingMode": "MANUAL",
+        },
+    )
+    await ctx.on_media(videoroom.create_room(ctx.admin_handle, session_id, options))
+    ctx.ledger.sessions[room] = SessionRecord(room, session_id, created_ms=now_ms())
+    return session_id
 
 
 def _janus_watcher(ctx: RunContext) -> JanusWatcher:

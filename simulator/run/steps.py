@@ -166,7 +166,7 @@ async def end_connection(ctx: RunContext, who: str, reason: str, *, how: str) ->
         await ctx.on_media(participant.vanish())
     else:
         await ctx.on_media(participant.forget())
-    conn.left_ms = now_ms()
+    conn.left_ms = participant.left_wall_ms or now_ms()
     conn.end = reason
     session = ctx.ledger.sessions[ctx.ledger.participants[who].room]
     if not ctx.occupants(conn.session_id) and not session.destroyed_by_server:

@@ -9,7 +9,9 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from simulator.scenario.model import STEP_KINDS, Scenario
+from simulator.scenario.model import STEP_KINDS, AnyScenario, LoadScenario, Scenario
+
+EXPECTATION_KINDS = ("documents", "throughput")  # union tags pydantic puts in error paths
 
 
 class ScenarioError(ValueError):
@@ -18,13 +20,21 @@ class ScenarioError(ValueError):
 
 def load_scenario(path: Path) -> Scenario:
     """A scenario from a YAML file, or from a Python file for what YAML cannot say."""
+    scenario = load_any_scenario(path)
+    if isinstance(scenario, LoadScenario):
+        raise ScenarioError(f"{path}: a load scenario (load:) is run by `rtcsim run`, not here")
+    return scenario
+
+
+def load_any_scenario(path: Path) -> AnyScenario:
+    """A timeline scenario, or a load scenario (a YAML file with a ``load:`` section)."""
     if path.suffix == ".py":
         return load_python_scenario(path)
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ScenarioError(f"{path}: cannot read: {exc.strerror}") from exc
-    return parse_scenario(text, source=str(path))
+    return parse_any_scenario(text, source=str(path))
 
 
 def load_python_scenario(path: Path) -> Scenario:
@@ -56,6 +66,13 @@ def load_python_scenario(path: Path) -> Scenario:
 
 
 def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
+    scenario = parse_any_scenario(text, source)
+    if isinstance(scenario, LoadScenario):
+        raise ScenarioError(f"{source}: a load scenario (load:) is not a timeline scenario")
+    return scenario
+
+
+def parse_any_scenario(text: str, source: str = "<scenario>") -> AnyScenario:
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
@@ -69,8 +86,9 @@ def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
         raise ScenarioError(
             f"{source}:1: a scenario is a mapping (name, rooms, participants, timeline)"
         )
+    model: type[Scenario] | type[LoadScenario] = LoadScenario if "load" in data else Scenario
     try:
-        return Scenario.model_validate(data)
+        return model.model_validate(data)
     except ValidationError as exc:
         raise ScenarioError(_describe(exc, root, source)) from exc
 
@@ -89,7 +107,7 @@ def _describe(exc: ValidationError, root: yaml.Node | None, source: str) -> str:
 
 def _is_union_tag(part: Any) -> bool:
     """pydantic puts the step kind (e.g. ``join``) into error paths; YAML has no such key."""
-    return isinstance(part, str) and part in STEP_KINDS
+    return isinstance(part, str) and (part in STEP_KINDS or part in EXPECTATION_KINDS)
 
 
 def _line_of(node: yaml.Node | None, path: list[Any]) -> int:

@@ -15,7 +15,15 @@ from collections.abc import Callable
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    field_validator,
+    model_validator,
+)
 
 Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,40}$")]
 Media = Literal["live", "cheap"]
@@ -267,6 +275,48 @@ class Expectation(Strict):
         return self
 
 
+THROUGHPUT_METRICS = {
+    "peers_held": "the most connections joined at the same time",
+    "sessions_per_second": "connections that joined, per second of the run",
+    "join_success_ratio": "connections that joined / connections attempted (0..1)",
+    "ice_p95_ms": "p95 of offer to ICE connected (webrtcup), publications and subscriptions",
+    "first_frame_p95_ms": "p95 of subscription start to its first complete video frame",
+    "docs_per_second": "documents the collector stored for the run, per second of the run",
+}
+ThroughputMetric = Literal[
+    "peers_held",
+    "sessions_per_second",
+    "join_success_ratio",
+    "ice_p95_ms",
+    "first_frame_p95_ms",
+    "docs_per_second",
+]
+
+
+class ThroughputExpectation(Strict):
+    """A target over the whole run, computed from the ledger (what the generator did) and the
+    count of documents stored, e.g. ``{metric: join_success_ratio, op: ">=", value: 0.99}``."""
+
+    name: str = Field(min_length=1, max_length=200)
+    metric: ThroughputMetric = Field(
+        description="; ".join(f"{k}: {v}" for k, v in THROUGHPUT_METRICS.items())
+    )
+    op: Literal["<", "<=", "==", "!=", ">=", ">"]
+    value: float
+
+
+def _expectation_kind(value: object) -> str:
+    if isinstance(value, dict):
+        return "throughput" if "metric" in value else "documents"
+    return "throughput" if isinstance(value, ThroughputExpectation) else "documents"
+
+
+ExpectItem = Annotated[
+    Annotated[Expectation, Tag("documents")] | Annotated[ThroughputExpectation, Tag("throughput")],
+    Discriminator(_expectation_kind),
+]
+
+
 class Scenario(Strict):
     name: Name
     description: str = ""
@@ -274,7 +324,7 @@ class Scenario(Strict):
     rooms: list[RoomSpec] = Field(min_length=1)
     participants: list[ParticipantSpec] = Field(min_length=1)
     timeline: list[Step] = Field(min_length=1)
-    expect: list[Expectation] = Field(default_factory=list)
+    expect: list[ExpectItem] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _names_resolve(self) -> Scenario:
@@ -317,7 +367,7 @@ class Scenario(Strict):
                     raise ValueError(f"timeline[{index}]: label {step.label!r} is used twice")
                 labels.add(step.label)
         for index, expectation in enumerate(self.expect):
-            window = expectation.window
+            window = getattr(expectation, "window", None)
             for label in (window.start, window.end) if window else ():
                 if label is not None and label not in labels:
                     raise ValueError(f"expect[{index}] window names unknown step label {label!r}")
@@ -351,3 +401,39 @@ class Scenario(Strict):
 
     def label_time(self, label: str) -> float:
         return next(step.at for step in self.timeline if step.label == label)
+
+
+class LoadSpec(Strict):
+    """A locust run: who the users are is the locustfile's business (``WebRTCUser`` classes)."""
+
+    locustfile: str = Field(description="path, relative to the scenario file")
+    users: int = Field(6, ge=1, le=500)
+    spawn_rate: float = Field(2.0, ge=0.1, le=50)
+    run_time_s: float = Field(60, gt=0, le=3600)
+    workers: int = Field(0, ge=0, le=16, description="0: one process; K: a master and K workers")
+    stop_timeout_s: int = Field(30, ge=0, le=300, description="users finish their visit")
+
+
+class LoadScenario(Strict):
+    """A load scenario: a locust run, recorded by the collector, then checked like any run
+    (built-in invariants, plus its ``expect`` list, typically throughput targets)."""
+
+    name: Name
+    description: str = ""
+    seed: int = 0
+    load: LoadSpec
+    expect: list[ExpectItem] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _no_windows(self) -> LoadScenario:
+        for index, expectation in enumerate(self.expect):
+            if getattr(expectation, "window", None) is not None:
+                raise ValueError(f"expect[{index}]: a load run has no labelled steps for a window")
+        return self
+
+    @property
+    def duration_s(self) -> float:
+        return self.load.run_time_s
+
+
+AnyScenario = Scenario | LoadScenario

@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import sys
 import time
 from dataclasses import dataclass
@@ -25,14 +24,14 @@ from pathlib import Path
 from simulator.services.errors import CollectorStartupError, PortInUseError
 from simulator.services.httpcheck import http_get
 from simulator.services.janus import JanusPaths
-from simulator.services.process import (
-    log_tail,
-    running_pid,
-    spawn,
-    stop_from_pid_file,
-    wait_until,
-    write_pid,
+from simulator.services.managed import (
+    ServiceFiles,
+    Started,
+    bindable,
+    startup_failure,
+    wait_healthy,
 )
+from simulator.services.process import log_tail, wait_until
 from simulator.settings import Settings
 
 START_TIMEOUT_S = 30.0
@@ -40,25 +39,24 @@ COLLECTOR_MODULE = "collector"
 
 
 @dataclass(frozen=True)
-class CollectorPaths:
-    state_dir: Path
+class CollectorPaths(ServiceFiles):
+    """The collector's files, in the state dir itself (``root``); its output is its log."""
+
+    PID_FILE = "collector.pid"
+    OUTPUT = "collector.log"
 
     @classmethod
     def from_settings(cls, settings: Settings) -> CollectorPaths:
         return cls(settings.state_dir)
 
     @property
-    def log(self) -> Path:
-        return self.state_dir / "collector.log"
-
-    @property
-    def pid_file(self) -> Path:
-        return self.state_dir / "collector.pid"
+    def process_mark(self) -> str:
+        return COLLECTOR_MODULE
 
     @property
     def collector_state(self) -> Path:
         """The collector's own folder: its journal of accepted inputs."""
-        return self.state_dir / "collector"
+        return self.root / "collector"
 
     @property
     def spool(self) -> Path:
@@ -67,11 +65,8 @@ class CollectorPaths:
 
 
 @dataclass(frozen=True)
-class CollectorStatus:
-    url: str
-    pid: int | None  # None: a collector rtcsim did not start, reused as it is
-    reused: bool
-    elapsed_s: float
+class CollectorStatus(Started):
+    """How ``start`` brought the collector up."""
 
 
 def launch_command(settings: Settings) -> tuple[list[str], dict[str, str]]:
@@ -122,17 +117,7 @@ def is_healthy(settings: Settings, *, timeout_s: float = 2.0) -> bool:
 
 def pid(settings: Settings) -> int | None:
     """The pid of the collector rtcsim started for this state dir, if it runs."""
-    return running_pid(CollectorPaths.from_settings(settings).pid_file, COLLECTOR_MODULE)
-
-
-def _bindable(host: str, port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((host, port))
-        except OSError:
-            return False
-    return True
+    return CollectorPaths.from_settings(settings).running_pid()
 
 
 def start(settings: Settings, *, timeout_s: float = START_TIMEOUT_S) -> CollectorStatus:
@@ -142,7 +127,7 @@ def start(settings: Settings, *, timeout_s: float = START_TIMEOUT_S) -> Collecto
     if is_healthy(settings):
         return CollectorStatus(settings.collector_api_url, pid(settings), True, 0.0)
     stop(settings)  # ours but unhealthy: a leftover that must not hold the ports
-    if not _bindable(settings.collector_api_host, settings.collector_api_port):
+    if not bindable(settings.collector_api_host, settings.collector_api_port):
         raise PortInUseError(
             f"cannot start the collector: {settings.collector_api_host}:"
             f"{settings.collector_api_port} is taken by something that does not answer "
@@ -151,24 +136,16 @@ def start(settings: Settings, *, timeout_s: float = START_TIMEOUT_S) -> Collecto
         )
     argv, extra_env = launch_command(settings)
     settings.state_dir.mkdir(parents=True, exist_ok=True)
-    with paths.log.open("ab") as log:
+    with paths.output.open("ab") as log:
         log.write(f"\n--- rtcsim services: starting the collector at {time.ctime()}\n".encode())
-    proc = spawn(argv, output=paths.log, env={**os.environ, **extra_env})
-    write_pid(paths.pid_file, proc.pid)
-    healthy = wait_until(
-        lambda: is_healthy(settings),
-        timeout_s=timeout_s,
-        gave_up=lambda: proc.poll() is not None,
-    )
-    if not healthy:
+    proc = paths.launch(argv, env={**os.environ, **extra_env})
+    if not wait_healthy(proc, lambda: is_healthy(settings), timeout_s=timeout_s):
         exited = proc.poll()
         stop(settings)
-        why = (
-            f"the collector exited with code {exited}"
-            if exited is not None
-            else f"the collector did not answer {health_url(settings)} within {timeout_s:g} s"
+        why = startup_failure("the collector", exited, f"answer {health_url(settings)}", timeout_s)
+        raise CollectorStartupError(
+            why, details=log_tail(paths.output), hint=f"full log: {paths.output}"
         )
-        raise CollectorStartupError(why, details=log_tail(paths.log), hint=f"full log: {paths.log}")
     return CollectorStatus(settings.collector_api_url, proc.pid, False, time.monotonic() - began)
 
 
@@ -184,4 +161,4 @@ def kill(settings: Settings) -> bool:
 
 def stop(settings: Settings) -> bool:
     """Stop the collector rtcsim started for this state dir; return whether one was running."""
-    return stop_from_pid_file(CollectorPaths.from_settings(settings).pid_file, COLLECTOR_MODULE)
+    return CollectorPaths.from_settings(settings).stop()

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
 import subprocess
 import time
 from dataclasses import dataclass
@@ -22,16 +21,14 @@ from simulator.services import es_install
 from simulator.services.errors import ElasticsearchStartupError, PortInUseError
 from simulator.services.httpcheck import http_get
 from simulator.services.jdk import JVM_ROOT, select_jdk
-from simulator.services.process import (
-    log_tail,
-    read_pid,
-    running_pid,
-    spawn,
-    stop_from_pid_file,
-    stop_pid,
-    wait_until,
-    write_pid,
+from simulator.services.managed import (
+    ServiceFiles,
+    Started,
+    bindable,
+    startup_failure,
+    wait_healthy,
 )
+from simulator.services.process import log_tail, read_pid, stop_pid, wait_until
 from simulator.settings import Settings
 
 START_TIMEOUT_S = 120.0  # measured cold start ~20 s on 2 cores; leave room for a slow disk
@@ -48,7 +45,7 @@ class EsPort(Enum):
 
 
 @dataclass(frozen=True)
-class EsPaths:
+class EsPaths(ServiceFiles):
     """Everything the node rtcsim starts has under one folder (``settings.es_dir``).
 
     Not under the project's state dir: Elasticsearch runs as its own user, who may not be able
@@ -56,7 +53,9 @@ class EsPaths:
     so the default folder is named by the port.
     """
 
-    root: Path
+    PID_FILE = "run/elasticsearch.pid"
+    """The server JVM's pid, written by Elasticsearch itself (``-p``)."""
+    OUTPUT = "elasticsearch.out"
 
     @classmethod
     def from_settings(cls, settings: Settings) -> EsPaths:
@@ -80,26 +79,20 @@ class EsPaths:
         return self.logs / f"{CLUSTER_NAME}.log"
 
     @property
-    def output(self) -> Path:
-        return self.root / "elasticsearch.out"
-
-    @property
-    def pid_file(self) -> Path:
-        """The server JVM's pid, written by Elasticsearch itself (``-p``)."""
-        return self.root / "run" / "elasticsearch.pid"
-
-    @property
     def launcher_pid_file(self) -> Path:
         """The launcher (``bin/elasticsearch``) we spawned; it is the server's parent."""
         return self.root / "launcher.pid"
 
+    @property
+    def process_mark(self) -> str:
+        """The server's and the launcher's command lines name the node's home."""
+        return str(self.home)
+
 
 @dataclass(frozen=True)
-class EsStatus:
-    url: str
-    pid: int | None  # None: a node rtcsim did not start, reused as it is
-    reused: bool
-    elapsed_s: float
+class EsStatus(Started):
+    """How ``start`` brought the node up, and the cluster status it reached."""
+
     cluster_status: str
 
 
@@ -127,25 +120,13 @@ def probe_port(settings: Settings) -> EsPort:
     if answer.status:
         product = answer.headers.get("x-elastic-product")
         return EsPort.ELASTICSEARCH if product == "Elasticsearch" else EsPort.OTHER
-    return EsPort.FREE if _bindable(settings.es_host, settings.es_port) else EsPort.OTHER
-
-
-def _bindable(host: str, port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((host, port))
-        except OSError:
-            return False
-    return True
+    return EsPort.FREE if bindable(settings.es_host, settings.es_port) else EsPort.OTHER
 
 
 def pid(settings: Settings) -> int | None:
     """The server pid of the node rtcsim started for this state dir, if it is running."""
     paths = EsPaths.from_settings(settings)
-    return running_pid(paths.pid_file, str(paths.home)) or running_pid(
-        paths.launcher_pid_file, str(paths.home)
-    )
+    return paths.running_pid() or paths.running_pid(paths.launcher_pid_file)
 
 
 def _port_taken(settings: Settings, port: int, what: str) -> PortInUseError:
@@ -183,7 +164,7 @@ def start(
         )
     if pid(settings) is not None:  # ours, but not answering: a leftover from a crashed run
         stop(settings)
-    if not _bindable(settings.es_host, transport_port(settings)):
+    if not bindable(settings.es_host, transport_port(settings)):
         raise _port_taken(settings, transport_port(settings), "transport")
 
     jdk = select_jdk(jvm_root)
@@ -222,22 +203,16 @@ def start(
     }
     paths.pid_file.unlink(missing_ok=True)
     paths.output.write_bytes(b"")
-    proc = spawn(argv, output=paths.output, env=env, cwd=paths.root)
-    write_pid(paths.launcher_pid_file, proc.pid)
-    healthy = wait_until(
-        lambda: cluster_health(settings) is not None,
-        timeout_s=timeout_s,
-        interval_s=0.5,
-        gave_up=lambda: proc.poll() is not None,
+    proc = paths.launch(argv, pid_file=paths.launcher_pid_file, env=env, cwd=paths.root)
+    healthy = wait_healthy(
+        proc, lambda: cluster_health(settings) is not None, timeout_s=timeout_s, interval_s=0.5
     )
     if not healthy:
         exited = proc.poll()
         stop(settings)
         _reap(proc)
-        why = (
-            f"Elasticsearch exited with code {exited}"
-            if exited is not None
-            else f"Elasticsearch did not reach yellow at {settings.es_url} within {timeout_s:g} s"
+        why = startup_failure(
+            "Elasticsearch", exited, f"reach yellow at {settings.es_url}", timeout_s
         )
         raise ElasticsearchStartupError(
             why,
@@ -273,6 +248,6 @@ def stop(settings: Settings) -> bool:
     on its own, and is stopped too if it lingers.
     """
     paths = EsPaths.from_settings(settings)
-    stopped = stop_from_pid_file(paths.pid_file, str(paths.home), term_timeout_s=30.0)
-    stopped |= stop_from_pid_file(paths.launcher_pid_file, str(paths.home), term_timeout_s=10.0)
+    stopped = paths.stop(term_timeout_s=30.0)
+    stopped |= paths.stop(paths.launcher_pid_file, term_timeout_s=10.0)
     return stopped

@@ -20,14 +20,8 @@ from simulator.services import netns
 from simulator.services.errors import JanusError, JanusStartupError, PortInUseError
 from simulator.services.httpcheck import http_get_in_netns
 from simulator.services.janus_config import DEBIAN_CONF_DIR, write_config
-from simulator.services.process import (
-    log_tail,
-    running_pid,
-    spawn,
-    stop_from_pid_file,
-    wait_until,
-    write_pid,
-)
+from simulator.services.managed import ServiceFiles, Started, startup_failure, wait_healthy
+from simulator.services.process import log_tail, wait_until
 from simulator.services.sockets import listens_on
 from simulator.settings import Settings
 
@@ -36,10 +30,12 @@ START_TIMEOUT_S = 20.0
 
 
 @dataclass(frozen=True)
-class JanusPaths:
+class JanusPaths(ServiceFiles):
     """Everything Janus has under ``<state_dir>/janus``."""
 
-    root: Path
+    PID_FILE = "janus.pid"
+    OUTPUT = "janus.out"
+    """stdout and stderr: where Janus reports errors before its log file is open."""
 
     @classmethod
     def from_settings(cls, settings: Settings) -> JanusPaths:
@@ -59,21 +55,16 @@ class JanusPaths:
         return self.root / "janus.log"
 
     @property
-    def output(self) -> Path:
-        """stdout and stderr: where Janus reports errors before its log file is open."""
-        return self.root / "janus.out"
-
-    @property
-    def pid_file(self) -> Path:
-        return self.root / "janus.pid"
+    def process_mark(self) -> str:
+        """Janus's command line names its configuration folder, unique to this state dir."""
+        return str(self.conf_dir)
 
 
 @dataclass(frozen=True)
-class JanusStatus:
+class JanusStatus(Started):
+    """How ``start`` brought Janus up: always a Janus rtcsim started, so ``pid`` is known."""
+
     pid: int
-    url: str
-    reused: bool
-    elapsed_s: float
 
 
 def check_installed(binary: Path = JANUS_BIN) -> Path:
@@ -88,8 +79,7 @@ def check_installed(binary: Path = JANUS_BIN) -> Path:
 
 def pid(settings: Settings) -> int | None:
     """Janus's pid if the one rtcsim started (for this state dir) is running."""
-    paths = JanusPaths.from_settings(settings)
-    return running_pid(paths.pid_file, str(paths.conf_dir))
+    return JanusPaths.from_settings(settings).running_pid()
 
 
 def is_healthy(settings: Settings, *, timeout_s: float = 2.0) -> bool:
@@ -170,8 +160,8 @@ def start(
     running = pid(settings)
     if running is not None:
         if not changed and wait_until(lambda: is_healthy(settings), timeout_s=timeout_s):
-            return JanusStatus(running, settings.janus_url, True, time.monotonic() - began)
-        stop_from_pid_file(paths.pid_file, str(paths.conf_dir))  # stale config or wedged
+            return JanusStatus(settings.janus_url, running, True, time.monotonic() - began)
+        paths.stop()  # stale config or wedged
 
     _check_port_free(settings, settings.sfu_address, settings.janus_http_port, "API")
     _check_port_free(settings, "127.0.0.1", settings.janus_admin_port, "Admin API")
@@ -187,31 +177,24 @@ def start(
         "-N",  # no stdout copy of the log; early errors still reach janus.out
         "-o",
     ]  # fmt: skip
-    proc = spawn(argv, output=paths.output, cwd=paths.root)
-    write_pid(paths.pid_file, proc.pid)
+    proc = paths.launch(argv, cwd=paths.root)
     api = (settings.sfu_address, settings.janus_http_port)
     # Ours must hold the API port: an /info answer alone could come from another Janus that
     # raced us for the same namespace and port (two runs with the same names).
-    healthy = wait_until(
-        lambda: listens_on(proc.pid, *api) and is_healthy(settings),
-        timeout_s=timeout_s,
-        gave_up=lambda: proc.poll() is not None,
+    healthy = wait_healthy(
+        proc, lambda: listens_on(proc.pid, *api) and is_healthy(settings), timeout_s=timeout_s
     )
     if not healthy:
         exited = proc.poll()
         _reap(proc)
         paths.pid_file.unlink(missing_ok=True)
-        why = (
-            f"Janus exited with code {exited}"
-            if exited is not None
-            else f"Janus did not answer {settings.janus_url}/info within {timeout_s:g} s"
-        )
+        why = startup_failure("Janus", exited, f"answer {settings.janus_url}/info", timeout_s)
         raise JanusStartupError(
             why,
             details=_failure_details(paths),
             hint=f"full logs: {paths.log} and {paths.output}",
         )
-    return JanusStatus(proc.pid, settings.janus_url, False, time.monotonic() - began)
+    return JanusStatus(settings.janus_url, proc.pid, False, time.monotonic() - began)
 
 
 def _reap(proc: subprocess.Popen[bytes]) -> None:
@@ -227,5 +210,4 @@ def _reap(proc: subprocess.Popen[bytes]) -> None:
 
 def stop(settings: Settings) -> bool:
     """Stop the Janus rtcsim started for this state dir; return whether one was running."""
-    paths = JanusPaths.from_settings(settings)
-    return stop_from_pid_file(paths.pid_file, str(paths.conf_dir))
+    return JanusPaths.from_settings(settings).stop()

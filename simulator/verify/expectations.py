@@ -11,9 +11,15 @@ import math
 from typing import Any
 
 from simulator.run.ledger import Ledger
-from simulator.scenario.model import COMPARISONS, Expectation, Scenario
+from simulator.scenario.model import (
+    COMPARISONS,
+    AnyScenario,
+    Expectation,
+    ThroughputExpectation,
+)
 from simulator.verify.checks import Check
 from simulator.verify.store_reader import Document
+from simulator.verify.throughput import figure
 
 
 def _window_ms(expectation: Expectation, ledger: Ledger) -> tuple[int, int]:
@@ -72,11 +78,25 @@ def aggregate(expectation: Expectation, docs: list[Document]) -> float | None:
             return _percentile(values, float(aggregate[1:]))
 
 
+def throughput_check(
+    expectation: ThroughputExpectation, ledger: Ledger, documents: list[Document]
+) -> Check:
+    wanted = f"{expectation.metric} {expectation.op} {expectation.value:g}"
+    value = figure(expectation.metric, ledger, documents)
+    if value is None:
+        return Check(f"expect: {expectation.name}", False, wanted, "nothing measured", "")
+    ok = COMPARISONS[expectation.op](value, expectation.value)
+    return Check(f"expect: {expectation.name}", ok, wanted, round(value, 4), "from the ledger")
+
+
 def expectation_checks(
-    scenario: Scenario, ledger: Ledger, documents: list[Document]
+    scenario: AnyScenario, ledger: Ledger, documents: list[Document]
 ) -> list[Check]:
     checks = []
     for expectation in scenario.expect:
+        if isinstance(expectation, ThroughputExpectation):
+            checks.append(throughput_check(expectation, ledger, documents))
+            continue
         start, end = _window_ms(expectation, ledger)
         docs = [d for d in documents if _matches(d, expectation, start, end)]
         value = aggregate(expectation, docs)

@@ -76,3 +76,27 @@ def test_transport_events_parse_as_ignored() -> None:
 def test_bad_events_name_the_field(raw: object, message: str) -> None:
     with pytest.raises(EventError, match=message):
         parse_event(raw)
+
+
+@pytest.mark.parametrize(
+    "path", sorted(p for p in DATA.glob("*.json") if not p.name.startswith(("_", "aiortc")))
+)
+def test_an_envelope_taken_as_it_is_parses_as_pydantic_would_parse_it(path: Path) -> None:
+    raw = json.loads(path.read_text())
+    # A timestamp given as a string of digits is not of its exact type: Envelope validates it.
+    coerced = {**raw, "timestamp": str(raw["timestamp"])}
+    assert parse_event(raw) == parse_event(coerced)
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ({"type": 1, "timestamp": -1, "event": {"name": "created"}}, "timestamp: Input should"),
+        ({"type": 1, "timestamp": 1, "session_id": "x", "event": {}}, "session_id: Input should"),
+        ({"type": 1, "timestamp": 1, "opaque_id": 5, "event": {}}, "opaque_id: Input should"),
+        ({"type": 1, "timestamp": 1, "event": []}, "event: Input should"),
+    ],
+)
+def test_an_envelope_of_the_wrong_types_gets_pydantic_s_message(raw: object, message: str) -> None:
+    with pytest.raises(EventError, match=message):
+        parse_event(raw)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from collector.app import COLLECTOR, _compact_tick, create_app
@@ -106,3 +107,51 @@ async def test_stats_say_how_many_journal_inputs_a_restart_replayed(tmp_path: Pa
         stats = await (await client.get("/stats")).json()
     assert stats["journal"]["replayed"] == 1 + len(first)  # the registration, then each event
     assert stats["journal"]["recorded"] == 0
+
+
+async def test_a_batch_of_events_is_in_the_journal_in_one_write_when_its_answer_comes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first, _ = session_events()
+    bad = {"type": 3, "timestamp": 1, "event": {}}
+    app = create_app(settings(tmp_path), MemoryStore(), FixedClock())
+    async with TestClient(TestServer(app)) as client:
+        journal = client.app[COLLECTOR].journal
+        assert journal is not None
+        writes: list[bytes] = []
+        real_write = journal._fh.write
+        monkeypatch.setattr(
+            journal._fh, "write", lambda data: writes.append(data) or real_write(data)
+        )
+        answer = await client.post("/events", json=[*first, bad])
+        assert answer.status == 400  # the bad one is named; the valid ones are kept
+        # read from disk as soon as the answer is in: written and flushed before it
+        journaled = [body for kind, _, body in journal.entries() if kind == "event"]
+    assert journaled == first
+    assert len(writes) == 1
+    assert journal.recorded == len(first)
+
+
+def test_a_torn_last_line_is_cut_before_new_entries_are_appended(tmp_path: Path) -> None:
+    """A collector killed mid-write leaves half a line; the next one must not glue its first
+    entry onto it (that line, and so the entry, would be lost to the replay after)."""
+    from collector.journal import Journal
+
+    path = tmp_path / "journal.jsonl"
+    path.write_bytes(b'["event",1,{"a":1}]\n["event",2,{"b"')
+    journal = Journal(path)
+    journal.record("event", 3, {"c": 3})
+    journal.close()
+    reopened = Journal(path)
+    assert [entry[1] for entry in reopened.entries()] == [1, 3]
+    reopened.close()
+
+
+def test_a_damaged_line_in_the_middle_costs_that_input_only(tmp_path: Path) -> None:
+    from collector.journal import Journal
+
+    path = tmp_path / "journal.jsonl"
+    path.write_bytes(b'["event",1,{}]\nnot json at all\n["event"]\n["event",4,{}]\n')
+    journal = Journal(path)
+    assert [entry[1] for entry in journal.entries()] == [1, 4]
+    journal.close()

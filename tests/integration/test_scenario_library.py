@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from simulator.run.execute import RunOutcome, run_scenario_file
+from simulator.run.execute import RunOutcome
+from simulator.runs import run_file
 from simulator.settings import Settings
 
 pytestmark = pytest.mark.integration
@@ -30,7 +31,7 @@ def outcome_of(name: str, settings: Settings) -> RunOutcome:
     """One run per scenario per test session, shared by the tests that look at it."""
     if name not in _outcomes:
         path = SCENARIOS / (name if "." in name else f"{name}.yaml")
-        _outcomes[name] = asyncio.run(run_scenario_file(path, settings, progress=lambda _m: None))
+        _outcomes[name] = asyncio.run(run_file(path, settings, progress=lambda _m: None))
     return _outcomes[name]
 
 
@@ -94,3 +95,44 @@ def test_a_rejoin_is_a_new_connection_of_the_same_user(running_stack: Settings) 
     users = {u["id"]: u for u in _summaries(outcome, "userSummary")}
     viewer = outcome.ledger.participants["viewer-1"]
     assert users[viewer.user_id]["connections"]["numberOfElements"] == len(viewer.connections) == 3
+
+
+TEN_TYPES = {
+    "cdr",
+    "kms",
+    "monitoringStats",
+    "webrtcStats",
+    "sessionSummary",
+    "recordingSummary",
+    "userSummary",
+    "connectionSummary",
+    "publisherSummary",
+    "subscriberSummary",
+}
+
+
+def test_a_distributed_locust_run_is_recorded_whole_and_meets_its_throughput_targets(
+    running_stack: Settings,
+) -> None:
+    """load-distributed.yaml: a locust master and two workers; both workers' ledgers merge,
+    the collector recorded every type, the throughput expectations were evaluated (and held),
+    and each worker watched itself."""
+    outcome = outcome_of("load-distributed", running_stack)
+    assert outcome.passed, [c for c in outcome.checks if not c.ok]
+    assert outcome.valid, outcome.invalid_reason
+    assert {d.get("elastic_type") for d in outcome.documents} >= TEN_TYPES
+    assert len(outcome.ledger.generator) == 2  # one self-watch report per worker
+    assert {r.pid for r in outcome.ledger.generator} == {
+        int(p.stem.split("-")[1]) for p in outcome.results_dir.glob("ledger-*.json")
+    }
+    throughput = [c for c in outcome.checks if c.detail == "from the ledger"]
+    assert len(throughput) == 6, [c.name for c in throughput]
+    joined = [c for p in outcome.ledger.participants.values() for c in p.connections]
+    assert len(joined) >= 40  # 12 users, ~11 s visits, 150 s: visits keep coming
+    stats = (outcome.results_dir / "stats_stats.csv").read_text()
+    for phase in ("join", "ice_connected", "first_frame", "leave"):
+        assert f"WebRTC,{phase}," in stats
+    sessions = {
+        d["sessionId"] for d in outcome.documents if d.get("elastic_type") == "sessionSummary"
+    }
+    assert sessions == {s.session_id for s in outcome.ledger.sessions.values()}

@@ -47,7 +47,12 @@ def pytest_rtcsim_run_scenario(path, settings, config):
         Check("cdr participantJoined documents", ok, 3, 3 if ok else 2),
     ]
     ledger = Ledger(run_id="stub-run", scenario=path.stem, seed=0, started_ms=0)
-    return RunOutcome("stub-run", path.stem, settings.results_dir / "stub-run", ledger, [], checks)
+    outcome = RunOutcome(
+        "stub-run", path.stem, settings.results_dir / "stub-run", ledger, [], checks
+    )
+    if "saturated" in path.stem:
+        outcome.invalid_reason = "loop media lag p95 240 ms > 100 ms"
+    return outcome
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -232,6 +237,19 @@ def test_a_scenario_with_failed_checks_fails_listing_them(stubbed: pytest.Pytest
             "results in */stub-run",
         ]
     )
+
+
+def test_a_run_whose_generator_was_saturated_fails_as_invalid_not_as_a_server_failure(
+    stubbed: pytest.Pytester,
+) -> None:
+    stubbed.makeini("[pytest]\nrtcsim_collect_scenarios = true\n")
+    stubbed.mkdir("scenarios").joinpath("saturated.yaml").write_text(SCENARIO)
+    result = run(stubbed, "scenarios")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        ["INVALID RUN: the generator was saturated (loop media lag p95 240 ms > 100 ms)*"]
+    )
+    assert "checks failed" not in result.stdout.str()
 
 
 def test_tests_marked_with_one_scenario_share_one_run(stubbed: pytest.Pytester) -> None:

@@ -4,7 +4,8 @@ from pathlib import Path
 import pytest
 import typer
 
-from simulator.load.cli import locust_commands, run_time_s
+from simulator.load.cli import run_time_s
+from simulator.load.run import locust_commands
 
 
 @pytest.mark.parametrize(
@@ -25,7 +26,7 @@ def test_without_workers_one_headless_locust_runs_every_user() -> None:
         Path("f.py"),
         users=6,
         spawn_rate=3,
-        run_time="40s",
+        run_time_s=40,
         workers=0,
         csv_prefix=Path("/r/stats"),
         stop_timeout_s=20,
@@ -42,7 +43,7 @@ def test_workers_talk_to_their_master_on_loopback_only() -> None:
         Path("f.py"),
         users=6,
         spawn_rate=3,
-        run_time="40s",
+        run_time_s=40,
         workers=2,
         csv_prefix=Path("/r/stats"),
         stop_timeout_s=20,

@@ -88,3 +88,55 @@ def test_a_python_scenario_with_a_bad_field_names_it(tmp_path: Path) -> None:
     )
     with pytest.raises(ScenarioError, match="participants"):
         load_scenario(path)
+
+
+LOAD = """\
+name: load-x
+load:
+  locustfile: locust/load-small.py
+  users: 4
+  run_time_s: 30
+expect:
+  - name: joins
+    metric: join_success_ratio
+    op: ">="
+    value: 0.9
+  - name: viewers
+    type: subscriberSummary
+    aggregate: count
+    op: ">"
+    value: 0
+"""
+
+
+def test_a_load_scenario_has_a_load_section_and_may_mix_expectations() -> None:
+    from simulator.scenario.loader import parse_any_scenario
+    from simulator.scenario.model import LoadScenario, ThroughputExpectation
+
+    scenario = parse_any_scenario(LOAD, "load.yaml")
+    assert isinstance(scenario, LoadScenario)
+    assert scenario.load.users == 4
+    assert isinstance(scenario.expect[0], ThroughputExpectation)
+    assert scenario.duration_s == 30
+
+
+def test_an_unknown_throughput_metric_is_named_with_its_line() -> None:
+    from simulator.scenario.loader import parse_any_scenario
+
+    with pytest.raises(ScenarioError, match=r"load.yaml:8: expect\[0\]\.metric: Input should be"):
+        parse_any_scenario(LOAD.replace("join_success_ratio", "joins_ok"), "load.yaml")
+
+
+def test_a_load_scenario_is_not_taken_for_a_timeline_one() -> None:
+    with pytest.raises(ScenarioError, match="load scenario"):
+        parse_scenario(LOAD, "load.yaml")
+
+
+def test_the_library_load_scenario_loads() -> None:
+    from simulator.scenario.loader import load_any_scenario
+    from simulator.scenario.model import LoadScenario
+
+    scenario = load_any_scenario(ROOT / "scenarios" / "load-distributed.yaml")
+    assert isinstance(scenario, LoadScenario)
+    assert scenario.load.workers == 2
+    assert (ROOT / "scenarios" / scenario.load.locustfile).is_file()

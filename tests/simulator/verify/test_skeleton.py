@@ -94,3 +94,24 @@ def test_a_candidate_outside_the_namespace_network_fails() -> None:
     assert results["alice: ICE candidates inside 198.18.0.0/15"].ok
     assert not results["bob: ICE candidates inside 198.18.0.0/15"].ok
     assert results["bob: ICE candidates inside 198.18.0.0/15"].found == ["10.0.0.5"]
+
+
+def _frame_failures(ledger: Ledger) -> list[str]:
+    return [c.name for c in skeleton_checks(ledger, ALL_DOCS) if not c.ok and "frames" in c.name]
+
+
+def test_no_frame_is_owed_by_a_subscription_whose_publisher_left_as_it_connected() -> None:
+    ledger = _ledger(frames=0)
+    sub = ledger.participants["bob"].current.subscriptions[0]
+    sub.ice_connected_ms, sub.ended_ms = 1000, 1006  # churn: live for 6 ms
+    assert _frame_failures(ledger) == []
+
+
+def test_a_subscription_live_for_seconds_without_frames_fails() -> None:
+    ledger = _ledger(frames=0)
+    sub = ledger.participants["bob"].current.subscriptions[0]
+    sub.ice_connected_ms, sub.ended_ms = 1000, 6000
+    assert _frame_failures(ledger) == [
+        "bob received video frames from alice",
+        "bob received audio frames from alice",
+    ]

@@ -1,0 +1,140 @@
+"""``python -m bench [--only 3,4] [--quick]``: the five benchmarks of issue #6, in order.
+
+Makes sure the stack is up (``rtcsim services up``, reusing what runs), runs each benchmark with
+progress lines, prints one table of figures against targets and writes
+``<results_dir>/bench-<time>/bench.json``. Exit code: 0 when every benchmark ran (a missed
+target is a finding, printed in red, not a failure), 1 when one crashed, 2 when the stack could
+not be brought up.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from rich.console import Console
+
+from bench.common import BenchResult, Progress
+from bench.report import Outcome, exit_code, table, write_json
+from simulator.services import stack
+from simulator.services.errors import ServiceError
+from simulator.settings import Settings
+
+Runner = Callable[[Settings, Progress, bool], BenchResult]
+
+
+@dataclass(frozen=True)
+class Benchmark:
+    number: int
+    name: str
+    module: str
+    function: str
+    takes_quick: bool = True
+
+
+BENCHMARKS: tuple[Benchmark, ...] = (
+    Benchmark(
+        1, "streams per core, one generator", "bench.generator", "run_streams_per_core", False
+    ),
+    Benchmark(2, "two generator processes vs one", "bench.generator", "run_two_processes", False),
+    Benchmark(3, "collector ingest vs raw _bulk", "bench.collector_ingest", "run"),
+    Benchmark(4, "last leave to sessionSummary searchable", "bench.summary_latency", "run"),
+    Benchmark(5, "collector RSS with 1,000 active endpoints", "bench.collector_memory", "run"),
+)
+
+
+def resolve(bench: Benchmark) -> Runner | str:
+    """The benchmark's function, or why it is not available (its module is not there yet)."""
+    try:
+        module = importlib.import_module(bench.module)
+        function = getattr(module, bench.function)
+    except (ImportError, AttributeError) as exc:
+        return f"not available: {bench.module}.{bench.function} ({exc})"
+
+    def call(settings: Settings, progress: Progress, quick: bool) -> BenchResult:
+        if bench.takes_quick:
+            result: BenchResult = function(settings, progress, quick=quick)
+        else:
+            result = function(settings, progress)
+        return result
+
+    return call
+
+
+def parse_only(text: str | None) -> list[int]:
+    """``"3,4"`` → ``[3, 4]``; None → all. Unknown numbers are an error naming the known ones."""
+    known = [b.number for b in BENCHMARKS]
+    if not text:
+        return known
+    try:
+        chosen = sorted({int(part) for part in text.split(",") if part.strip()})
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--only takes numbers like 3,4 (got {text!r})") from None
+    unknown = [n for n in chosen if n not in known]
+    if unknown:
+        raise argparse.ArgumentTypeError(f"unknown benchmark {unknown}; known: {known}")
+    return chosen
+
+
+def run_one(
+    bench: Benchmark, settings: Settings, console: Console, quick: bool, t0: float
+) -> Outcome:
+    def progress(message: str) -> None:
+        console.print(
+            f"[dim]{time.monotonic() - t0:6.1f}s[/] [cyan]\\[{bench.number}][/] {message}"
+        )
+
+    runner = resolve(bench)
+    if isinstance(runner, str):
+        progress(f"[yellow]{runner}[/]")
+        return Outcome(bench.number, bench.name, unavailable=runner)
+    progress(f"[bold]{bench.name}[/]")
+    began = time.monotonic()
+    try:
+        result = runner(settings, progress, quick)
+    except Exception as exc:
+        console.print(traceback.format_exc(), style="red", markup=False, highlight=False)
+        last = f"{type(exc).__name__}: {exc}"
+        return Outcome(bench.number, bench.name, error=last, seconds=time.monotonic() - began)
+    verdict = "[green]met[/]" if result.met else "[red bold]MISSED[/]"
+    progress(f"{result.measured:g} {result.unit} (target {result.target_text}): {verdict}")
+    return Outcome(bench.number, bench.name, result=result, seconds=time.monotonic() - began)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
+    parser.add_argument("--only", type=parse_only, default=None, help="e.g. 3,4 (default: all)")
+    parser.add_argument("--quick", action="store_true", help="smaller workloads, for a smoke run")
+    args = parser.parse_args(argv)
+    chosen: list[int] = args.only or parse_only(None)
+    console = Console()
+    settings = Settings()
+    try:
+        stack.up(settings, console=console)
+    except ServiceError as exc:
+        console.print(f"[red]the stack could not be brought up:[/] {exc}")
+        return 2
+    started = datetime.now()
+    t0 = time.monotonic()
+    outcomes = [
+        run_one(bench, settings, console, args.quick, t0)
+        for bench in BENCHMARKS
+        if bench.number in chosen
+    ]
+    wall_s = time.monotonic() - t0
+    console.print(table(outcomes))
+    path = write_json(settings.results_dir, outcomes, started, wall_s)
+    missed = [o.number for o in outcomes if o.result is not None and not o.result.met]
+    if missed:
+        console.print(f"[red bold]target missed by benchmark {missed}[/] (a finding, exit 0)")
+    console.print(f"{len(outcomes)} benchmarks in {wall_s:.0f} s; figures in {path}")
+    return exit_code(outcomes)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

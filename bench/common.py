@@ -1,0 +1,35 @@
+"""What every benchmark returns, so ``python -m bench`` can print one table and one JSON file."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class BenchResult:
+    """One figure against its target. ``measured`` is the ratio or value the issue asks for;
+    ``detail`` holds the side-by-side numbers it was computed from, for the README."""
+
+    number: int
+    name: str
+    measured: float
+    target: float
+    better: Literal["higher", "lower"]
+    unit: str
+    detail: dict[str, Any] = field(default_factory=dict)
+    note: str = ""
+
+    @property
+    def met(self) -> bool:
+        if self.better == "higher":
+            return self.measured >= self.target
+        return self.measured <= self.target
+
+    @property
+    def target_text(self) -> str:
+        sign = ">=" if self.better == "higher" else "<="
+        return f"{sign} {self.target:g} {self.unit}".strip()

@@ -1,0 +1,151 @@
+"""Endpoints: a publisher created when its participant publishes, any endpoint closed with a
+reason (cascading from a publisher to its subscribers, as in OpenVidu), and each handle's webrtc,
+media and jsep events routed to its endpoint, or held until the endpoint exists."""
+
+from __future__ import annotations
+
+import hashlib
+import string
+
+from collector.documents import WebrtcConnectionDestroyed, WebrtcStats
+from collector.documents.summaries import PublisherSummary, SubscriberSummary
+from collector.endpoint_events import apply_endpoint_event, webrtc_fields
+from collector.janus_events import JanusEvent, JsepEvent, VideoRoomData
+from collector.metadata import StreamInfo
+from collector.model.state import ModelState
+from collector.reasons import EndReason
+from collector.session_state import Connection, Endpoint, Handle, Role
+from collector.summary_builder import stream_summary
+from collector.webrtc_stats import server_stats
+
+MAX_PENDING_PER_HANDLE = 256
+
+
+class EndpointLifecycle(ModelState):
+    """Endpoints opened, fed and closed."""
+
+    @staticmethod
+    def _endpoints(conn: Connection) -> list[Endpoint]:
+        eps = list(conn.subscribers.values())
+        if conn.publisher is not None:
+            eps.append(conn.publisher)
+        return eps
+
+    def _default_stream(self, conn: Connection, ts: int) -> StreamInfo:
+        """A stream id in OpenVidu's 2.11 format when the simulator did not announce one."""
+        digest = hashlib.sha1(f"{conn.connection_id}/{ts}".encode()).digest()
+        letters = "".join(string.ascii_uppercase[b % 26] for b in digest[:5])
+        return StreamInfo(
+            streamId=f"{conn.connection_id}_CAMERA_{letters}", connectionId=conn.connection_id
+        )
+
+    def _publisher_endpoint(
+        self, conn: Connection, ts: int, data: VideoRoomData | None = None
+    ) -> Endpoint:
+        """The connection's open publisher endpoint, created if it publishes anew."""
+        ep = conn.publisher
+        if ep is not None and not ep.closed:
+            return ep
+        stream = self._streams.pop(conn.connection_id, None)
+        if stream is None:
+            stream = self._default_stream(conn, ts)
+            if data is not None and data.streams:
+                kinds = {s.type for s in data.streams}
+                stream = stream.model_copy(
+                    update={"audioEnabled": "audio" in kinds, "videoEnabled": "video" in kinds}
+                )
+        handle_id = conn.control_handle_id or 0
+        ep = Endpoint(
+            role=Role.PUBLISHER,
+            stream=stream,
+            connection=conn,
+            handle_id=handle_id,
+            created_at_ms=ts,
+            remb_bps=self._bitrates.get(handle_id),
+        )
+        conn.publisher = ep
+        handle = self._handles.get(handle_id)
+        if handle is not None:
+            handle.endpoint = ep
+        return ep
+
+    def _close_endpoint(self, ep: Endpoint, reason: EndReason, ts: int) -> None:
+        if ep.closed:
+            return
+        ep.closed = True
+        self._flush_stats(ep)
+        conn = ep.connection
+        if ep.role is Role.PUBLISHER:
+            # OpenVidu closes every subscriber of a stream with the publisher's reason.
+            for other in conn.session.connections.values():
+                for sub in other.subscribers.values():
+                    if not sub.closed and sub.stream is ep.stream:
+                        self._close_endpoint(sub, reason, ts)
+        if ep.started_at_ms is None:
+            self.counters["endpoint_closed_before_webrtcup"] += 1
+            return
+        summary = stream_summary(ep, ts, reason.value)
+        if isinstance(summary, PublisherSummary):
+            conn.closed_publishers.append(summary)
+        elif isinstance(summary, SubscriberSummary):
+            conn.closed_subscribers.append(summary)
+        self._out.append(
+            WebrtcConnectionDestroyed.model_validate(
+                {
+                    **webrtc_fields(ep, ts),
+                    "startTime": ep.started_at_ms,
+                    "duration": (ts - ep.started_at_ms) // 1000,
+                    "reason": reason.value,
+                }
+            )
+        )
+
+    def _flush_stats(self, ep: Endpoint) -> None:
+        for media, sample in ep.media.items():
+            if sample.written_ms == sample.latest_ms:
+                continue
+            doc: WebrtcStats = server_stats(ep, media, sample)
+            self._out.append(doc)
+            sample.written = sample.latest
+            sample.written_ms = sample.latest_ms
+
+    # -- webrtc / media / jsep events of one handle
+    def _on_endpoint_event(self, event: JanusEvent) -> None:
+        handle = self._handle_of(event)
+        if handle is None:
+            self.counters["unattributed_endpoint_event"] += 1
+            return
+        ep = handle.endpoint
+        conn = self._connection_of(handle)
+        if handle.role is Role.PUBLISHER and conn is not None:
+            new_offer = (
+                isinstance(event.payload, JsepEvent)
+                and event.payload.owner == "remote"
+                and event.payload.jsep.type == "offer"
+            )
+            if ep is None or (ep.closed and new_offer):
+                # Janus only negotiates media on the control handle to publish.
+                ep = self._publisher_endpoint(conn, event.timestamp_ms)
+        if ep is None:
+            if len(handle.pending) < MAX_PENDING_PER_HANDLE:
+                handle.pending.append(event)
+            else:
+                self.counters["pending_overflow"] += 1
+            return
+        if not ep.closed:
+            self._apply(ep, event)
+
+    def _replay_pending(self, handle: Handle) -> None:
+        pending, handle.pending = handle.pending, []
+        for event in pending:
+            self._on_endpoint_event(event)
+
+    def _apply(self, ep: Endpoint, event: JanusEvent) -> None:
+        if apply_endpoint_event(ep, event, self._out):
+            self._network_failure(ep, event.timestamp_ms)
+
+    def _network_failure(self, ep: Endpoint, ts: int) -> None:
+        """ICE failed or the PeerConnection broke: the client is unreachable."""
+        conn = ep.connection
+        conn.fate = conn.fate or EndReason.NETWORK_DISCONNECT
+        self._close_endpoint(ep, conn.fate, ts)

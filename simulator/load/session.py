@@ -1,0 +1,266 @@
+"""One process's share of a load run: the same ``RunContext``, step executors and ledger a
+scenario run uses, driven by locust users instead of a timeline.
+
+That is what lets the collector record a load run exactly like a scenario run (sessions,
+identities, streams and recordings are announced the same way) and lets the same invariants
+and expectations check it afterwards: each process writes its ledger part to the run's folder
+(``ledger-<pid>.json``) when locust stops, and ``simulator.load.run`` merges the parts.
+
+Two loops: executors run on ``control`` (a thread in the root namespace, where the collector
+listens on loopback) and hand peer and Janus work to ``media`` (a thread in the client
+namespace), exactly as the scenario runner does from its own loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import logging
+import os
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any, TypeVar
+
+import aiohttp
+
+from simulator.collector_client import CollectorClient
+from simulator.driver import videoroom
+from simulator.driver.janus_http import JanusSession
+from simulator.identity import make_identity
+from simulator.load.allocator import Seat
+from simulator.netns_loop import NamespaceLoop
+from simulator.run import recording_steps  # noqa: F401  (registers its steps and setup)
+from simulator.run.context import FEATURE_SETUPS, RunContext
+from simulator.run.ledger import ConnectionRecord, Ledger, ParticipantRecord, now_ms
+from simulator.run.runner import open_room
+from simulator.run.steps import end_connection, executor_for
+from simulator.scenario.model import (
+    JoinStep,
+    ParticipantSpec,
+    RoomSpec,
+    Scenario,
+    StepBase,
+)
+from simulator.settings import Settings
+from simulator.watch import GeneratorWatch
+from simulator.watch.sink import CollectorSink
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+Wait = Callable[["concurrent.futures.Future[Any]", float], Any]
+ROOM_WAIT_S = 20.0
+PUBLISHER_WAIT_S = 15.0
+RUN_ID_ENV = "RTCSIM_LOAD_RUN_ID"
+RUN_DIR_ENV = "RTCSIM_LOAD_RUN_DIR"
+LEDGER_PART = "ledger-{pid}.json"
+
+
+def blocking_wait(future: concurrent.futures.Future[T], timeout_s: float) -> T:
+    """Outside gevent: block the calling thread."""
+    return future.result(timeout_s)
+
+
+def open_scenario(name: str) -> Scenario:
+    """The context's scenario: a load run has no timeline, its participants arrive as locust
+    users do. Executors only ask a scenario to resolve names, which passes unknown (arrived)
+    names through unchanged."""
+    return Scenario(
+        name=name,
+        rooms=[RoomSpec(name="load")],
+        participants=[ParticipantSpec(name="load-user", room="load")],
+        timeline=[JoinStep(at=0, who=["load-user"], do="join")],
+    )
+
+
+class LoadSession:
+    """Everything one load process shares. ``call`` runs a coroutine on the control loop and
+    waits with ``wait`` (for locust, a gevent-friendly poll)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        run_id: str,
+        run_dir: Path,
+        label: str,
+        wait: Wait = blocking_wait,
+    ) -> None:
+        self.settings = settings
+        self.run_id = run_id
+        self.run_dir = run_dir
+        self._wait = wait
+        self._opened: dict[str, asyncio.Event] = {}
+        self.control = NamespaceLoop(None, name="rtcsim-load-control")
+        try:
+            self.media = NamespaceLoop(settings.client_netns, name="rtcsim-load-media")
+        except BaseException:
+            self.control.close()
+            raise
+        try:
+            self.ctx: RunContext = self.call(self._context(label))
+        except BaseException:
+            self.media.close()
+            self.control.close()
+            raise
+        # The generator's self-watch: this process's CPU and both loops' lag, into the
+        # collector as it goes and into the ledger part at the end.
+        self.sink = CollectorSink(self.ctx.collector, self.control.loop)
+        self.watch = GeneratorWatch(
+            f"{label}-{os.getpid()}",
+            {"media": self.media.loop, "control": self.control.loop},
+            sink=self.sink,
+            run_id=run_id,
+        )
+        self.watch.start()
+
+    def call(self, coro: Coroutine[Any, Any, T], timeout_s: float = 60.0) -> T:
+        result: T = self._wait(self.control.submit(coro), timeout_s)
+        return result
+
+    async def _context(self, label: str) -> RunContext:
+        settings = self.settings
+        collector_http = aiohttp.ClientSession()
+        media_http = await self.media.run(_new_http())
+        admin_session = await self.media.run(JanusSession.create(media_http, settings.janus_url))
+        admin_handle = await self.media.run(
+            admin_session.attach(videoroom.PLUGIN, "rtcsim:load-admin")
+        )
+        ledger = Ledger(run_id=self.run_id, scenario=label, seed=0, started_ms=now_ms())
+        ctx = RunContext(
+            scenario=open_scenario(label),
+            run_id=self.run_id,
+            ledger=ledger,
+            media=self.media,
+            collector=CollectorClient(
+                collector_http, settings.collector_api_url, settings.collector_token
+            ),
+            janus_url=settings.janus_url,
+            media_http=media_http,
+            admin_session=admin_session,
+            admin_handle=admin_handle,
+            client_address=settings.client_address,
+            results_dir=self.run_dir,
+        )
+        for setup in FEATURE_SETUPS:
+            setup(ctx)
+        return ctx
+
+    # -- what a visit does, each on the control loop --------------------------------------
+    async def arrive(self, who: str, room: str) -> None:
+        """Enter ``who`` (one visit) in the ledger, with an identity of its own."""
+        identity = make_identity(0, who)
+        self.ctx.identities[who] = identity
+        self.ctx.ledger.participants[who] = ParticipantRecord(
+            name=who,
+            user_id=identity.user_id,
+            room=room,
+            location=identity.location,
+            platform=identity.platform,
+        )
+
+    async def join_failed(self, who: str, room: str, error: BaseException) -> None:
+        """Keep a join that failed before it reached Janus as an attempt in the ledger, so the
+        join success ratio counts it."""
+        record = self.ctx.ledger.participants[who]
+        if not record.connections:
+            record.connections.append(
+                ConnectionRecord(
+                    connection_id=f"not-joined:{who}",
+                    session_id=self.ctx.session_ids.get(room, ""),
+                    end=f"failed: {type(error).__name__}: {error}"[:300],
+                )
+            )
+
+    async def enter_room(self, seat: Seat, options: videoroom.RoomOptions) -> None:
+        """The seat that opens a room creates it; the others wait until it exists."""
+        opened = self._opened.setdefault(seat.room, asyncio.Event())
+        if seat.opens_room:
+            try:
+                await open_room(self.ctx, seat.room, options)
+            finally:
+                opened.set()  # a failed opening fails the others' joins, not their wait
+            return
+        async with asyncio.timeout(ROOM_WAIT_S):
+            await opened.wait()
+
+    async def step(self, step: StepBase, who: str) -> None:
+        await executor_for(str(getattr(step, "do", "?")))(self.ctx, step, who)
+
+    async def room_publishers(self, who: str) -> list[str]:
+        """The participants publishing in ``who``'s room, once there is one."""
+        ctx = self.ctx
+        session_id = ctx.ledger.participants[who].current.session_id
+        async with asyncio.timeout(PUBLISHER_WAIT_S):
+            while True:
+                found = [
+                    name
+                    for name in ctx.occupants(session_id)
+                    if name != who
+                    and ctx.participants[name].publisher is not None
+                    and ctx.ledger.participants[name].current.publications
+                    and ctx.ledger.participants[name].current.publications[-1].ice_connected_ms
+                ]
+                if found:
+                    return found
+                await asyncio.sleep(0.1)
+
+    async def leave(self, who: str) -> None:
+        if who in self.ctx.participants:
+            await end_connection(self.ctx, who, "disconnect", how="leave")
+
+    async def retire_room(self, room: str) -> None:
+        """The room's last occupant has gone: destroy it on Janus (its session is closed)."""
+        ctx = self.ctx
+        session = ctx.ledger.sessions.get(room)
+        self._opened.pop(room, None)
+        if session is None:
+            return
+        if session.closed_ms is None:  # nobody ever joined it
+            session.closed_ms = now_ms()
+            await ctx.room_closed(room, "lastParticipantLeft")
+        try:
+            await ctx.on_media(videoroom.destroy_room(ctx.admin_handle, session.session_id))
+        except Exception as exc:
+            log.warning("room %s not destroyed: %s", room, exc)
+
+    # -- the end ----------------------------------------------------------------------------
+    def finish(self) -> Path:
+        """Close what is left, write this process's ledger part; returns its path."""
+        self.call(self._finish(), 300)
+        ledger = self.ctx.ledger
+        ledger.generator.append(self.watch.stop())
+        with contextlib.suppress(Exception):
+            self.call(self.sink.flush(), 15)
+        with contextlib.suppress(Exception):
+            self.call(self.ctx.collector.http.close(), 5)
+        path = self.run_dir / LEDGER_PART.format(pid=os.getpid())
+        ledger.write(path)
+        self.media.close()
+        self.control.close()
+        return path
+
+    async def _finish(self) -> None:
+        ctx = self.ctx
+        for who in list(ctx.participants):
+            try:
+                await end_connection(ctx, who, "disconnect", how="leave")
+            except Exception as exc:
+                log.error("%s could not leave cleanly: %s", who, exc)
+        for room in [r for r, s in ctx.ledger.sessions.items() if s.closed_ms is None]:
+            await self.retire_room(room)
+        for hook in ctx.run_end_hooks:
+            try:
+                await hook(ctx)
+            except Exception as exc:
+                log.error("run-end hook failed: %s", exc)
+        with contextlib.suppress(Exception):
+            await ctx.on_media(ctx.admin_session.destroy())
+        with contextlib.suppress(Exception):
+            await ctx.on_media(ctx.media_http.close())
+        ctx.ledger.ended_ms = now_ms()
+
+
+async def _new_http() -> aiohttp.ClientSession:
+    return aiohttp.ClientSession()

@@ -1,0 +1,105 @@
+"""The writer's background loop: full bulks under load, partial ones soon after, one refresh."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Mapping, Sequence
+from typing import Any
+
+import pytest
+
+from collector.counters import ServiceCounters
+from collector.spool import Item
+from collector.store import MemoryStore, WriteResult
+from collector.writer import REFRESH_EVERY_S, DocumentWriter
+
+
+class SlowStore(MemoryStore):
+    """A memory store whose writes take ``write_s``, recording each bulk's size and refreshes."""
+
+    def __init__(self, write_s: float = 0.01) -> None:
+        super().__init__()
+        self.write_s = write_s
+        self.bulks: list[int] = []
+        self.refreshes = 0
+
+    async def write(self, docs: Sequence[tuple[str, Mapping[str, Any]]]) -> WriteResult:
+        await asyncio.sleep(self.write_s)
+        self.bulks.append(len(docs))
+        return await super().write(docs)
+
+    async def refresh(self) -> None:
+        self.refreshes += 1
+
+
+def items(start: int, n: int) -> list[Item]:
+    return [(f"d{i:06d}", {"n": i}) for i in range(start, start + n)]
+
+
+@contextlib.asynccontextmanager
+async def running(
+    writer: DocumentWriter, interval_s: float, linger_s: float
+) -> AsyncIterator[None]:
+    task = asyncio.create_task(writer.run(interval_s, linger_s=linger_s))
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def until(condition: Any, timeout_s: float = 3.0) -> None:
+    """Poll ``condition`` (the store has no event to wait on) until it holds."""
+    async with asyncio.timeout(timeout_s):
+        while not condition():  # noqa: ASYNC110
+            await asyncio.sleep(0.005)
+
+
+async def test_under_a_steady_stream_the_writer_sends_full_bulks_not_what_came_during_a_write() -> (
+    None
+):
+    store = SlowStore(write_s=0.02)
+    writer = DocumentWriter(store, ServiceCounters(), batch_size=50)
+    async with running(writer, interval_s=5.0, linger_s=1.0):
+        for start in range(0, 500, 5):  # 5 documents every 2 ms, ten per write
+            writer.submit_items(items(start, 5))
+            await asyncio.sleep(0.002)
+        await until(lambda: len(store.docs) == 500)
+    assert store.bulks == [50] * 10
+    assert [doc_id for doc_id, _ in sorted(store.docs.items())] == [d for d, _ in items(0, 500)]
+
+
+async def test_a_partial_bulk_left_behind_by_a_full_one_goes_after_the_linger() -> None:
+    store = SlowStore(write_s=0.0)
+    writer = DocumentWriter(store, ServiceCounters(), batch_size=10)
+    async with running(writer, interval_s=60.0, linger_s=0.05):
+        writer.submit_items(items(0, 13))
+        await until(lambda: len(store.docs) == 13, timeout_s=2.0)
+    assert store.bulks == [10, 3]
+
+
+async def test_a_session_summary_is_written_and_refreshed_at_once() -> None:
+    store = SlowStore(write_s=0.0)
+    writer = DocumentWriter(store, ServiceCounters(), batch_size=500)
+    async with running(writer, interval_s=60.0, linger_s=60.0):
+        writer.submit_items(items(0, 3), searchable_at_once=True)
+        await until(lambda: store.refreshes == 1, timeout_s=1.0)
+    assert len(store.docs) == 3
+
+
+async def test_summaries_of_rooms_closing_together_share_one_refresh() -> None:
+    store = SlowStore(write_s=0.0)
+    writer = DocumentWriter(store, ServiceCounters(), batch_size=500)
+    loop = asyncio.get_running_loop()
+    async with running(writer, interval_s=60.0, linger_s=60.0):
+        began = loop.time()
+        for start in range(0, 10):
+            writer.submit_items(items(start, 1), searchable_at_once=True)
+            await asyncio.sleep(0.01)
+        await until(lambda: len(store.docs) == 10 and store.refreshes == 2)
+        took = loop.time() - began
+    # the first at once, the nine others together, REFRESH_EVERY_S after the first
+    assert took == pytest.approx(REFRESH_EVERY_S, abs=0.25)
+    assert store.refreshes == 2
