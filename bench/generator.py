@@ -15,7 +15,9 @@ subscribers spread over both), so the measured processes only receive. Every pro
    ``GeneratorWatch``.
 2. **Two processes against one**, side by side in one run: one process alone, then two
    processes at once, each ramped in steps of N1/4 up to N1 (benchmark 1's healthy load, or a
-   default) as in benchmark 1, the two measured over the same final window. Ratio =
+   default) as in benchmark 1 but stepping back at once from a step with no room (an overload
+   kept up for long lets the publishers' ICE consent lapse, and the window after it measures
+   dead publishers), the two measured over the same final window. Ratio =
    healthy streams delivered by the two ÷ by the one, where a process's streams count when its
    window is healthy (as in 1), less those that lost >= 0.5 % on their own.
    On 2 vCPUs that Janus and the publishers share, two processes cannot both get a core: the
@@ -94,6 +96,8 @@ class _Worker:
         )
         self._lines: queue.Queue[str | None] = queue.Queue()
         self._stderr: list[str] = []
+        self.steps: list[dict[str, Any]] = []
+        """The ramp's step windows as they were measured (benchmark 2 may fall back on them)."""
         assert self.proc.stdout is not None
         assert self.proc.stderr is not None
         for stream, into in ((self.proc.stdout, self._lines), (self.proc.stderr, None)):
@@ -116,6 +120,8 @@ class _Worker:
             message: dict[str, Any] = json.loads(line)
             if message.get("event") == event:
                 return message
+            if message.get("event") == "step":
+                self.steps.append(message)
             if progress is not None:
                 progress(_describe(message))
 
@@ -233,6 +239,7 @@ def run_streams_per_core(settings: Settings, progress: Progress) -> BenchResult:
             "--window-s",
             str(WINDOW_S),
             "--retry-smaller",
+            "--back-off",  # an overload kept up for long leaves dead publishers behind
         )
         try:
             connected = worker.read("connected", 400, progress)
@@ -284,6 +291,7 @@ def run_two_processes(settings: Settings, progress: Progress) -> BenchResult:
             "--step-window-s",
             str(STEP_WINDOW_S),
             "--retry-smaller",
+            "--back-off",
             "--window-s",
             str(PAIR_WINDOW_S),
         ]
@@ -309,6 +317,14 @@ def run_two_processes(settings: Settings, progress: Progress) -> BenchResult:
                 worker.stop()
     for result in two:
         progress(_describe(result))
+    from_steps = False
+    common = _best_common_step([worker.steps for worker in pair])
+    if common is not None and sum(map(_healthy_streams, common)) > sum(map(_healthy_streams, two)):
+        # The final window came after an overload that let the publishers' ICE consent lapse
+        # (their video stops; seen as ~50 kbit/s streams): the last ramp step both processes
+        # passed side by side, healthy, is the better measure of what two carry.
+        two, from_steps = common, True
+        progress("two processes: the last ramp step both kept healthy, side by side")
     one_healthy = _healthy_streams(one)
     two_healthy = sum(_healthy_streams(r) for r in two)
     ratio = two_healthy / one_healthy if one_healthy else 0.0  # no healthy baseline: invalid
@@ -324,6 +340,7 @@ def run_two_processes(settings: Settings, progress: Progress) -> BenchResult:
             "two": [_brief(r) for r in two],
             "healthy_streams_one": one_healthy,
             "healthy_streams_two": two_healthy,
+            "two_from_ramp_step": from_steps,
             "cpu_count": os.cpu_count(),
         },
         note=(
@@ -332,6 +349,26 @@ def run_two_processes(settings: Settings, progress: Progress) -> BenchResult:
             "healthy; a process's streams count only if its window is healthy. " + NOTE_MACHINE
         ),
     )
+
+
+def _best_common_step(ramps: list[list[dict[str, Any]]]) -> list[dict[str, Any]] | None:
+    """The largest stream count every process measured in its ramp, healthy in all of them
+    (each process's first window at that count: later ones are retries after an overload)."""
+    firsts: list[dict[int, dict[str, Any]]] = []
+    for steps in ramps:
+        first: dict[int, dict[str, Any]] = {}
+        for step in steps:
+            if "error" not in step and "saturated" in step:
+                first.setdefault(int(step["streams"]), step)
+        firsts.append(first)
+    if not firsts:
+        return None
+    counts = set.intersection(*(set(first) for first in firsts))
+    for count in sorted(counts, reverse=True):
+        windows = [first[count] for first in firsts]
+        if all(_healthy(window) for window in windows):
+            return windows
+    return None
 
 
 def _brief(result: dict[str, Any]) -> dict[str, Any]:

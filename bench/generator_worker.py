@@ -319,7 +319,8 @@ def subscribe(args: argparse.Namespace) -> None:
             step["connect_s"] = round(time.monotonic() - began, 1)
             emit("step", **step)
             if not subs.room_for_more(step):
-                if step["loss_pct"] >= args.max_loss_pct and len(subs.streams) > added_last:
+                lossy = step["loss_pct"] >= args.max_loss_pct
+                if (lossy or args.back_off) and len(subs.streams) > added_last:
                     media.run_sync(subs.remove_last(added_last), 120)  # back to a clean step
                     time.sleep(args.settle_s)
                 break
@@ -362,6 +363,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--max-cores", type=float, default=0.85)
     parser.add_argument("--step-lag-ms", type=float, default=250.0)
     parser.add_argument("--retry-smaller", action="store_true")
+    parser.add_argument(
+        "--back-off",
+        action="store_true",
+        help="after a step with no room (lag or CPU, not only loss), go back a step at once: "
+        "two processes overloading the machine for long let the publishers' ICE consent lapse",
+    )
     parser.add_argument("--label", default="w")
     parser.add_argument("--profile", type=Path, default=None, help="cProfile the media loop")
     return parser

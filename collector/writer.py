@@ -8,10 +8,10 @@ batch, however long the store is away. Documents refused for good (a mapping con
 counted and recorded in the spool's ``rejected.ndjson``; they never block the replay.
 
 A ``sessionSummary`` (a room just closed) is written at once rather than at the next interval,
-and the index is refreshed after it, so that the summary is searchable well within the 2 s
-``make bench`` holds it to (benchmark 4): otherwise the flush interval and Elasticsearch's 1 s
-refresh add up to about 1.5 s on their own. Rooms closing in quick succession share a refresh
-(at most one per ``REFRESH_EVERY_S``), so the summary waits at most that much longer.
+so that it is searchable well within the 2 s ``make bench`` holds it to (benchmark 4):
+Elasticsearch's own refresh (every second, or at the first search of an idle shard) does the
+rest. The writer does not ask for a refresh itself: one per closing room cost Elasticsearch
+twice the CPU of indexing the documents themselves under ingest (benchmark 3).
 
 Under load the writer sends full batches; one write at a time, in submission order, so a
 document written twice (same id) ends with its latest version.
@@ -25,7 +25,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import math
 from collections import deque
 from collections.abc import Iterable
 
@@ -37,9 +36,7 @@ from collector.store import Store, WriteResult
 log = logging.getLogger(__name__)
 
 SEARCHABLE_AT_ONCE = frozenset({"sessionSummary"})
-"""Document types flushed and refreshed as soon as they are submitted (see the module's doc)."""
-REFRESH_EVERY_S = 0.5
-"""At most one such refresh per this many seconds: many rooms closing together share one."""
+"""Document types flushed as soon as they are submitted (see the module's doc)."""
 LINGER_S = 0.1
 """How long a partial batch left behind by a full one waits for more documents."""
 
@@ -64,7 +61,7 @@ class DocumentWriter:
         self._queue: deque[Item] = deque()
         self._wake = asyncio.Event()
         self._lock = asyncio.Lock()
-        self._refresh_due = False
+        self._urgent = False
 
     @property
     def pending(self) -> int:
@@ -96,7 +93,7 @@ class DocumentWriter:
             self.submit_items(items, searchable_at_once=urgent)
 
     def submit_items(self, items: list[Item], *, searchable_at_once: bool = False) -> None:
-        """Queue ``items`` in order; ``searchable_at_once``: flush and refresh soon (``run``)."""
+        """Queue ``items`` in order; ``searchable_at_once``: flush at once (``run``)."""
         spool = self._spool
         if spool is not None and not spool.empty:
             spool.append(items)  # the store is away: keep the order, keep memory flat
@@ -111,7 +108,7 @@ class DocumentWriter:
             log.error("document %s dropped: more than %d pending", doc_id, self._max_pending)
         self._counters.documents_pending = len(self._queue)
         if searchable_at_once:
-            self._refresh_due = True
+            self._urgent = True
             self._wake.set()
         elif len(self._queue) >= self._batch_size or (spool is not None and not spool.empty):
             self._wake.set()
@@ -209,43 +206,20 @@ class DocumentWriter:
 
     async def run(self, interval_s: float, *, linger_s: float = LINGER_S) -> None:
         """Flush forever: full batches as soon as they are full, a partial one ``linger_s``
-        after a full one left it behind (else every ``interval_s``), and at once, refreshed,
-        after a ``sessionSummary``, but no more than one refresh per ``REFRESH_EVERY_S``.
+        after a full one left it behind (else every ``interval_s``), and at once after a
+        ``sessionSummary``.
 
         Writing whatever had arrived during the previous write, as this loop used to, sent
         bulks of a few dozen documents under load (about 1,000 requests for 25,000 documents
         in make bench), each with its own translog sync in Elasticsearch.
         """
-        loop = asyncio.get_running_loop()
         timeout_s = interval_s
-        refreshed_at = -math.inf
         while True:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=timeout_s)
             woken = self._wake.is_set()
             self._wake.clear()
-            refresh_in_s = refreshed_at + REFRESH_EVERY_S - loop.time()
-            refresh = self._refresh_due and refresh_in_s <= 0
-            if refresh:
-                self._refresh_due = False  # a summary submitted during the flush sets it again
-            result = await self.flush(whole=refresh or not woken)
-            if refresh and result.deferred:
-                self._refresh_due = True
-            elif refresh:
-                await self._refresh()
-                refreshed_at = loop.time()
-            if result.deferred:
-                timeout_s = interval_s  # the store is away: the spool's replay waits as before
-            else:
-                timeout_s = linger_s if self._queue else interval_s
-                if self._refresh_due:
-                    refresh_in_s = refreshed_at + REFRESH_EVERY_S - loop.time()
-                    timeout_s = min(timeout_s, max(refresh_in_s, 0.0))
-
-    async def _refresh(self) -> None:
-        """Make what was just written searchable now; a failure only delays that, so it is
-        logged and the next refresh (Elasticsearch's own, every second) covers it."""
-        try:
-            await self._store.refresh()
-        except Exception as exc:
-            log.warning("refresh after a session summary failed: %s", exc)
+            urgent, self._urgent = self._urgent, False
+            result = await self.flush(whole=urgent or not woken)
+            # The store away (deferred): the spool's replay waits the interval as before.
+            timeout_s = linger_s if self._queue and not result.deferred else interval_s
