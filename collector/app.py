@@ -53,15 +53,20 @@ from collector.session_model import SessionModel, UnknownSessionError
 from collector.settings import CollectorSettings
 from collector.spool import Spool
 from collector.store import Store
+from collector.ticks import (
+    SETTLE_INTERVAL_S,
+    every,
+    guarded_compact_tick,
+    monitoring_tick,
+    settle_tick,
+    webrtc_stats_tick,
+)
 from collector.writer import DocumentWriter
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 M = TypeVar("M", bound=BaseModel)
-SETTLE_INTERVAL_S = 0.5  # how often `leaving` participants past their grace period are settled
-REGISTRATIONS = frozenset({"/sessions", "/identities", "/streams"})
-REGISTRATION_KEEP_MS = 10 * 60 * 1000  # a registration without a sessionId, kept this long
 _EVENT_NAMES = {t: t.name.lower() for t in EventType}
 
 
@@ -349,12 +354,6 @@ def _stats(c: Collector) -> dict[str, Any]:
 
 
 # -- background work
-async def _every(interval_s: float, tick: Callable[[], None]) -> None:
-    while True:
-        await asyncio.sleep(interval_s)
-        tick()
-
-
 def _background(app: web.Application) -> Callable[[web.Application], AsyncIterator[None]]:
     async def context(_: web.Application) -> AsyncIterator[None]:
         c = app[COLLECTOR]
@@ -363,24 +362,24 @@ def _background(app: web.Application) -> Callable[[web.Application], AsyncIterat
         if s.webrtc_stats_interval_s > 0:
             tasks.append(
                 asyncio.create_task(
-                    _every(s.webrtc_stats_interval_s, lambda: _webrtc_stats_tick(c)),
+                    every(s.webrtc_stats_interval_s, lambda: webrtc_stats_tick(c)),
                     name="webrtc-stats",
                 )
             )
         tasks.append(
-            asyncio.create_task(_every(SETTLE_INTERVAL_S, lambda: _settle_tick(c)), name="settle")
+            asyncio.create_task(every(SETTLE_INTERVAL_S, lambda: settle_tick(c)), name="settle")
         )
         if c.journal is not None:
             tasks.append(
                 asyncio.create_task(
-                    _every(SETTLE_INTERVAL_S, lambda: _guarded_compact_tick(c)),
+                    every(SETTLE_INTERVAL_S, lambda: guarded_compact_tick(c)),
                     name="journal-compaction",
                 )
             )
         if s.monitoring_interval_s > 0 and c.probe is not None:
             tasks.append(
                 asyncio.create_task(
-                    _every(s.monitoring_interval_s, lambda: _monitoring_tick(c)),
+                    every(s.monitoring_interval_s, lambda: monitoring_tick(c)),
                     name="monitoring",
                 )
             )
@@ -402,58 +401,6 @@ def _background(app: web.Application) -> Callable[[web.Application], AsyncIterat
             c.journal.close()
 
     return context
-
-
-def _settle_tick(c: Collector) -> None:
-    try:
-        c.emit(c.model.settle_due())
-    except Exception:
-        log.exception("leave settling failed")
-        c.counters.handler_errors += 1
-
-
-def _guarded_compact_tick(c: Collector) -> None:
-    """A failing compaction is logged and counted; the next tick tries again."""
-    try:
-        _compact_tick(c)
-    except Exception:
-        log.exception("journal compaction failed")
-        c.counters.handler_errors += 1
-
-
-def _compact_tick(c: Collector) -> None:
-    """Empty the journal once no session is open and its documents are in the store or spool."""
-    assert c.journal is not None
-    if c.journal.dirty and not c.model.open_sessions() and c.writer.idle:
-        recent_ms = c.clock.now_ms() - REGISTRATION_KEEP_MS
-
-        def keep(kind: str, now_ms: int, body: Any) -> bool:
-            if kind not in REGISTRATIONS or not isinstance(body, dict):
-                return False
-            session_id = body.get("sessionId")
-            if session_id is None:
-                return now_ms >= recent_ms
-            return session_id not in c.closed_sessions
-
-        c.journal.compact(keep)
-        c.closed_sessions.clear()  # their registrations just left the journal (soak: no growth)
-
-
-def _webrtc_stats_tick(c: Collector) -> None:
-    try:
-        c.emit(c.model.webrtc_stats_due())
-    except Exception:
-        log.exception("webrtcStats tick failed")
-        c.counters.handler_errors += 1
-
-
-def _monitoring_tick(c: Collector) -> None:
-    assert c.probe is not None
-    try:
-        c.emit([c.probe.sample(c.clock.now_ms())])
-    except Exception:
-        log.exception("monitoring probe failed")
-        c.counters.probe_errors += 1
 
 
 def create_app(

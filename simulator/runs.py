@@ -11,8 +11,8 @@ from simulator.load.run import run_load_scenario
 from simulator.run.execute import RunOutcome, run_scenario_file
 from simulator.run.live import LiveView
 from simulator.run.runner import Progress
+from simulator.scenario.load import LoadScenario
 from simulator.scenario.loader import load_any_scenario
-from simulator.scenario.model import LoadScenario
 from simulator.settings import Settings
 
 

@@ -2,7 +2,8 @@
 
 Without ``--workers`` one locust process runs every user; with ``--workers K`` a master and K
 workers talk over 127.0.0.1 (locust's own ``--master``/``--worker``). Users and time are
-bounded. Locust's CSV stats land in ``<results_dir>/load-<time>/``.
+bounded. The run is recorded and checked like ``rtcsim run`` (``simulator.load.run``); locust's
+CSV stats and log land in ``<results_dir>/<run-id>/`` with the rest.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import typer
 
 from simulator.load.run import run_load_scenario
 from simulator.run.execute import SetupError
-from simulator.scenario.model import LoadScenario, LoadSpec
+from simulator.scenario.load import LoadScenario, LoadSpec
 from simulator.settings import Settings
 
 MAX_USERS = 500

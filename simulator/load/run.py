@@ -9,16 +9,22 @@ from __future__ import annotations
 import asyncio
 import os
 import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-import yaml
-
 from simulator.load.session import RUN_DIR_ENV, RUN_ID_ENV
-from simulator.run.execute import RunOutcome, SetupError, check_collector, conclude, new_run_id
+from simulator.run.execute import (
+    RunOutcome,
+    SetupError,
+    check_collector,
+    conclude,
+    new_run_id,
+    run_folder,
+)
 from simulator.run.ledger import Ledger
-from simulator.scenario.model import LoadScenario
+from simulator.scenario.load import LoadScenario
 from simulator.settings import Settings
 from simulator.verify.checks import Check
 
@@ -41,8 +47,6 @@ def locust_commands(
     master_port: int = MASTER_PORT,
 ) -> list[list[str]]:
     """The locust command lines: one, or the master first and then the workers."""
-    import sys
-
     common = [sys.executable, "-m", "locust", "-f", str(locustfile)]
     run = [
         "--headless",
@@ -176,10 +180,18 @@ async def run_load_scenario(
     if not locustfile.is_file():
         raise SetupError(f"{source}: load.locustfile: no file {locustfile}")
     run_id = run_id or new_run_id()
-    results = settings.results_dir / run_id
-    results.mkdir(parents=True, exist_ok=True)
-    text = yaml.safe_dump(scenario.model_dump(mode="json", by_alias=True), sort_keys=False)
-    (results / "scenario.yaml").write_text(text)
+    async with run_folder(scenario, settings, run_id) as results:
+        return await _run(scenario, locustfile, settings, results, run_id, progress)
+
+
+async def _run(
+    scenario: LoadScenario,
+    locustfile: Path,
+    settings: Settings,
+    results: Path,
+    run_id: str,
+    progress: Progress,
+) -> RunOutcome:
     await check_collector(settings)
     progress(f"run {run_id}: load scenario {scenario.name} ({scenario.duration_s:.0f} s)")
     code, parts = await asyncio.to_thread(

@@ -8,11 +8,13 @@ failure says anything about the media server.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
 import os
 import secrets
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,8 +32,9 @@ from simulator.run.junit import write_junit
 from simulator.run.ledger import Ledger
 from simulator.run.live import LiveView
 from simulator.run.runner import Progress, play
+from simulator.scenario.load import AnyScenario
 from simulator.scenario.loader import load_scenario
-from simulator.scenario.model import AnyScenario, Scenario
+from simulator.scenario.model import Scenario
 from simulator.settings import Settings
 from simulator.verify.checks import Check
 from simulator.verify.invariants import Tolerances
@@ -97,17 +100,24 @@ async def run_scenario_file(
 ) -> RunOutcome:
     scenario = load_scenario(path)
     run_id = run_id or new_run_id()
+    async with run_folder(scenario, settings, run_id):
+        return await _run(scenario, settings=settings, run_id=run_id, progress=progress, live=live)
+
+
+@contextlib.asynccontextmanager
+async def run_folder(scenario: AnyScenario, settings: Settings, run_id: str) -> AsyncIterator[Path]:
+    """``results/<run-id>/`` with the scenario as it was (``rtcsim check`` replays the run's
+    checks with it; a Python scenario is kept as the YAML it produced) and ``run.log`` taking
+    the log while the run lasts. Timeline and load runs alike."""
     results = settings.results_dir / run_id
     results.mkdir(parents=True, exist_ok=True)
-    # `rtcsim check` replays the run's checks with the scenario as it was (a Python scenario
-    # is kept as the YAML it produced).
     text = yaml.safe_dump(scenario.model_dump(mode="json", by_alias=True), sort_keys=False)
     await asyncio.to_thread((results / "scenario.yaml").write_text, text)
     handler = logging.FileHandler(results / "run.log")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logging.getLogger().addHandler(handler)
     try:
-        return await _run(scenario, settings=settings, run_id=run_id, progress=progress, live=live)
+        yield results
     finally:
         logging.getLogger().removeHandler(handler)
         handler.close()
@@ -131,13 +141,7 @@ async def _run(
     try:
         async with aiohttp.ClientSession() as http:
             collector = CollectorClient(http, settings.collector_api_url, settings.collector_token)
-            try:
-                await collector.health()
-            except (aiohttp.ClientError, TimeoutError) as exc:
-                raise SetupError(
-                    f"collector not answering at {settings.collector_api_url} ({exc}); "
-                    "start the services first: rtcsim services up"
-                ) from exc
+            await _require(collector, settings)
             progress(f"run {run_id}: scenario {scenario.name} ({scenario.duration_s:.0f} s)")
             sink = CollectorSink(collector, asyncio.get_running_loop())
             watch = GeneratorWatch(
@@ -175,14 +179,19 @@ async def _run(
 async def check_collector(settings: Settings) -> None:
     """SetupError unless the collector answers: a run it cannot record is not worth playing."""
     async with aiohttp.ClientSession() as http:
-        collector = CollectorClient(http, settings.collector_api_url, settings.collector_token)
-        try:
-            await collector.health()
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            raise SetupError(
-                f"collector not answering at {settings.collector_api_url} ({exc}); "
-                "start the services first: rtcsim services up"
-            ) from exc
+        await _require(
+            CollectorClient(http, settings.collector_api_url, settings.collector_token), settings
+        )
+
+
+async def _require(collector: CollectorClient, settings: Settings) -> None:
+    try:
+        await collector.health()
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        raise SetupError(
+            f"collector not answering at {settings.collector_api_url} ({exc}); "
+            "start the services first: rtcsim services up"
+        ) from exc
 
 
 async def conclude(

@@ -9,7 +9,8 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from simulator.scenario.model import STEP_KINDS, AnyScenario, LoadScenario, Scenario
+from simulator.scenario.load import AnyScenario, LoadScenario
+from simulator.scenario.model import STEP_KINDS, Scenario
 
 EXPECTATION_KINDS = ("documents", "throughput")  # union tags pydantic puts in error paths
 

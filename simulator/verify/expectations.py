@@ -11,12 +11,8 @@ import math
 from typing import Any
 
 from simulator.run.ledger import Ledger
-from simulator.scenario.model import (
-    COMPARISONS,
-    AnyScenario,
-    Expectation,
-    ThroughputExpectation,
-)
+from simulator.scenario.load import AnyScenario
+from simulator.scenario.model import COMPARISONS, Expectation, ThroughputExpectation
 from simulator.verify.checks import Check
 from simulator.verify.store_reader import Document
 from simulator.verify.throughput import figure

@@ -8,10 +8,11 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from collector.app import COLLECTOR, _compact_tick, create_app
+from collector.app import COLLECTOR, create_app
 from collector.clock import FixedClock
 from collector.settings import CollectorSettings
 from collector.store import MemoryStore
+from collector.ticks import compact_tick
 from tests.collector.janus_sequences import Janus
 from tests.collector.model_helpers import ROOM, RUN
 
@@ -87,12 +88,12 @@ async def test_the_journal_is_compacted_once_no_session_is_open(tmp_path: Path) 
         await client.post("/sessions", json={"sessionId": "later", "runId": RUN}, headers=AUTH)
         await client.post("/events", json=first)
         await c.writer.flush()
-        _compact_tick(c)
+        compact_tick(c)
         assert c.journal is not None
         assert c.journal.compactions == 0
         await client.post("/events", json=rest)
         await c.writer.flush()
-        _compact_tick(c)
+        compact_tick(c)
         assert c.journal.compactions == 1
         kept = list(c.journal.entries())
         # Only the registration of the session that has not happened yet is left.

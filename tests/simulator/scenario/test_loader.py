@@ -110,8 +110,9 @@ expect:
 
 
 def test_a_load_scenario_has_a_load_section_and_may_mix_expectations() -> None:
+    from simulator.scenario.load import LoadScenario
     from simulator.scenario.loader import parse_any_scenario
-    from simulator.scenario.model import LoadScenario, ThroughputExpectation
+    from simulator.scenario.model import ThroughputExpectation
 
     scenario = parse_any_scenario(LOAD, "load.yaml")
     assert isinstance(scenario, LoadScenario)
@@ -133,8 +134,8 @@ def test_a_load_scenario_is_not_taken_for_a_timeline_one() -> None:
 
 
 def test_the_library_load_scenario_loads() -> None:
+    from simulator.scenario.load import LoadScenario
     from simulator.scenario.loader import load_any_scenario
-    from simulator.scenario.model import LoadScenario
 
     scenario = load_any_scenario(ROOT / "scenarios" / "load-distributed.yaml")
     assert isinstance(scenario, LoadScenario)

@@ -11,7 +11,8 @@ from simulator.run.ledger import (
     PublicationRecord,
     SubscriptionRecord,
 )
-from simulator.scenario.model import LoadScenario, ThroughputExpectation
+from simulator.scenario.load import LoadScenario
+from simulator.scenario.model import ThroughputExpectation
 from simulator.verify.expectations import expectation_checks
 from simulator.verify.throughput import all_figures, figure
 
