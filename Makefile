@@ -56,8 +56,8 @@ unit: setup
 	@$(BIN)/pytest -q -m "not integration"
 
 lint: setup
-	@$(BIN)/ruff check simulator collector bench tests
-	@$(BIN)/ruff format --check simulator collector bench tests
+	@$(BIN)/ruff check rtcsim simulator collector bench tests
+	@$(BIN)/ruff format --check rtcsim simulator collector bench tests
 	@$(BIN)/mypy
 
 bench: services

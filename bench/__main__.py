@@ -21,8 +21,8 @@ from rich.console import Console
 
 from bench.common import BenchResult, Progress
 from bench.report import Outcome, exit_code, table, write_json
-from simulator.services import stack
-from simulator.services.errors import ServiceError
+from rtcsim.services import stack
+from rtcsim.services.errors import ServiceError
 from simulator.settings import Settings
 
 Runner = Callable[[Settings, Progress, bool], BenchResult]

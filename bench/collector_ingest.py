@@ -41,8 +41,8 @@ from bench.collector_process import BenchCollector, count, cpu_s, drop_scratch, 
 from bench.common import BenchResult, Progress
 from bench.http_post import HttpPoster
 from bench.janus_feed import Event, JanusFeed
-from simulator.services.elasticsearch import EsPaths
-from simulator.services.process import read_pid
+from rtcsim.services.elasticsearch import EsPaths
+from rtcsim.services.process import read_pid
 from simulator.settings import Settings
 
 INDEX = "rtcsim-bench-ingest"

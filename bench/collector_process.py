@@ -1,7 +1,7 @@
 """A collector process of the benchmarks' own: fresh state, its own ports, a scratch index.
 
 Started exactly as ``rtcsim services up`` starts the stack's collector (same module, same
-``RTCSIM_COLLECTOR_*`` environment from ``simulator.services.collector.launch_command``, so
+``RTCSIM_COLLECTOR_*`` environment from ``rtcsim.services.collector.launch_command``, so
 journal and spool are on), except that its Janus endpoint listens in the root namespace (the
 benchmarks post Janus-shaped events themselves) and periodic documents are off unless asked:
 the stack's own collector and its ``openvidu`` index are never touched.
@@ -25,7 +25,7 @@ from typing import IO, Any
 
 from elasticsearch import AsyncElasticsearch
 
-from simulator.services.collector import launch_command
+from rtcsim.services.collector import launch_command
 from simulator.settings import Settings
 
 STARTUP_TIMEOUT_S = 30.0

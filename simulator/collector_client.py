@@ -16,7 +16,7 @@ import aiohttp
 # A collector restarted by a supervisor (or killed and restarted by a fault test) refuses
 # connections for a second or two; without retries one unlucky registration would fail the whole
 # run. 0.2+0.4+0.8+1.6+3.2 s ~ 6 s of waiting, the same window Janus's event handler retries for
-# (``simulator/services/janus_config.py``), so both halves of the collector's input survive the
+# (``rtcsim/services/janus_config.py``), so both halves of the collector's input survive the
 # same outage.
 RETRY_DELAYS_S: tuple[float, ...] = (0.2, 0.4, 0.8, 1.6, 3.2)
 # Answers that mean "not now" (a proxy or a server starting), not "this request is wrong".

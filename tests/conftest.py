@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from simulator.services import stack
+from rtcsim.services import stack
 from simulator.settings import Settings
 
 _stack_ready = False

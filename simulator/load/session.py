@@ -4,7 +4,7 @@ scenario run uses, driven by locust users instead of a timeline.
 That is what lets the collector record a load run exactly like a scenario run (sessions,
 identities, streams and recordings are announced the same way) and lets the same invariants
 and expectations check it afterwards: each process writes its ledger part to the run's folder
-(``ledger-<pid>.json``) when locust stops, and ``simulator.load.run`` merges the parts.
+(``ledger-<pid>.json``) when locust stops, and ``rtcsim.pipeline.load`` merges the parts.
 
 Two loops: executors run on ``control`` (a thread in the root namespace, where the collector
 listens on loopback) and hand peer and Janus work to ``media`` (a thread in the client
@@ -28,13 +28,13 @@ from simulator.collector_client import CollectorClient
 from simulator.driver import videoroom
 from simulator.driver.janus_http import JanusSession
 from simulator.identity import make_identity
+from simulator.ledger import ConnectionRecord, Ledger, ParticipantRecord, now_ms
 from simulator.load.allocator import Seat
 from simulator.netns_loop import NamespaceLoop
-from simulator.run import recording_steps  # noqa: F401  (registers its steps and setup)
-from simulator.run.context import FEATURE_SETUPS, RunContext
-from simulator.run.ledger import ConnectionRecord, Ledger, ParticipantRecord, now_ms
-from simulator.run.runner import open_room
-from simulator.run.steps import end_connection, executor_for
+from simulator.player import recording_steps  # noqa: F401  (registers its steps and setup)
+from simulator.player.context import FEATURE_SETUPS, RunContext
+from simulator.player.runner import open_room
+from simulator.player.steps import end_connection, executor_for
 from simulator.scenario.model import (
     JoinStep,
     ParticipantSpec,

@@ -13,13 +13,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from simulator.driver import videoroom
+from simulator.ledger import SubscriptionRecord
 from simulator.load.allocator import Seat
 from simulator.load.session import LoadSession
 from simulator.load.timings import Timings
 from simulator.peers import cheap
 from simulator.peers.cheap import Media
 from simulator.peers.participant import SubscriptionState
-from simulator.run.ledger import SubscriptionRecord
 from simulator.scenario.model import (
     JoinStep,
     LeaveStep,

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from simulator.ledger import RecordingRecord, now_ms
 from simulator.recording.options import (
     RecordingError,
     RecordingOptions,
@@ -27,7 +28,6 @@ from simulator.recording.options import (
     recording_id,
 )
 from simulator.recording.pipeline import RecordingJob, RecordingResult, produce
-from simulator.run.ledger import RecordingRecord, now_ms
 
 log = logging.getLogger(__name__)
 

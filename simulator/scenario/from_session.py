@@ -26,7 +26,7 @@ from simulator.scenario.model import Scenario
 Document = dict[str, Any]
 
 NAME_MAX = 40
-# ``<room>-<run-id>``: rtcsim's own session ids (simulator.run.runner.session_id_for).
+# ``<room>-<run-id>``: rtcsim's own session ids (simulator.player.runner.session_id_for).
 RTCSIM_SESSION_SUFFIX = re.compile(r"-\d{8}-\d{6}-[0-9a-f]{4}$")
 STEP_S = 0.1  # the timeline's resolution, and the gap that keeps one person's steps in order
 
@@ -331,7 +331,7 @@ def _signal_step(
 def _schedule(steps: list[_Step], *, everyone: frozenset[str]) -> None:
     """Round to 0.1 s, then keep dependent steps in separate, ordered batches: the runner plays
     steps of the same time concurrently and the next time only after they all ended
-    (simulator.run.runner). A person's own steps follow its earlier steps and any step aimed at
+    (simulator.player.runner). A person's own steps follow its earlier steps and any step aimed at
     it; a step aimed at a publisher (subscribe, unsubscribe, signal) follows the publisher's own
     steps, but several such steps may share a batch."""
     own: dict[str, float] = {}

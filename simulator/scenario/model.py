@@ -1,7 +1,7 @@
 """The scenario file format, as pydantic models.
 
 Each step kind is its own model, discriminated by ``do``; the runner looks executors up by the
-same name (``simulator.run.steps``), so a new kind is one model plus one executor. Unknown keys
+same name (``simulator.player.steps``), so a new kind is one model plus one executor. Unknown keys
 are errors: a typo in a field must not silently become a default.
 
 Names in ``who``/``to`` are participant names, group names (a participant with ``count: N``

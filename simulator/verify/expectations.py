@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from simulator.run.ledger import Ledger
+from simulator.ledger import Ledger
 from simulator.scenario.load import AnyScenario
 from simulator.scenario.model import COMPARISONS, Expectation, ThroughputExpectation
 from simulator.verify.checks import Check

@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from simulator.run.ledger import ConnectionRecord, Ledger, PublicationRecord, SubscriptionRecord
+from simulator.ledger import ConnectionRecord, Ledger, PublicationRecord, SubscriptionRecord
 from simulator.verify.checks import Check, check_equal
 from simulator.verify.store_reader import Document
 

@@ -10,7 +10,7 @@ import ipaddress
 from collections import Counter
 from collections.abc import Callable
 
-from simulator.run.ledger import Ledger, SubscriptionRecord
+from simulator.ledger import Ledger, SubscriptionRecord
 from simulator.verify.checks import Check, check_at_least, check_equal
 from simulator.verify.store_reader import Document
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-from simulator.run.ledger import ConnectionRecord, Ledger
+from simulator.ledger import ConnectionRecord, Ledger
 from simulator.scenario.model import ThroughputMetric
 from simulator.verify.store_reader import Document
 

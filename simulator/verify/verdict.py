@@ -5,7 +5,7 @@ Built-in invariants hold on every run; the scenario's own expectations are added
 
 from __future__ import annotations
 
-from simulator.run.ledger import Ledger
+from simulator.ledger import Ledger
 from simulator.scenario.load import AnyScenario
 from simulator.verify.checks import Check
 from simulator.verify.expectations import expectation_checks

@@ -5,9 +5,10 @@ watch samples the process while it runs and says whether the run's results can b
 (``saturation``); ``verdict.invalid_reason`` is the one decision every run kind applies.
 """
 
+from simulator.ledger import GeneratorReport, LagSummary
 from simulator.watch.generator import GeneratorWatch, Sink
 from simulator.watch.lag import LoopLagProbe
-from simulator.watch.model import GeneratorReport, GeneratorSample, LagSummary
+from simulator.watch.model import GeneratorSample
 from simulator.watch.process import ProcessMeter
 from simulator.watch.saturation import SaturationRule
 from simulator.watch.verdict import invalid_reason

@@ -15,8 +15,9 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 
+from simulator.ledger import GeneratorReport, LagSummary
 from simulator.watch.lag import PROBE_INTERVAL_S, LoopLagProbe
-from simulator.watch.model import GeneratorReport, GeneratorSample, LagSummary
+from simulator.watch.model import GeneratorSample
 from simulator.watch.process import ProcessMeter
 from simulator.watch.saturation import SaturationRule
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from simulator.watch.model import LagSummary
+from simulator.ledger import LagSummary
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from simulator.watch.model import GeneratorReport
+from simulator.ledger import GeneratorReport
 
 INVALID_EXIT_CODE = 3
 

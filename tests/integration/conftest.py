@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from simulator.services import stack
+from rtcsim.services import stack
 from simulator.settings import Settings
 
 

@@ -23,8 +23,8 @@ import orjson
 import pytest
 from elasticsearch import AsyncElasticsearch
 
+from rtcsim.services import collector, janus, sockets, stack
 from simulator.netns_loop import NamespaceLoop
-from simulator.services import collector, janus, sockets, stack
 from simulator.settings import Settings
 from simulator.verify.store_reader import session_documents
 

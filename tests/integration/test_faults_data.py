@@ -29,11 +29,12 @@ import orjson
 import pytest
 from elasticsearch import AsyncElasticsearch
 
-from simulator.run.execute import RunOutcome, new_run_id, run_scenario_file
-from simulator.run.ledger import Ledger
+from rtcsim.pipeline.outcome import RunOutcome, new_run_id
+from rtcsim.pipeline.timeline import run_scenario_file
+from rtcsim.services import collector, elasticsearch, janus, stack
+from rtcsim.services.httpcheck import http_get
+from simulator.ledger import Ledger
 from simulator.scenario.loader import load_scenario
-from simulator.services import collector, elasticsearch, janus, stack
-from simulator.services.httpcheck import http_get
 from simulator.settings import Settings
 from simulator.verify.invariants import Tolerances
 from simulator.verify.skeleton import cdr_complete, expected_cdr_counts, found_cdr_counts

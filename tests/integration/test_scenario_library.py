@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from simulator.run.execute import RunOutcome
-from simulator.runs import run_file
+from rtcsim.pipeline.outcome import RunOutcome
+from rtcsim.pipeline.runs import run_file
 from simulator.settings import Settings
 
 pytestmark = pytest.mark.integration

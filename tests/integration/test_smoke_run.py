@@ -14,7 +14,8 @@ import orjson
 import pytest
 from elasticsearch import AsyncElasticsearch
 
-from simulator.run.execute import RunOutcome, run_scenario_file
+from rtcsim.pipeline.outcome import RunOutcome
+from rtcsim.pipeline.timeline import run_scenario_file
 from simulator.scenario.loader import load_scenario
 from simulator.settings import Settings
 from simulator.verify.checks import Check

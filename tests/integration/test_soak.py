@@ -11,9 +11,9 @@ import json
 
 import pytest
 
+from rtcsim.soak.judge import Bounds
+from rtcsim.soak.run import SoakPlan, soak
 from simulator.settings import Settings
-from simulator.soak.judge import Bounds
-from simulator.soak.run import SoakPlan, soak
 
 pytestmark = pytest.mark.integration
 

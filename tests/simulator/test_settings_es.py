@@ -9,7 +9,7 @@ from typing import Any
 
 from elasticsearch import AsyncElasticsearch
 
-from simulator.services.collector import launch_command
+from rtcsim.services.collector import launch_command
 from simulator.settings import PROJECT_ROOT, Settings
 
 CA = Path("/etc/ssl/certs/ca-certificates.crt")
@@ -70,9 +70,11 @@ async def test_a_client_built_from_the_settings_authenticates_and_checks_the_cer
 
 
 def test_every_elasticsearch_client_of_the_simulator_gets_the_options() -> None:
-    """Each ``AsyncElasticsearch(...)`` call in ``simulator/`` passes ``es_client_options()``."""
+    """Each ``AsyncElasticsearch(...)`` call in ``rtcsim/`` and ``simulator/`` passes
+    ``es_client_options()``."""
     calls: list[tuple[Path, int, bool]] = []
-    for path in sorted((PROJECT_ROOT / "simulator").rglob("*.py")):
+    paths = [p for pkg in ("rtcsim", "simulator") for p in (PROJECT_ROOT / pkg).rglob("*.py")]
+    for path in sorted(paths):
         for node in ast.walk(ast.parse(path.read_text())):
             if (
                 isinstance(node, ast.Call)

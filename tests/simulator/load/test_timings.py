@@ -56,8 +56,6 @@ def test_a_measured_value_is_reported_as_is() -> None:
 
 
 def test_the_cli_and_the_load_modules_do_not_import_locust() -> None:
-    import simulator.cli
-    import simulator.load.cli
     import simulator.load.visit  # noqa: F401
 
     assert "locust" not in sys.modules

@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 
 from collector.metadata import RecordingInput
+from simulator.ledger import RecordingRecord
 from simulator.recording.manager import RecordingManager
 from simulator.recording.options import OutputMode, RecordingError, RecordingOptions
 from simulator.recording.pipeline import RecordingJob, RecordingResult
-from simulator.run.ledger import RecordingRecord
 
 
 class FakeJanus:

@@ -11,9 +11,10 @@ from typing import Any
 import pytest
 from elasticsearch import AsyncElasticsearch
 
+from rtcsim.pipeline.outcome import RunOutcome
+from rtcsim.pipeline.timeline import run_scenario_file
+from rtcsim.services import stack
 from simulator.recording.media_info import folder_size, probe
-from simulator.run.execute import RunOutcome, run_scenario_file
-from simulator.services import stack
 from simulator.settings import Settings
 from simulator.verify.store_reader import session_documents
 

@@ -1,4 +1,4 @@
-from simulator.run.ledger import Ledger, StepRecord
+from simulator.ledger import Ledger, StepRecord
 from simulator.scenario.loader import parse_scenario
 from simulator.verify.expectations import expectation_checks
 

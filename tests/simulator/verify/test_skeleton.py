@@ -1,4 +1,4 @@
-from simulator.run.ledger import (
+from simulator.ledger import (
     ConnectionRecord,
     Ledger,
     MediaCounters,

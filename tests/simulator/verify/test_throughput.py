@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from simulator.run.ledger import (
+from simulator.ledger import (
     ConnectionRecord,
     Ledger,
     ParticipantRecord,

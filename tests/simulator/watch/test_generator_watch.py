@@ -6,6 +6,7 @@ import asyncio
 import threading
 import time
 
+from simulator.ledger import percentile
 from simulator.watch import (
     GeneratorReport,
     GeneratorSample,
@@ -16,7 +17,6 @@ from simulator.watch import (
     SaturationRule,
     invalid_reason,
 )
-from simulator.watch.model import percentile
 
 
 class FakeClock:

@@ -1,0 +1,87 @@
+"""``rtcsim load``: a headless locust run of a locustfile, on this machine only.
+
+Without ``--workers`` one locust process runs every user; with ``--workers K`` a master and K
+workers talk over 127.0.0.1 (locust's own ``--master``/``--worker``). Users and time are
+bounded. The run is recorded and checked like ``rtcsim run`` (``rtcsim.pipeline.load``); locust's
+CSV stats and log land in ``<results_dir>/<run-id>/`` with the rest.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from rtcsim.cli.output import print_outcome
+from rtcsim.pipeline.load import run_load_scenario
+from rtcsim.pipeline.outcome import SetupError
+from simulator.scenario.load import LoadScenario, LoadSpec
+from simulator.settings import Settings
+
+MAX_USERS = 500
+MAX_RUN_TIME_S = 3600
+MAX_WORKERS = max(1, os.cpu_count() or 1) * 2
+
+
+def run_time_s(text: str) -> int:
+    """locust's ``--run-time`` syntax (``90``, ``60s``, ``2m``, ``1h30m``) in seconds."""
+    if text.isdigit():
+        return int(text)
+    parts = re.fullmatch(r"(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?", text)
+    if not text or parts is None:
+        raise typer.BadParameter(f"{text!r}: use e.g. 60s, 5m, 1h30m")
+    hours, minutes, seconds = (int(p or 0) for p in parts.groups())
+    return hours * 3600 + minutes * 60 + seconds
+
+
+def load(
+    locustfile: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="a locustfile")],
+    users: Annotated[int, typer.Option("--users", "-u", min=1, max=MAX_USERS)] = 6,
+    spawn_rate: Annotated[float, typer.Option("--spawn-rate", "-r", min=0.1, max=50)] = 2.0,
+    run_time: Annotated[str, typer.Option("--run-time", "-t", help="e.g. 60s, 5m")] = "60s",
+    workers: Annotated[int, typer.Option("--workers", min=0, max=MAX_WORKERS)] = 0,
+    stop_timeout_s: Annotated[
+        int, typer.Option("--stop-timeout", min=0, max=300, help="let users finish their visit")
+    ] = 30,
+) -> None:
+    """Run LOCUSTFILE headless against the stack of the current settings, record it with the
+    collector and check it (built-in invariants) like a scenario run. For throughput
+    expectations, write a load scenario (a YAML file with ``load:`` and ``expect:``) and
+    ``rtcsim run`` it."""
+    if locustfile.suffix != ".py":
+        raise typer.BadParameter("load runs locustfiles (.py); see scenarios/locust/load-small.py")
+    seconds = run_time_s(run_time)
+    if not 0 < seconds <= MAX_RUN_TIME_S:
+        raise typer.BadParameter(f"--run-time must be between 1 s and {MAX_RUN_TIME_S} s")
+    scenario = LoadScenario(
+        name=re.sub(r"[^A-Za-z0-9_-]", "-", locustfile.stem)[:40] or "load",
+        load=LoadSpec(
+            locustfile=str(locustfile.resolve()),
+            users=users,
+            spawn_rate=spawn_rate,
+            run_time_s=seconds,
+            workers=workers,
+            stop_timeout_s=stop_timeout_s,
+        ),
+    )
+    try:
+        outcome = asyncio.run(
+            run_load_scenario(
+                scenario, locustfile, Settings(), progress=lambda m: typer.echo(f"· {m}")
+            )
+        )
+    except SetupError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    print_outcome(outcome)
+    typer.echo(f"locust stats: {outcome.results_dir}/stats_stats.csv")
+    raise typer.Exit(outcome.exit_code)
+
+
+def register(parent: typer.Typer) -> None:
+    """Mount as ``rtcsim load`` (one command, not a group)."""
+    parent.command("load")(load)

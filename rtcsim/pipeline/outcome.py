@@ -1,0 +1,83 @@
+"""What a run comes to: its outcome (checks, validity, exit code) and ``summary.json``.
+
+Exit codes: 0 all checks passed, 1 a check failed, 2 the run could not be set up, 3 the run is
+invalid: the generator itself was saturated (``simulator.watch``), so neither a pass nor a
+failure says anything about the media server.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import secrets
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import orjson
+
+from simulator.ledger import Ledger
+from simulator.verify.checks import Check
+from simulator.verify.store_reader import Document
+from simulator.verify.throughput import all_figures
+from simulator.watch.verdict import INVALID_EXIT_CODE
+
+
+class SetupError(RuntimeError):
+    """The run could not start: services missing, bad scenario, unreachable collector."""
+
+
+@dataclass
+class RunOutcome:
+    run_id: str
+    scenario: str
+    results_dir: Path
+    ledger: Ledger
+    documents: list[Document]
+    checks: list[Check] = field(default_factory=list)
+    invalid_reason: str | None = None
+    """Set when a generator process was saturated: the run is INVALID whatever the checks say."""
+
+    @property
+    def passed(self) -> bool:
+        return all(check.ok for check in self.checks)
+
+    @property
+    def throughput(self) -> dict[str, float | None]:
+        return all_figures(self.ledger, self.documents)
+
+    @property
+    def valid(self) -> bool:
+        return self.invalid_reason is None
+
+    @property
+    def exit_code(self) -> int:
+        """3 invalid (generator saturated), 1 a check failed, 0 passed."""
+        if not self.valid:
+            return INVALID_EXIT_CODE
+        return 0 if self.passed else 1
+
+
+def new_run_id() -> str:
+    return time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(2)
+
+
+def write_summary(outcome: RunOutcome) -> None:
+    summary = {
+        "run_id": outcome.run_id,
+        "scenario": outcome.scenario,
+        "passed": outcome.passed,
+        "valid": outcome.valid,
+        "invalid_reason": outcome.invalid_reason,
+        "exit_code": outcome.exit_code,
+        "started_ms": outcome.ledger.started_ms,
+        "ended_ms": outcome.ledger.ended_ms,
+        "sessions": {room: s.session_id for room, s in outcome.ledger.sessions.items()},
+        "media_server_lost": outcome.ledger.media_server_lost,
+        "generator": [dataclasses.asdict(r) for r in outcome.ledger.generator],
+        "checks": [check.as_dict() for check in outcome.checks],
+        "documents": len(outcome.documents),
+        "throughput": outcome.throughput,
+    }
+    (outcome.results_dir / "summary.json").write_bytes(
+        orjson.dumps(summary, option=orjson.OPT_INDENT_2)
+    )

@@ -1,0 +1,77 @@
+"""A past run's or a recorded session's documents: from Elasticsearch, or from an NDJSON export
+(``rtcsim export``), in timestamp order."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+from elastic_transport import TransportError
+from elasticsearch import ApiError, AsyncElasticsearch
+
+from rtcsim.results.folders import ResultsError
+from simulator.ledger import Ledger
+from simulator.settings import Settings
+from simulator.verify.store_reader import Document, run_documents, session_documents
+
+ES_TIMEOUT_S = 10.0
+
+
+async def read_documents(
+    settings: Settings, session_ids: list[str], window_ms: tuple[int, int] | None = None
+) -> list[Document]:
+    """The sessions' documents from Elasticsearch, sorted by timestamp; with a run's time
+    window, the host's samples of that time too (what ``rtcsim run`` verified)."""
+    try:
+        async with AsyncElasticsearch(
+            settings.es_url,
+            request_timeout=ES_TIMEOUT_S,
+            max_retries=0,
+            **settings.es_client_options(),
+        ) as es:
+            if window_ms is None:
+                documents = await session_documents(es, settings.es_index, session_ids)
+            else:
+                documents = await run_documents(es, settings.es_index, session_ids, *window_ms)
+    except (TransportError, ApiError) as exc:
+        raise ResultsError(
+            f"Elasticsearch unreachable at {settings.es_url} ({type(exc).__name__}: {exc}); "
+            "start the services: rtcsim services up"
+        ) from exc
+    return sorted(documents, key=_timestamp)
+
+
+def sessions_and_window(ledger: Ledger) -> tuple[list[str], tuple[int, int]]:
+    session_ids = [s.session_id for s in ledger.sessions.values()]
+    return session_ids, (ledger.started_ms, ledger.ended_ms or ledger.started_ms)
+
+
+def ndjson(documents: list[Document]) -> bytes:
+    """One JSON object a line, in timestamp order (a stable sort: ties keep their order)."""
+    return b"".join(orjson.dumps(d) + b"\n" for d in sorted(documents, key=_timestamp))
+
+
+def read_ndjson(path: Path) -> list[Document]:
+    """Documents from an NDJSON export: plain documents, or search hits with ``_source``."""
+    try:
+        lines = path.read_bytes().splitlines()
+    except OSError as exc:
+        raise ResultsError(f"{path}: cannot read: {exc.strerror}") from exc
+    documents: list[Document] = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            value = orjson.loads(line)
+        except orjson.JSONDecodeError as exc:
+            raise ResultsError(f"{path}:{number}: not JSON: {exc}") from exc
+        if not isinstance(value, dict):
+            raise ResultsError(f"{path}:{number}: a line must hold one JSON object")
+        source = value.get("_source")
+        documents.append(source if isinstance(source, dict) else value)
+    return documents
+
+
+def _timestamp(document: Document) -> int:
+    value = document.get("timestamp")
+    return int(value) if isinstance(value, int | float) else 0

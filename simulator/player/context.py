@@ -1,0 +1,85 @@
+"""What the step executors share while one scenario plays."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import aiohttp
+
+from simulator.collector_client import CollectorClient
+from simulator.driver.janus_http import JanusHandle, JanusSession
+from simulator.identity import Identity
+from simulator.ledger import Ledger
+from simulator.netns_loop import NamespaceLoop
+from simulator.peers.participant import Participant
+from simulator.scenario.model import ImpairStep, Scenario
+
+T = TypeVar("T")
+
+RoomClosedHook = Callable[["RunContext", str, str], Awaitable[None]]
+"""Called with (context, room name, OpenVidu reason) when a room's session closes."""
+RunEndHook = Callable[["RunContext"], Awaitable[None]]
+FeatureSetup = Callable[["RunContext"], None]
+FEATURE_SETUPS: list[FeatureSetup] = []
+"""Features beyond the core steps (recording, ...) install their state and hooks here."""
+
+
+def feature_setup(fn: FeatureSetup) -> FeatureSetup:
+    FEATURE_SETUPS.append(fn)
+    return fn
+
+
+@dataclass
+class RunContext:
+    """The run's state. Participants live on ``media`` (the client namespace's loop)."""
+
+    scenario: Scenario
+    run_id: str
+    ledger: Ledger
+    media: NamespaceLoop
+    collector: CollectorClient
+    janus_url: str
+    media_http: aiohttp.ClientSession
+    admin_session: JanusSession
+    admin_handle: JanusHandle
+    session_ids: dict[str, str] = field(default_factory=dict)
+    identities: dict[str, Identity] = field(default_factory=dict)
+    participants: dict[str, Participant] = field(default_factory=dict)
+    stream_serials: dict[str, int] = field(default_factory=dict)
+    impairments: dict[str, ImpairStep] = field(default_factory=dict)
+    client_address: str = ""
+    impairment_hook: Callable[[RunContext, str], Awaitable[None]] | None = None
+    room_closed_hooks: list[RoomClosedHook] = field(default_factory=list)
+    run_end_hooks: list[RunEndHook] = field(default_factory=list)
+    features: dict[str, object] = field(default_factory=dict)
+    results_dir: Path | None = None
+
+    async def room_closed(self, room: str, reason: str) -> None:
+        for hook in self.room_closed_hooks:
+            await hook(self, room, reason)
+
+    def occupants(self, session_id: str) -> list[str]:
+        """Participants currently in the room whose session id is ``session_id``."""
+        return [
+            name
+            for name in self.participants
+            if self.ledger.participants[name].current.session_id == session_id
+        ]
+
+    async def apply_impairment(self, who: str) -> None:
+        """(Re)apply ``who``'s impairment to all its current peers (new peers included)."""
+        if self.impairment_hook is not None and who in self.impairments:
+            await self.impairment_hook(self, who)
+
+    async def on_media(self, coro: Coroutine[Any, Any, T]) -> T:
+        """Run a peer or driver coroutine where its sockets belong: the client namespace."""
+        return await self.media.run(coro)
+
+    def participant(self, name: str) -> Participant:
+        try:
+            return self.participants[name]
+        except KeyError:
+            raise RuntimeError(f"{name} has not joined (no earlier join step)") from None

@@ -1,0 +1,101 @@
+"""Recording steps (``start_recording``, ``stop_recording``) and the recording feature's hooks.
+
+The feature keeps a ``RecordingManager`` in ``ctx.features["recording"]``. Janus writes the
+``.mjr`` files under ``results/<run-id>/recordings-mjr/<recording-id>/``; the playable files go
+to ``results/<run-id>/recordings/<recording-id>/``. A room that closes while recording stops it
+with the room's reason (``lastParticipantLeft``, ``sessionClosedByServer``); at the run's end
+anything still recording stops and the run waits for every recording to be ready or failed.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from simulator.player.context import RunContext, feature_setup
+from simulator.player.steps import executor
+from simulator.recording import janus_control
+from simulator.recording.manager import RecordingManager
+from simulator.recording.options import RecordingError, RecordingOptions
+from simulator.scenario.model import StartRecordingStep, StepBase, StopRecordingStep
+
+FEATURE = "recording"
+OUTPUT_FOLDER = "recordings"
+RAW_FOLDER = "recordings-mjr"
+STOPPED_BY_STEP = "recordingStoppedByServer"  # a stop asked through OpenVidu's REST API
+CLOSED_AT_RUN_END = "sessionClosedByServer"  # the runner destroys every room at the end
+
+
+class JanusRoomRecorder:
+    """``RoomRecorder`` over the run's admin handle, on the client namespace's loop."""
+
+    def __init__(self, ctx: RunContext) -> None:
+        self._ctx = ctx
+
+    async def start(self, session_id: str, rec_dir: Path) -> None:
+        ctx = self._ctx
+        await ctx.on_media(janus_control.start(ctx.admin_handle, session_id, rec_dir))
+
+    async def stop(self, session_id: str) -> None:
+        ctx = self._ctx
+        await ctx.on_media(janus_control.stop(ctx.admin_handle, session_id))
+
+
+def recordings(ctx: RunContext) -> RecordingManager:
+    manager = ctx.features[FEATURE]
+    assert isinstance(manager, RecordingManager)
+    return manager
+
+
+def stream_ids(ctx: RunContext) -> dict[str, str]:
+    """connectionId -> its latest streamId, to name INDIVIDUAL files as OpenVidu does."""
+    return {
+        conn.connection_id: pub.stream_id
+        for person in ctx.ledger.participants.values()
+        for conn in person.connections
+        for pub in conn.publications
+    }
+
+
+@feature_setup
+def install(ctx: RunContext) -> None:
+    results = ctx.results_dir or Path(tempfile.mkdtemp(prefix=f"rtcsim-{ctx.run_id}-"))
+    ctx.features[FEATURE] = RecordingManager(
+        recorder=JanusRoomRecorder(ctx),
+        post=ctx.collector.post,
+        records=ctx.ledger.recordings,
+        out_root=results / OUTPUT_FOLDER,
+        raw_root=results / RAW_FOLDER,
+    )
+    ctx.room_closed_hooks.append(room_closed)
+    ctx.run_end_hooks.append(run_end)
+
+
+@executor("start_recording")
+async def start_recording(ctx: RunContext, step: StepBase, who: str) -> None:
+    assert isinstance(step, StartRecordingStep)
+    options = RecordingOptions.from_step(step)
+    await recordings(ctx).start(step.room, ctx.session_ids[step.room], options)
+
+
+@executor("stop_recording")
+async def stop_recording(ctx: RunContext, step: StepBase, who: str) -> None:
+    assert isinstance(step, StopRecordingStep)
+    manager = recordings(ctx)
+    active = manager.active(step.room)
+    if active is None or active.name != step.name:
+        running = f"{active.name!r} is" if active is not None else "nothing is"
+        raise RecordingError(f"no recording {step.name!r} in room {step.room}: {running} recording")
+    await manager.stop(step.room, STOPPED_BY_STEP, stream_ids(ctx))
+
+
+async def room_closed(ctx: RunContext, room: str, reason: str) -> None:
+    manager = recordings(ctx)
+    if manager.active(room) is not None:
+        await manager.stop(room, reason, stream_ids(ctx))
+
+
+async def run_end(ctx: RunContext) -> None:
+    manager = recordings(ctx)
+    await manager.stop_all(CLOSED_AT_RUN_END, stream_ids(ctx))
+    await manager.finished()

@@ -1,0 +1,305 @@
+"""Plays a scenario's timeline against the media server and keeps the ledger.
+
+The runner lives on the root namespace's event loop (it talks to the collector), and hands
+every peer and driver call to the client namespace's loop. Steps planned for the same second
+run concurrently; a late step starts late rather than being skipped, and the ledger records
+when it really ran.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from itertools import groupby
+from pathlib import Path
+from typing import Protocol
+
+import aiohttp
+
+from simulator.collector_client import CollectorClient, CollectorUnavailable
+from simulator.driver import videoroom
+from simulator.driver.janus_http import JanusSession
+from simulator.identity import make_identity
+from simulator.impairment.kernel import KernelImpairer
+from simulator.ledger import Ledger, ParticipantRecord, SessionRecord, StepRecord, now_ms
+from simulator.netns_loop import NamespaceLoop
+from simulator.player import (
+    client_stats,
+    recording_steps,  # noqa: F401  (registers its steps and setup)
+)
+from simulator.player.context import FEATURE_SETUPS, RunContext
+from simulator.player.health import MEDIA_SERVER_LOST, JanusWatcher, MediaServerLost, probe_janus
+from simulator.player.impairment_hook import KERNEL, apply_impairment
+from simulator.player.steps import end_connection, executor_for
+from simulator.scenario.model import (
+    DestroyRoomStep,
+    ParticipantStep,
+    Scenario,
+    StartRecordingStep,
+    StepBase,
+    StopRecordingStep,
+)
+
+log = logging.getLogger(__name__)
+
+STEP_TIMEOUT_S = 45.0
+HEALTH_PROBE_TIMEOUT_S = 2.0
+Progress = Callable[[str], None]
+
+
+class RunObserver(Protocol):
+    """Watches the peers while the timeline plays (the terminal's live view, ``rtcsim.cli``):
+    started once the rooms exist, stopped before everyone leaves."""
+
+    def start(self, ctx: RunContext) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+def session_id_for(room: str, run_id: str) -> str:
+    """A session id unique per run, so documents of one run never mix with another's."""
+    return f"{room}-{run_id}"
+
+
+async def play(
+    scenario: Scenario,
+    *,
+    run_id: str,
+    media: NamespaceLoop,
+    collector: CollectorClient,
+    janus_url: str,
+    client_address: str = "",
+    kernel_impairer: KernelImpairer | None = None,
+    progress: Progress = lambda _msg: None,
+    results_dir: Path | None = None,
+    client_stats_interval_s: float = 30.0,
+    live: RunObserver | None = None,
+    watcher: JanusWatcher | None = None,
+) -> Ledger:
+    ledger = Ledger(run_id=run_id, scenario=scenario.name, seed=scenario.seed, started_ms=now_ms())
+    media_http = await media.run(_new_http())
+    admin_session = await media.run(JanusSession.create(media_http, janus_url))
+    admin_handle = await media.run(admin_session.attach(videoroom.PLUGIN, "rtcsim:admin"))
+    ctx = RunContext(
+        scenario=scenario,
+        run_id=run_id,
+        ledger=ledger,
+        media=media,
+        collector=collector,
+        janus_url=janus_url,
+        media_http=media_http,
+        admin_session=admin_session,
+        admin_handle=admin_handle,
+        identities={name: make_identity(scenario.seed, name) for name in scenario.everyone},
+        client_address=client_address,
+        impairment_hook=apply_impairment,
+        results_dir=results_dir,
+    )
+    if kernel_impairer is not None:
+        ctx.features[KERNEL] = kernel_impairer
+    for setup in FEATURE_SETUPS:
+        setup(ctx)
+    for name, identity in ctx.identities.items():
+        ledger.participants[name] = ParticipantRecord(
+            name=name,
+            user_id=identity.user_id,
+            room=scenario.room_of(name),
+            location=identity.location,
+            platform=identity.platform,
+        )
+    try:
+        await _create_rooms(ctx, progress)
+        reporter = client_stats.start(ctx, client_stats_interval_s)
+        if live is not None:
+            live.start(ctx)
+        try:
+            lost = await _play_watched(ctx, progress, watcher or _janus_watcher(ctx))
+        finally:
+            if live is not None:
+                await live.stop()
+            await client_stats.stop(reporter)
+        if lost is not None:
+            await _media_server_lost(ctx, lost, progress)
+        else:
+            await _leave_everyone(ctx, progress)
+            await _destroy_rooms(ctx)
+        for hook in ctx.run_end_hooks:
+            await hook(ctx)
+    finally:
+        await _release(ctx)
+        ledger.ended_ms = now_ms()
+    return ledger
+
+
+async def _new_http() -> aiohttp.ClientSession:
+    return aiohttp.ClientSession()
+
+
+async def _create_rooms(ctx: RunContext, progress: Progress) -> None:
+    for room in ctx.scenario.rooms:
+        options = videoroom.RoomOptions(
+            publishers=room.max_publishers, bitrate_bps=room.bitrate_bps
+        )
+        session_id = await open_room(ctx, room.name, options)
+        progress(f"room {room.name} created as session {session_id}")
+
+
+async def open_room(ctx: RunContext, room: str, options: videoroom.RoomOptions) -> str:
+    """Announce the room's session to the collector, create it on Janus, enter it in the
+    ledger; the session id is returned. Load users open their rooms with it too."""
+    session_id = session_id_for(room, ctx.run_id)
+    ctx.session_ids[room] = session_id
+    await ctx.collector.post(
+        "/sessions",
+        {
+            "sessionId": session_id,
+            "runId": ctx.run_id,
+            "customSessionId": session_id,
+            "mediaMode": "ROUTED",
+            "recordingMode": "MANUAL",
+        },
+    )
+    await ctx.on_media(videoroom.create_room(ctx.admin_handle, session_id, options))
+    ctx.ledger.sessions[room] = SessionRecord(room, session_id, created_ms=now_ms())
+    return session_id
+
+
+def _janus_watcher(ctx: RunContext) -> JanusWatcher:
+    async def probe() -> None:
+        await ctx.on_media(probe_janus(ctx.media_http, ctx.janus_url, HEALTH_PROBE_TIMEOUT_S))
+
+    return JanusWatcher(probe, ctx.janus_url)
+
+
+async def _play_watched(
+    ctx: RunContext, progress: Progress, watcher: JanusWatcher
+) -> MediaServerLost | None:
+    """Play the timeline while the watcher probes Janus; a lost Janus stops the timeline."""
+    timeline = asyncio.create_task(_play_timeline(ctx, progress), name="timeline")
+    watch = asyncio.create_task(watcher.watch(now_ms()), name="janus-watch")
+    try:
+        await asyncio.wait({timeline, watch}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in (timeline, watch):
+            if not task.done():
+                task.cancel()
+        await asyncio.gather(timeline, watch, return_exceptions=True)
+    failure = None if timeline.cancelled() else timeline.exception()
+    if failure is not None:
+        raise failure
+    if watch.done() and not watch.cancelled() and watch.exception() is None:
+        return watch.result()
+    return None
+
+
+async def _media_server_lost(ctx: RunContext, lost: MediaServerLost, progress: Progress) -> None:
+    """Close the ledger's books with ``mediaServerDisconnect`` and tell the collector."""
+    progress(f"MEDIA SERVER LOST: {lost.message}; the timeline stops here")
+    ctx.ledger.media_server_lost = lost.message
+    ctx.ledger.media_server_lost_ms = lost.at_ms
+    for room, record in ctx.ledger.sessions.items():
+        if record.closed_ms is None:
+            record.end = MEDIA_SERVER_LOST
+            record.destroyed_by_server = True  # no lastParticipantLeft when the last one goes
+            try:
+                await ctx.room_closed(room, MEDIA_SERVER_LOST)
+            except Exception as exc:
+                log.error("room %s: closing hooks failed without the media server: %s", room, exc)
+    for who in list(ctx.participants):
+        try:
+            await end_connection(ctx, who, MEDIA_SERVER_LOST, how="vanish")
+        except Exception as exc:
+            log.error("%s could not be closed after the media server was lost: %s", who, exc)
+    _stamp_ends(ctx.ledger, lost.at_ms)
+    try:
+        await ctx.collector.post("/media-server-lost", {"timestamp": lost.at_ms})
+    except CollectorUnavailable as exc:
+        log.error("the collector was not told the media server is lost: %s", exc)
+
+
+def _stamp_ends(ledger: Ledger, at_ms: int) -> None:
+    """Everything the lost server ended, ended when it stopped answering (not when we noticed)."""
+    for session in ledger.sessions.values():
+        if session.end == MEDIA_SERVER_LOST:
+            session.closed_ms = at_ms
+    for participant in ledger.participants.values():
+        for conn in participant.connections:
+            if conn.end == MEDIA_SERVER_LOST:
+                conn.left_ms = at_ms
+            for publication in conn.publications:
+                if publication.end == MEDIA_SERVER_LOST:
+                    publication.ended_ms = at_ms
+            for subscription in conn.subscriptions:
+                if subscription.end == MEDIA_SERVER_LOST:
+                    subscription.ended_ms = at_ms
+
+
+async def _play_timeline(ctx: RunContext, progress: Progress) -> None:
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    ordered = sorted(enumerate(ctx.scenario.timeline), key=lambda pair: pair[1].at)
+    for at, group in groupby(ordered, key=lambda pair: pair[1].at):
+        await asyncio.sleep(max(0.0, start + at - loop.time()))
+        batch = [(index, step, who) for index, step in group for who in _targets(ctx, step)]
+        progress(f"t={at:5.1f}s " + ", ".join(f"{who} {step.do}" for _i, step, who in batch))
+        await asyncio.gather(*(_run_step(ctx, index, step, who) for index, step, who in batch))
+
+
+def _targets(ctx: RunContext, step: StepBase) -> list[str]:
+    if isinstance(step, DestroyRoomStep | StartRecordingStep | StopRecordingStep):
+        return [step.room]
+    if isinstance(step, ParticipantStep):
+        return ctx.scenario.resolve(step.who)
+    raise TypeError(f"step kind {type(step).__name__} has no targets")
+
+
+async def _run_step(ctx: RunContext, index: int, step: StepBase, who: str) -> None:
+    do = str(getattr(step, "do", "?"))
+    record = StepRecord(
+        index=index, do=do, who=who, label=step.label, planned_at_s=step.at, started_ms=now_ms()
+    )
+    ctx.ledger.steps.append(record)
+    try:
+        async with asyncio.timeout(STEP_TIMEOUT_S):
+            await executor_for(do)(ctx, step, who)
+        record.ok = True
+    except Exception as exc:  # a failed step is a result to report, not a crash
+        record.error = f"{type(exc).__name__}: {exc}"
+        log.error("step %d (%s by %s) failed: %s", index, do, who, record.error, exc_info=True)
+    finally:
+        record.ended_ms = now_ms()
+
+
+async def _leave_everyone(ctx: RunContext, progress: Progress) -> None:
+    """Participants the timeline left in the room leave cleanly at its end."""
+    remaining = list(ctx.participants)
+    if remaining:
+        progress("end of timeline: " + ", ".join(remaining) + " leave")
+    for who in remaining:
+        try:
+            await end_connection(ctx, who, "disconnect", how="leave")
+        except Exception as exc:
+            log.error("%s could not leave cleanly: %s", who, exc)
+
+
+async def _destroy_rooms(ctx: RunContext) -> None:
+    for room, session_id in ctx.session_ids.items():
+        if ctx.ledger.sessions[room].destroyed_by_server:
+            continue
+        try:
+            await ctx.on_media(videoroom.destroy_room(ctx.admin_handle, session_id))
+        except Exception as exc:
+            log.warning("room %s could not be destroyed: %s", room, exc)
+        ctx.ledger.sessions[room].closed_ms = ctx.ledger.sessions[room].closed_ms or now_ms()
+
+
+async def _release(ctx: RunContext) -> None:
+    for participant in list(ctx.participants.values()):
+        await ctx.on_media(participant.close_quietly())
+    ctx.participants.clear()
+    try:
+        await ctx.on_media(ctx.admin_session.destroy())
+    except Exception as exc:
+        log.warning("janus admin session not destroyed: %s", exc)
+    await ctx.on_media(ctx.media_http.close())

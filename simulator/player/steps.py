@@ -1,0 +1,404 @@
+"""Step executors, looked up by the step's ``do``: one function per kind of step.
+
+Each executor acts for one participant (or, for ``destroy_room``, one room) and records what it
+did in the ledger. Steps planned for the same time run concurrently; the runner times and
+catches them. What the executors record is the simulator's ground truth: the end reasons here
+are what the simulator *caused*, which the collector has to find out on its own from Janus.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
+
+from simulator.driver import videoroom
+from simulator.identity import connection_id, stream_id
+from simulator.ledger import (
+    ConnectionRecord,
+    MediaCounters,
+    PublicationRecord,
+    SubscriptionRecord,
+    now_ms,
+)
+from simulator.peers.participant import Participant, PublishOptions
+from simulator.peers.rtc import candidate_addresses
+from simulator.player import client_stats
+from simulator.player.context import RunContext
+from simulator.scenario.model import (
+    DestroyRoomStep,
+    ImpairStep,
+    Media,
+    MuteStep,
+    PublishStep,
+    RejoinStep,
+    SignalStep,
+    StepBase,
+    SubscribeStep,
+    UnsubscribeStep,
+    VideoSpec,
+)
+
+Executor = Callable[[RunContext, StepBase, str], Awaitable[None]]
+EXECUTORS: dict[str, Executor] = {}
+
+FEED_WAIT_S = 10.0
+
+
+def executor(*kinds: str) -> Callable[[Executor], Executor]:
+    def register(fn: Executor) -> Executor:
+        for kind in kinds:
+            EXECUTORS[kind] = fn
+        return fn
+
+    return register
+
+
+def executor_for(kind: str) -> Executor:
+    try:
+        return EXECUTORS[kind]
+    except KeyError:
+        known = ", ".join(sorted(EXECUTORS))
+        raise KeyError(f"no executor for step {kind!r}; known: {known}") from None
+
+
+# -- joining and leaving ---------------------------------------------------------------------
+@executor("join")
+async def join(ctx: RunContext, step: StepBase, who: str) -> None:
+    record = ctx.ledger.participants[who]
+    if ctx.participants.get(who) is not None:
+        raise RuntimeError(f"{who} is already in the room")
+    session_id = ctx.session_ids[record.room]
+    identity = ctx.identities[who]
+    serial = len(record.connections)
+    connection = connection_id(ctx.run_id, who if serial == 0 else f"{who}#{serial}")
+    await ctx.collector.post(
+        "/identities",
+        {
+            "connectionId": connection,
+            "sessionId": session_id,
+            "runId": ctx.run_id,
+            "user": identity.user_id,
+            "location": identity.location,
+            "geoPoints": identity.geo_points,
+            "platform": identity.platform,
+            "clientData": identity.client_data,
+            "serverData": "",
+            "ip": ctx.client_address,
+        },
+    )
+    conn = ConnectionRecord(connection_id=connection, session_id=session_id)
+    record.connections.append(conn)
+    participant = Participant(ctx.media_http, ctx.janus_url, connection, who)
+    ctx.participants[who] = participant
+    try:
+        await ctx.on_media(participant.join(session_id))
+    except BaseException:
+        del ctx.participants[who]
+        raise
+    conn.joined_ms = now_ms()
+
+
+@executor("rejoin")
+async def rejoin(ctx: RunContext, step: StepBase, who: str) -> None:
+    assert isinstance(step, RejoinStep)
+    record = ctx.ledger.participants[who]
+    previous = record.current.publications[-1:] if record.connections else []
+    if who in ctx.participants:
+        await end_connection(ctx, who, "disconnect", how="leave")
+    await join(ctx, step, who)
+    if step.publish and previous:
+        last = previous[0]
+        video = (
+            VideoSpec(width=last.width or 640, height=last.height or 480, fps=last.fps or 30)
+            if last.video
+            else None
+        )
+        await _publish(ctx, who, audio=last.audio, video=video)
+
+
+@executor("leave")
+async def leave(ctx: RunContext, step: StepBase, who: str) -> None:
+    await end_connection(ctx, who, "disconnect", how="leave")
+
+
+@executor("drop")
+async def drop(ctx: RunContext, step: StepBase, who: str) -> None:
+    await end_connection(ctx, who, "networkDisconnect", how="vanish")
+
+
+@executor("kick")
+async def kick(ctx: RunContext, step: StepBase, who: str) -> None:
+    participant = ctx.participant(who)
+    room = ctx.ledger.participants[who].current.session_id
+    await ctx.on_media(videoroom.kick(ctx.admin_handle, room, participant.connection_id))
+    await end_connection(ctx, who, "forceDisconnectByServer", how="forget")
+
+
+@executor("destroy_room")
+async def destroy_room(ctx: RunContext, step: StepBase, who: str) -> None:
+    assert isinstance(step, DestroyRoomStep)
+    session_id = ctx.session_ids[step.room]
+    await ctx.on_media(videoroom.destroy_room(ctx.admin_handle, session_id))
+    session = ctx.ledger.sessions[step.room]
+    session.closed_ms = now_ms()
+    session.destroyed_by_server = True
+    await ctx.room_closed(step.room, "sessionClosedByServer")
+    for name in ctx.occupants(session_id):
+        await end_connection(ctx, name, "sessionClosedByServer", how="forget")
+
+
+async def end_connection(ctx: RunContext, who: str, reason: str, *, how: str) -> None:
+    """Close the books on ``who``'s connection, then act: leave, vanish or forget."""
+    participant = ctx.participant(who)
+    conn = ctx.ledger.participants[who].current
+    await client_stats.report(ctx, who)
+    with contextlib.suppress(Exception):  # stats are best effort once the server hung up
+        await ctx.on_media(participant.refresh_counters())
+    for feed in list(participant.subscriptions):
+        _close_subscription_records(conn, participant, feed, reason)
+    _close_publication_record(conn, participant, reason)
+    _cascade_feed_end(ctx, participant.connection_id, reason)
+    del ctx.participants[who]
+    if how == "leave":
+        await ctx.on_media(participant.leave())
+    elif how == "vanish":
+        await ctx.on_media(participant.vanish())
+    else:
+        await ctx.on_media(participant.forget())
+    conn.left_ms = participant.left_wall_ms or now_ms()
+    conn.end = reason
+    session = ctx.ledger.sessions[ctx.ledger.participants[who].room]
+    if not ctx.occupants(conn.session_id) and not session.destroyed_by_server:
+        session.closed_ms = conn.left_ms
+        await ctx.room_closed(session.room, "lastParticipantLeft")
+
+
+# -- media --------------------------------------------------------------------------------
+@executor("publish")
+async def publish(ctx: RunContext, step: StepBase, who: str) -> None:
+    assert isinstance(step, PublishStep)
+    await _publish(ctx, who, audio=step.audio, video=step.video, media=step.media)
+
+
+async def _publish(
+    ctx: RunContext, who: str, *, audio: bool, video: VideoSpec | None, media: Media = "live"
+) -> None:
+    participant = ctx.participant(who)
+    conn = ctx.ledger.participants[who].current
+    serial = ctx.stream_serials.get(who, 0)
+    ctx.stream_serials[who] = serial + 1
+    stream = stream_id(participant.connection_id, video.source if video else "CAMERA", serial)
+    options = PublishOptions(
+        audio=audio,
+        video=video is not None,
+        width=video.width if video else 0,
+        height=video.height if video else 0,
+        fps=video.fps if video else 0,
+        media=media,
+    )
+    await ctx.collector.post(
+        "/streams",
+        {
+            "streamId": stream,
+            "connectionId": participant.connection_id,
+            "sessionId": conn.session_id,
+            "videoSource": video.source if video else None,
+            "videoFramerate": video.fps if video else None,
+            "videoDimensions": (
+                f'{{"width":{video.width},"height":{video.height}}}' if video else None
+            ),
+            "audioEnabled": audio,
+            "videoEnabled": video is not None,
+        },
+    )
+    publication = PublicationRecord(
+        stream_id=stream,
+        audio=audio,
+        video=video is not None,
+        width=video.width if video else None,
+        height=video.height if video else None,
+        fps=video.fps if video else None,
+        started_ms=now_ms(),
+    )
+    conn.publications.append(publication)
+    await ctx.on_media(participant.publish(stream, options))
+    publication.ice_connected_ms = now_ms()
+    state = participant.publisher
+    if state is not None:
+        conn.sdp_candidates += candidate_addresses(state.local_sdp)
+        conn.sdp_candidates += candidate_addresses(state.remote_sdp)
+    await ctx.apply_impairment(who)
+
+
+@executor("subscribe")
+async def subscribe(ctx: RunContext, step: StepBase, who: str) -> None:
+    assert isinstance(step, SubscribeStep)
+    participant = ctx.participant(who)
+    conn = ctx.ledger.participants[who].current
+    for publisher in _publishers_among(ctx, who, step.to):
+        source = ctx.participant(publisher)
+        if source.connection_id in participant.subscriptions:
+            continue
+        publication = _live_publication(ctx, publisher)
+        await ctx.on_media(_wait_for_feed(ctx, conn.session_id, source.connection_id))
+        subscription = SubscriptionRecord(
+            publisher=publisher,
+            receiving_from=source.connection_id,
+            stream_id=publication.stream_id,
+            started_ms=now_ms(),
+        )
+        conn.subscriptions.append(subscription)
+        await ctx.on_media(
+            participant.subscribe(source.connection_id, publication.stream_id, step.media)
+        )
+        subscription.ice_connected_ms = now_ms()
+        state = participant.subscriptions[source.connection_id]
+        conn.sdp_candidates += candidate_addresses(state.local_sdp)
+        conn.sdp_candidates += candidate_addresses(state.remote_sdp)
+    await ctx.apply_impairment(who)
+
+
+@executor("unsubscribe")
+async def unsubscribe(ctx: RunContext, step: StepBase, who: str) -> None:
+    assert isinstance(step, UnsubscribeStep)
+    participant = ctx.participant(who)
+    conn = ctx.ledger.participants[who].current
+    for publisher in ctx.scenario.resolve(step.to):
+        source = ctx.participants.get(publisher)
+        if source is None or source.connection_id not in participant.subscriptions:
+            continue
+        await client_stats.report(ctx, who)
+        await ctx.on_media(participant.refresh_counters())
+        _close_subscription_records(conn, participant, source.connection_id, "unsubscribe")
+        await ctx.on_media(participant.unsubscribe(source.connection_id))
+
+
+@executor("unpublish")
+async def unpublish(ctx: RunContext, step: StepBase, who: str) -> None:
+    participant = ctx.participant(who)
+    await client_stats.report(ctx, who)
+    await ctx.on_media(participant.refresh_counters())
+    _close_publication_record(ctx.ledger.participants[who].current, participant, "unpublish")
+    _cascade_feed_end(ctx, participant.connection_id, "unpublish")
+    await ctx.on_media(participant.unpublish())
+
+
+@executor("mute", "unmute")
+async def mute(ctx: RunContext, step: StepBase, who: str) -> None:
+    assert isinstance(step, MuteStep)
+    await ctx.on_media(ctx.participant(who).mute(step.kind, step.do == "mute"))
+
+
+@executor("signal")
+async def signal(ctx: RunContext, step: StepBase, who: str) -> None:
+    assert isinstance(step, SignalStep)
+    sender = ctx.participant(who)
+    conn = ctx.ledger.participants[who].current
+    recipients = [
+        ctx.participants[name].connection_id
+        for name in ctx.scenario.resolve(step.to)
+        if name in ctx.participants
+        and name != who
+        and ctx.ledger.participants[name].current.session_id == conn.session_id
+    ]
+    await ctx.collector.post(
+        "/signals",
+        {
+            "sessionId": conn.session_id,
+            "from": sender.connection_id,
+            "to": recipients,
+            "type": step.type,
+            "data": step.data,
+        },
+    )
+    conn.signals_sent += 1
+
+
+@executor("impair")
+async def impair(ctx: RunContext, step: StepBase, who: str) -> None:
+    assert isinstance(step, ImpairStep)
+    ctx.impairments[who] = step
+    conn = ctx.ledger.participants[who].current
+    conn.impairments.append(
+        {
+            "at_ms": now_ms(),
+            "loss_pct": step.loss_pct,
+            "delay_ms": step.delay_ms,
+            "jitter_ms": step.jitter_ms,
+            "rate_kbps": step.rate_kbps,
+            "direction": step.direction.value,
+            "depth": step.depth,
+        }
+    )
+    await ctx.apply_impairment(who)
+
+
+# -- helpers ----------------------------------------------------------------------------------
+def _publishers_among(ctx: RunContext, who: str, names: list[str]) -> list[str]:
+    room = ctx.ledger.participants[who].current.session_id
+    return [
+        name
+        for name in ctx.scenario.resolve(names)
+        if name != who
+        and name in ctx.participants
+        and ctx.participants[name].publisher is not None
+        and ctx.ledger.participants[name].current.session_id == room
+    ]
+
+
+def _live_publication(ctx: RunContext, publisher: str) -> PublicationRecord:
+    conn = ctx.ledger.participants[publisher].current
+    live = [p for p in conn.publications if p.ended_ms is None]
+    if not live:
+        raise RuntimeError(f"{publisher} publishes nothing to subscribe to")
+    return live[-1]
+
+
+async def _wait_for_feed(ctx: RunContext, room: str, feed: str) -> None:
+    """Janus lists a publisher only after its webrtcup; subscribing earlier finds no feed."""
+    async with asyncio.timeout(FEED_WAIT_S):
+        while True:
+            participants = await videoroom.list_participants(ctx.admin_handle, room)
+            if any(p.get("id") == feed and p.get("publisher") for p in participants):
+                return
+            await asyncio.sleep(0.1)
+
+
+def _close_subscription_records(
+    conn: ConnectionRecord, participant: Participant, feed: str, why: str
+) -> None:
+    state = participant.subscriptions.get(feed)
+    for subscription in conn.subscriptions:
+        if subscription.receiving_from == feed and subscription.ended_ms is None:
+            subscription.ended_ms = now_ms()
+            subscription.end = why
+            if state is not None:
+                subscription.bytes_received = state.bytes_received
+                if state.first_frame_s is not None:
+                    subscription.first_frame_ms = subscription.started_ms + int(
+                        state.first_frame_s * 1000
+                    )
+                subscription.received = {
+                    kind: MediaCounters(c.frames, c.packets, c.bytes)
+                    for kind, c in state.received.items()
+                }
+
+
+def _cascade_feed_end(ctx: RunContext, feed: str, reason: str) -> None:
+    """A publisher's end ends every subscription to it, with the publisher's reason (as
+    OpenVidu reports it). The subscribers' peers are left for Janus to hang up."""
+    for name, other in ctx.participants.items():
+        if feed in other.subscriptions:
+            _close_subscription_records(ctx.ledger.participants[name].current, other, feed, reason)
+
+
+def _close_publication_record(conn: ConnectionRecord, participant: Participant, why: str) -> None:
+    for publication in conn.publications:
+        if publication.ended_ms is None:
+            publication.ended_ms = now_ms()
+            publication.end = why
+            publication.sent = {
+                kind: MediaCounters(c.frames, c.packets, c.bytes)
+                for kind, c in participant.sent.items()
+            }

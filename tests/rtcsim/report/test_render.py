@@ -1,0 +1,67 @@
+"""The page: every panel, the numbers in data attributes, nothing fetched from the network."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from rtcsim.report import charts, panels, queries
+from rtcsim.report.model import Bucket, Location, Report, Scope, Verdict
+from rtcsim.report.render import render
+from tests.rtcsim.report.html_probe import read_page
+
+RESPONSES = json.loads((Path(__file__).parent / "data" / "smoke_aggregations.json").read_text())
+SCOPE = Scope(1795886321798, 1795886339350, ("smoke-20261128-171841-3d1e",), "run smoke")
+
+
+def _report(responses: dict[str, dict[str, object]], verdict: Verdict) -> Report:
+    return Report(
+        scope=SCOPE,
+        generated_ms=1795886400000,
+        index="openvidu",
+        documents_by_type=panels.documents_by_type(responses),
+        sessions=panels.sessions_dashboard(SCOPE, responses),
+        recordings=panels.recordings_dashboard(responses),
+        verdict=verdict,
+    )
+
+
+def test_every_panel_of_both_dashboards_has_data_and_its_numbers() -> None:
+    page = read_page(render(_report(RESPONSES, Verdict(passed=True))))
+    assert len(page.panels) == 16
+    assert set(page.panels.values()) == {"1"}
+    assert page.metrics["sessions_total"] == "1"
+    assert page.metrics["subscribers_total"] == "2"
+    assert float(page.metrics["recordings_avg_size_bytes"]) == 360664
+    assert page.metrics["docs_kms"] == "36"
+    assert page.svgs >= 20
+
+
+def test_the_page_needs_no_network() -> None:
+    html = render(_report(RESPONSES, Verdict(passed=True)))
+    assert read_page(html).external == []
+    assert "https://" not in html
+    assert html.count("http://") == html.count('xmlns="http://www.w3.org/2000/svg"')
+
+
+def test_rendering_is_a_pure_function_of_the_report() -> None:
+    report = _report(RESPONSES, Verdict(passed=False))
+    assert render(report) == render(report)
+
+
+def test_an_empty_index_renders_panels_marked_without_data() -> None:
+    empty: dict[str, dict[str, object]] = {name: {} for name in queries.ALL}
+    page = read_page(render(_report(empty, Verdict(passed=None))))
+    assert page.panels["sessions-per-day"] == "0"
+    assert page.panels["runs"] == "0"
+
+
+def test_text_from_documents_is_escaped() -> None:
+    svg = charts.world_map([Location("<script>x</script>", 10.0, 20.0, 1)])
+    assert "<script>" not in svg
+    assert "&lt;script&gt;" in svg
+
+
+def test_a_single_bucket_donut_is_a_full_ring() -> None:
+    assert "<circle" in charts.donut([Bucket("COMPOSED", 1)])
+    assert "no data" in charts.donut([Bucket("COMPOSED", 0)])
