@@ -8,8 +8,9 @@ STAMP  := $(VENV)/.installed
 APT_PACKAGES := janus janus-tools nftables iproute2 maven util-linux chromium
 SCENARIO ?= scenarios/smoke.yaml
 SOAK_MINUTES ?= 5
+SERVER ?= janus
 
-.PHONY: help setup services run test unit lint stop status clean soak bench
+.PHONY: help setup services run test unit lint stop status clean soak bench livekit
 
 help:
 	@echo "make run     - set up, start Janus + Elasticsearch + collector, play $(SCENARIO), check it"
@@ -19,8 +20,14 @@ help:
 	@echo "make lint    - ruff and mypy --strict"
 	@echo "make soak    - peers joining and leaving for $(SOAK_MINUTES) min; fail if the collector's memory or fds grow"
 	@echo "make bench   - the five benchmarks of issue 6, figures against targets (< 15 min)"
+	@echo "make livekit - build livekit-server (Go module proxy) into ~/.cache/rtcsim/livekit/"
+	@echo "               (also 'make setup SERVER=livekit')"
 
-setup: $(STAMP) .run/apt.stamp
+setup: $(STAMP) .run/apt.stamp $(if $(filter livekit,$(SERVER)),livekit)
+
+# LiveKit, the second media server: built once from source with `go install` (a few minutes).
+livekit: $(STAMP)
+	@$(BIN)/python -m rtcsim.services.livekit_build
 
 .run/apt.stamp:
 	@test "$$(id -u)" = 0 || { echo "rtcsim needs root (network namespaces, Debian packages)"; exit 2; }

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -56,6 +56,35 @@ class Settings(BaseSettings):
         default=12, description="how soon Janus notices a vanished participant (keepalives stop)"
     )
 
+    # -- LiveKit (the second media server, issue 17) -------------------------------------------
+    livekit_version: str = Field(
+        default="v1.13.5",
+        description="built once with `go install` into <cache_dir>/livekit/<version> (later "
+        "versions replace pion with forks the Go module proxy does not serve)",
+    )
+    livekit_port: int = Field(
+        default=7880, description="signalling WebSocket (/rtc) and RoomService, on sfu_address"
+    )
+    livekit_rtc_port_range: str = Field(
+        default="50000-59999", description="UDP ports LiveKit's peer connections use (ICE)"
+    )
+    livekit_prometheus_port: int = Field(
+        default=6789, description="LiveKit's Prometheus /metrics on sfu_address; 0: off"
+    )
+    livekit_webhook_url: str | None = Field(
+        default=None,
+        description="where LiveKit posts its webhooks, as seen from the SFU namespace; "
+        "default: the collector's events port there (/livekit)",
+    )
+    livekit_departure_timeout_s: int = Field(
+        default=1,
+        description="how long LiveKit keeps a room after its last participant left "
+        "(LiveKit's default is 20; OpenVidu closes the session at once)",
+    )
+    livekit_empty_timeout_s: int = Field(
+        default=30, description="how long LiveKit keeps a room nobody ever joined"
+    )
+
     # -- collector -----------------------------------------------------------------------------
     collector_events_port: int = Field(
         default=8090, description="Janus event handler posts here (127.0.0.1 in the SFU namespace)"
@@ -92,6 +121,20 @@ class Settings(BaseSettings):
         ),
     )
 
+    @field_validator("livekit_rtc_port_range")
+    @classmethod
+    def _port_range(cls, value: str) -> str:
+        """``START-END`` with 1024 <= START <= END <= 65535 (LiveKit's rtc.port_range_*)."""
+        start, _, end = value.partition("-")
+        if not (start.isdigit() and end.isdigit() and 1024 <= int(start) <= int(end) <= 65535):
+            raise ValueError(f"{value!r} is not a port range START-END within 1024-65535")
+        return value
+
+    @property
+    def livekit_rtc_ports(self) -> tuple[int, int]:
+        start, _, end = self.livekit_rtc_port_range.partition("-")
+        return int(start), int(end)
+
     @property
     def es_url(self) -> str:
         return f"{self.es_scheme}://{self.es_host}:{self.es_port}"
@@ -114,6 +157,23 @@ class Settings(BaseSettings):
     def janus_url(self) -> str:
         """Janus HTTP API as seen from the client namespace."""
         return f"http://{self.sfu_address}:{self.janus_http_port}/janus"
+
+    @property
+    def livekit_url(self) -> str:
+        """LiveKit's signalling WebSocket base as seen from the client namespace."""
+        return f"ws://{self.sfu_address}:{self.livekit_port}"
+
+    @property
+    def livekit_http_url(self) -> str:
+        """LiveKit's HTTP base (health check, RoomService Twirp) from the client namespace."""
+        return f"http://{self.sfu_address}:{self.livekit_port}"
+
+    @property
+    def livekit_webhook_target(self) -> str:
+        """Where LiveKit posts webhooks: the setting, or the collector inside the SFU namespace."""
+        if self.livekit_webhook_url is not None:
+            return self.livekit_webhook_url
+        return f"http://127.0.0.1:{self.collector_events_port}/livekit"
 
     @property
     def collector_api_url(self) -> str:

@@ -73,6 +73,18 @@ class JanusStartupError(JanusError, StartupError):
     """Janus exited or never answered ``/info``."""
 
 
+class LiveKitError(ServiceError):
+    """LiveKit could not be built, configured, started or stopped."""
+
+
+class LiveKitBuildError(LiveKitError):
+    """``go install`` of livekit-server failed or Go is missing."""
+
+
+class LiveKitStartupError(LiveKitError, StartupError):
+    """livekit-server exited or never answered its health check."""
+
+
 class ElasticsearchError(ServiceError):
     """Elasticsearch could not be fetched, unpacked, started or stopped."""
 
