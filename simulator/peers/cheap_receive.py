@@ -10,10 +10,10 @@ import asyncio
 import contextlib
 import queue
 import socket
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterable
 from typing import Any
 
-from aiortc import RTCPeerConnection
+from aiortc import RTCPeerConnection, RTCRtpTransceiver
 from aiortc.codecs import is_rtx
 from aiortc.rtcrtpreceiver import StreamStatistics
 from aiortc.rtp import RtpPacket, unwrap_rtx
@@ -40,11 +40,18 @@ class CountingQueue(queue.Queue[Any]):
         self._on_frame(len(frame.data))
 
 
-def count_frames(pc: RTCPeerConnection, on_frame: Callable[[str, int], None]) -> None:
+def count_frames(
+    pc: RTCPeerConnection,
+    on_frame: Callable[[str, int], None],
+    transceivers: Iterable[RTCRtpTransceiver] | None = None,
+) -> None:
     """Make every receiver of ``pc`` count instead of decode; call between
     ``setRemoteDescription`` and the connection coming up (the decoder thread takes its queue
-    when the receiver starts). ``on_frame(kind, nbytes)`` runs on the event loop."""
-    for transceiver in pc.getTransceivers():
+    when the receiver starts). ``on_frame(kind, nbytes)`` runs on the event loop.
+
+    ``transceivers``: only these (those a renegotiation added; LiveKit's subscriber peer
+    connection grows by one per subscribed track), not every one of ``pc``."""
+    for transceiver in pc.getTransceivers() if transceivers is None else transceivers:
         receiver = transceiver.receiver
         kind = transceiver.kind
 
