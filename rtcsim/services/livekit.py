@@ -11,10 +11,13 @@ The binary is built on first use (``livekit_build``): a start may take minutes o
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+import psutil
 
 from collector.netns import listening_socket
 from simulator.driver.livekit.keys import (
@@ -33,6 +36,8 @@ from rtcsim.services.sockets import listens_on
 from simulator.settings import Settings
 
 START_TIMEOUT_S = 30.0
+DRAIN_TIMEOUT_S = 3.0
+FORCED_STOP_TIMEOUT_S = 10.0
 
 
 @dataclass(frozen=True)
@@ -143,7 +148,7 @@ def start(
             return LiveKitStatus(
                 settings.livekit_url, running, True, time.monotonic() - began, keys.api_key
             )
-        paths.stop()  # stale config or wedged
+        stop(settings)  # stale config or wedged
 
     _check_port_free(settings, settings.livekit_port, "signalling")
     if settings.livekit_prometheus_port:
@@ -184,9 +189,32 @@ def _reap(proc: subprocess.Popen[bytes]) -> None:
             proc.wait(5)
 
 
-def stop(settings: Settings) -> bool:
+def stop(settings: Settings, *, drain_timeout_s: float = DRAIN_TIMEOUT_S) -> bool:
     """Stop the LiveKit rtcsim started for this state dir; return whether one was running.
 
-    SIGTERM makes LiveKit drain: it closes every room (``room_finished`` webhooks) first.
+    A first SIGTERM makes LiveKit drain: it takes no new participant and waits, without limit,
+    for those in its rooms to leave (``cmd/server/main.go``, ``LivekitServer.Stop``). A second
+    one forces it. So: one SIGTERM, ``drain_timeout_s`` for the rooms to empty, a second
+    SIGTERM, then SIGKILL if it still runs.
     """
-    return LiveKitPaths.from_settings(settings).stop(term_timeout_s=20.0)
+    paths = LiveKitPaths.from_settings(settings)
+    running = paths.running_pid()
+    if running is None:
+        paths.pid_file.unlink(missing_ok=True)
+        return False
+    try:
+        proc = psutil.Process(running)
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=drain_timeout_s)
+        except psutil.TimeoutExpired:
+            proc.send_signal(signal.SIGTERM)  # the second one: stop now
+            try:
+                proc.wait(timeout=FORCED_STOP_TIMEOUT_S)
+            except psutil.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=5.0)
+    except psutil.NoSuchProcess:
+        pass
+    paths.pid_file.unlink(missing_ok=True)
+    return True

@@ -31,7 +31,7 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import aiohttp
@@ -270,11 +270,13 @@ class LiveKitParticipant:
 
     async def vanish(self) -> None:
         """The network disappears: nothing more leaves this participant, not a DTLS alert nor
-        a LeaveRequest; the WebSocket is left open and silent. LiveKit notices on its own."""
+        a LeaveRequest; the WebSocket is left open and silent (no close frame, no FIN) until
+        ``forget``/``close_quietly``. LiveKit notices on its own (ICE, then its disconnect
+        timer: about 20 s)."""
         self.impairer.silence()
         if self.signal is not None:
             await self.signal.abandon()
-        await self.close_quietly()
+        await self._close_local()
 
     async def forget(self) -> None:
         """The server removed us (kick, room deleted): close locally."""
@@ -282,12 +284,16 @@ class LiveKitParticipant:
 
     async def close_quietly(self) -> None:
         """Release everything local, whatever state we are in."""
+        await self._close_local()
+        if self.signal is not None:
+            await self.signal.close()
+
+    async def _close_local(self) -> None:
+        """Close the peer connections and the tasks; the WebSocket stays as it is."""
         for side in (self.publisher, self.subscriber):
             if side is not None:
                 with contextlib.suppress(Exception):
                     await side.close()
-        if self.signal is not None:
-            await self.signal.close()
         if self._worker is not None:
             self._worker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -325,9 +331,20 @@ class LiveKitParticipant:
                 self.remote.pop(info.identity, None)
             else:
                 self.remote[info.identity] = info
-        # Wake whoever waits for the roster (``_published_tracks``), then arm a fresh event.
+        # Wake whoever waits for the roster (``wait_for_roster``), then arm a fresh event.
         self._roster_changed.set()
         self._roster_changed = asyncio.Event()
+
+    async def wait_for_roster(self, ready: Callable[[], bool], timeout_s: float) -> bool:
+        """Until ``ready()`` holds for what we know of the others (``remote``, updated by the
+        server's participant updates); False if it does not within ``timeout_s``."""
+        try:
+            async with asyncio.timeout(timeout_s):
+                while not ready():
+                    await self._roster_changed.wait()
+        except TimeoutError:
+            return False
+        return True
 
     async def _published_tracks(
         self, identity: str, kinds: frozenset[str], timeout_s: float
@@ -338,17 +355,13 @@ class LiveKitParticipant:
             info = self.remote.get(identity)
             return info is not None and kinds <= {_KIND.get(t.type, "") for t in info.tracks}
 
-        try:
-            async with asyncio.timeout(timeout_s):
-                while not ready():
-                    await self._roster_changed.wait()
-        except TimeoutError as exc:
+        if not await self.wait_for_roster(ready, timeout_s):
             info = self.remote.get(identity)
             have = sorted({_KIND.get(t.type, "?") for t in info.tracks}) if info else None
             raise SignalError(
                 f"{self.connection_id}: {identity} did not publish {sorted(kinds)} within "
                 f"{timeout_s:g} s (it is {'absent' if info is None else f'publishing {have}'})"
-            ) from exc
+            )
         info = self.remote[identity]
         tracks = {t.sid: _KIND[t.type] for t in info.tracks if _KIND.get(t.type) in kinds}
         return info, tracks
