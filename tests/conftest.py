@@ -3,7 +3,8 @@
 Tests marked ``integration`` talk to the real Janus, Elasticsearch and collector at their
 default addresses. On a fresh machine nothing runs yet, so the first such test brings the stack
 up with the same code as ``make run``; unit tests never trigger it, nor do modules that set
-``OWN_STACK = True`` (they bring up an isolated stack of their own).
+``OWN_STACK = True`` (they bring up an isolated stack of their own) or ``DEFAULT_STACK = False``
+(they need none of it, e.g. LiveKit's own tests: namespaces and livekit-server only).
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     if getattr(getattr(item, "module", None), "OWN_STACK", False):
         # The module builds an isolated stack of its own and must not start (or even probe)
         # the default one, which other runs on this machine may be using.
+        return
+    if not getattr(getattr(item, "module", None), "DEFAULT_STACK", True):
         return
     stack.up(Settings())
     _stack_ready = True

@@ -1,6 +1,7 @@
 """The whole service stack, in the one order that works.
 
-``up``: namespaces → Elasticsearch → collector → Janus. The collector needs the SFU namespace
+``up``: namespaces → Elasticsearch → collector → Janus (LiveKit, when started, is stopped by
+``down`` too). The collector needs the SFU namespace
 (its event endpoint lives there) and Elasticsearch (it installs its index template at start-up);
 Janus needs the collector listening, or its ``core/started`` event is lost. ``down`` goes in
 reverse and removes the namespaces last, once nothing of ours runs inside them.
@@ -17,7 +18,7 @@ from enum import Enum
 
 from rich.console import Console
 
-from rtcsim.services import collector, elasticsearch, janus, netns
+from rtcsim.services import collector, elasticsearch, janus, livekit, netns
 from rtcsim.services.errors import ServiceError
 from simulator.settings import Settings
 
@@ -118,6 +119,7 @@ def down(settings: Settings, *, console: Console | None = None) -> list[str]:
     stopped: list[str] = []
     failures: list[str] = []
     steps: tuple[tuple[str, Callable[[], bool]], ...] = (
+        ("LiveKit", lambda: livekit.stop(settings)),
         ("Janus", lambda: janus.stop(settings)),
         ("collector", lambda: collector.stop(settings)),
         ("Elasticsearch", lambda: elasticsearch.stop(settings)),
@@ -193,4 +195,8 @@ def status(settings: Settings) -> StackStatus:
     else:
         jan_state = State.UP if janus.is_healthy(settings) else State.UNHEALTHY
     services.append(ServiceStatus("janus", jan_state, settings.janus_url, jan_pid))
+    lk_pid = livekit.pid(settings)
+    if lk_pid is not None:  # only shown while one runs: LiveKit is not part of `up` yet
+        lk_state = State.UP if livekit.is_healthy(settings) else State.UNHEALTHY
+        services.append(ServiceStatus("livekit", lk_state, settings.livekit_url, lk_pid))
     return StackStatus(services)

@@ -33,11 +33,12 @@ from simulator.driver.livekit.room_service import LiveKitRooms
 from simulator.netns_loop import NamespaceLoop
 from simulator.peers.participant import PublishOptions
 from simulator.peers.rtc import candidate_addresses
-from simulator.services import livekit, netns
-from simulator.services.sockets import listening
+from rtcsim.services import livekit, netns
+from rtcsim.services.sockets import listening
 from simulator.settings import Settings
 
 pytestmark = pytest.mark.integration
+DEFAULT_STACK = False  # no Elasticsearch, collector or Janus needed (tests/conftest.py)
 
 T = TypeVar("T")
 BENCHMARK_NET = ipaddress.ip_network("198.18.0.0/15")
