@@ -68,10 +68,15 @@ def up(
     collector: bool = typer.Option(
         True, "--collector/--no-collector", help="also run the collector (Janus events → ES)"
     ),
+    livekit: bool = typer.Option(
+        False, "--livekit/--no-livekit", help="also run LiveKit (built on first use)"
+    ),
 ) -> None:
     """Bring up namespaces, Elasticsearch, the collector and Janus (reusing what runs)."""
     settings = _settings()
-    _guarded(lambda: stack.up(settings, with_collector=collector, console=console))
+    _guarded(
+        lambda: stack.up(settings, with_collector=collector, with_livekit=livekit, console=console)
+    )
 
 
 @app.command()

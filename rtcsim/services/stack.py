@@ -1,7 +1,7 @@
 """The whole service stack, in the one order that works.
 
-``up``: namespaces → Elasticsearch → collector → Janus (LiveKit, when started, is stopped by
-``down`` too). The collector needs the SFU namespace
+``up``: namespaces → Elasticsearch → collector → Janus (→ LiveKit when asked for; ``down``
+stops it whenever it runs). The collector needs the SFU namespace
 (its event endpoint lives there) and Elasticsearch (it installs its index template at start-up);
 Janus needs the collector listening, or its ``core/started`` event is lost. ``down`` goes in
 reverse and removes the namespaces last, once nothing of ours runs inside them.
@@ -18,7 +18,7 @@ from enum import Enum
 
 from rich.console import Console
 
-from rtcsim.services import collector, elasticsearch, janus, livekit, netns
+from rtcsim.services import collector, elasticsearch, janus, livekit, livekit_build, netns
 from rtcsim.services.errors import ServiceError
 from simulator.settings import Settings
 
@@ -57,9 +57,16 @@ def _timed(seconds: float) -> str:
 
 
 def up(
-    settings: Settings, *, with_collector: bool = True, console: Console | None = None
+    settings: Settings,
+    *,
+    with_collector: bool = True,
+    with_livekit: bool = False,
+    console: Console | None = None,
 ) -> StackStatus:
     """Bring every service up, reusing what already runs; raise ``ServiceError`` on failure.
+
+    ``with_livekit``: LiveKit too, after the collector (its webhooks go there), built first if
+    it never was (minutes, once).
 
     A failed step leaves the earlier ones running (to inspect, or for the next ``up`` to
     reuse); ``down`` clears everything.
@@ -106,6 +113,15 @@ def up(
     verb = "reused" if jan.reused else f"started in {_timed(jan.elapsed_s)}"
     done.append(ServiceStatus("janus", State.UP, jan.url, jan.pid, jan.elapsed_s))
     out.print(f"[green]✓[/] Janus  {jan.url} {verb} (pid {jan.pid})")
+
+    if with_livekit:
+        if not livekit_build.is_built(settings):
+            out.print(f"building livekit-server {settings.livekit_version} (a few minutes, once)")
+        with out.status(f"LiveKit in {settings.sfu_netns}"):
+            lk = livekit.start(settings)
+        verb = "reused" if lk.reused else f"started in {_timed(lk.elapsed_s)}"
+        done.append(ServiceStatus("livekit", State.UP, lk.url, lk.pid, lk.elapsed_s))
+        out.print(f"[green]✓[/] LiveKit  {lk.url} {verb} (pid {lk.pid})")
     return StackStatus(done)
 
 

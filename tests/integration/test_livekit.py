@@ -17,6 +17,7 @@ import time
 import uuid
 from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TypeVar
 
 import aiohttp
@@ -34,6 +35,7 @@ from simulator.netns_loop import NamespaceLoop
 from simulator.peers.participant import PublishOptions
 from simulator.peers.rtc import candidate_addresses
 from rtcsim.services import livekit, netns
+from rtcsim.services.errors import LiveKitStartupError, PortInUseError
 from rtcsim.services.sockets import listening
 from simulator.settings import Settings
 
@@ -411,3 +413,34 @@ def test_a_vanished_participant_is_timed_out_by_livekit_on_its_own(
     )
     assert left.participant.disconnect_reason == Reason.CONNECTION_TIMEOUT
     assert 10.0 <= noticed_after_s <= 40.0, noticed_after_s
+
+
+def test_a_livekit_that_dies_at_start_is_reported_with_the_tail_of_its_log(
+    lk: Settings, tmp_path: Path
+) -> None:
+    """What `rtcsim services up --livekit` prints (exit 2) when the server will not run."""
+    fake = tmp_path / "server"
+    fake.write_text("#!/bin/sh\necho 'could not parse config: bad rtc block' >&2\nexit 3\n")
+    fake.chmod(0o755)
+    other = lk.model_copy(
+        update={"state_dir": tmp_path / "state", "livekit_port": 7979, "livekit_prometheus_port": 0}
+    )
+    with pytest.raises(LiveKitStartupError) as failure:
+        livekit.start(other, binary=fake, timeout_s=10)
+    message = str(failure.value)
+    assert "LiveKit exited with code 3" in message
+    assert "could not parse config: bad rtc block" in message
+    assert "livekit.log" in message
+    assert livekit.pid(other) is None
+
+
+def test_a_second_livekit_on_a_taken_port_says_which_port_and_what_to_do(
+    lk: Settings, tmp_path: Path
+) -> None:
+    assert livekit.pid(lk) is not None  # the module's LiveKit holds livekit_port
+    other = lk.model_copy(update={"state_dir": tmp_path / "state"})
+    with pytest.raises(
+        PortInUseError, match=rf"signalling port {lk.sfu_address}:{lk.livekit_port}"
+    ):
+        livekit.start(other)
+    assert livekit.pid(other) is None

@@ -44,3 +44,14 @@ def test_status_of_a_stack_that_is_not_up_exits_1_and_lists_every_service(
     assert result.exit_code == 1
     for name in ("namespaces", "elasticsearch", "collector", "janus"):
         assert name in result.output
+
+
+def test_a_livekit_port_range_that_is_no_range_exits_2_naming_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("RTCSIM_LIVEKIT_RTC_PORT_RANGE", "60000-50000")
+    result = CliRunner().invoke(app, ["up", "--livekit"])
+    assert result.exit_code == 2
+    assert "livekit_rtc_port_range" in result.output
+    assert "'60000-50000' is not a port range" in result.output
+    assert "Traceback" not in result.output
