@@ -20,12 +20,6 @@ from pathlib import Path
 import psutil
 
 from collector.netns import listening_socket
-from simulator.driver.livekit.keys import (
-    KeysFileError,
-    LiveKitCredentials,
-    ensure_credentials,
-    load_credentials,
-)
 from rtcsim.services import livekit_build, netns
 from rtcsim.services.errors import LiveKitError, LiveKitStartupError, PortInUseError
 from rtcsim.services.httpcheck import http_get_in_netns
@@ -33,6 +27,12 @@ from rtcsim.services.livekit_config import write_config
 from rtcsim.services.managed import ServiceFiles, Started, startup_failure, wait_healthy
 from rtcsim.services.process import log_tail, wait_until
 from rtcsim.services.sockets import listens_on
+from simulator.driver.livekit.keys import (
+    KeysFileError,
+    LiveKitCredentials,
+    ensure_credentials,
+    load_credentials,
+)
 from simulator.settings import Settings
 
 START_TIMEOUT_S = 30.0

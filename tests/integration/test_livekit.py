@@ -28,15 +28,15 @@ from livekit.protocol import models
 from livekit.protocol.webhook import WebhookEvent
 
 from collector.netns import listening_socket
+from rtcsim.services import livekit, netns
+from rtcsim.services.errors import LiveKitStartupError, PortInUseError
+from rtcsim.services.sockets import listening
 from simulator.driver.livekit.keys import LiveKitCredentials
 from simulator.driver.livekit.participant import LiveKitParticipant
 from simulator.driver.livekit.room_service import LiveKitRooms
 from simulator.netns_loop import NamespaceLoop
 from simulator.peers.participant import PublishOptions
 from simulator.peers.rtc import candidate_addresses
-from rtcsim.services import livekit, netns
-from rtcsim.services.errors import LiveKitStartupError, PortInUseError
-from rtcsim.services.sockets import listening
 from simulator.settings import Settings
 
 pytestmark = pytest.mark.integration

@@ -7,8 +7,8 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
-from simulator.driver.livekit.keys import LiveKitCredentials
 from rtcsim.services.livekit_config import render_config, write_config
+from simulator.driver.livekit.keys import LiveKitCredentials
 from simulator.settings import Settings
 from tests.rtcsim.services.conftest import make_settings
 
