@@ -17,10 +17,15 @@ from functools import lru_cache
 from aiortc.mediastreams import MediaStreamTrack
 from av import AudioFrame, VideoFrame
 
+from simulator.peers.talk import Slot, TalkSchedule
+
 VIDEO_CLOCK_HZ = 90_000
 AUDIO_RATE_HZ = 48_000
 AUDIO_PTIME_S = 0.020
 SWEEP_FRAMES = 60
+TONE_AMPLITUDE = 8000
+TONE_LEVEL = round(-20 * math.log10(TONE_AMPLITUDE / math.sqrt(2) / 32767))
+"""The tone's RFC 6464 audio level (-dBov of its RMS): 15, a voice speaking up."""
 
 
 @lru_cache(maxsize=8)
@@ -80,37 +85,48 @@ def _black_planes(width: int, height: int) -> tuple[bytes, bytes, bytes]:
 def _tone_second(freq_hz: int = 440) -> bytes:
     """One second of a mono s16 tone; 440 whole cycles, so it loops without a click."""
     samples = (
-        int(8000 * math.sin(2 * math.pi * freq_hz * n / AUDIO_RATE_HZ))
+        int(TONE_AMPLITUDE * math.sin(2 * math.pi * freq_hz * n / AUDIO_RATE_HZ))
         for n in range(AUDIO_RATE_HZ)
     )
     return b"".join(s.to_bytes(2, "little", signed=True) for s in samples)
 
 
 class ToneAudioTrack(MediaStreamTrack):
-    """Opus-friendly audio: a steady tone in 20 ms frames."""
+    """Opus-friendly audio: a steady tone in 20 ms frames; with ``talk``, the tone in talk
+    spurts and silence between them, one frame every 400 ms as with DTX (``peers.talk``)."""
 
     kind = "audio"
 
-    def __init__(self) -> None:
+    def __init__(self, talk: TalkSchedule | None = None) -> None:
         super().__init__()
         self.frames_sent = 0
+        self.talk = talk
         self._second = _tone_second()
         self._samples = int(AUDIO_RATE_HZ * AUDIO_PTIME_S)
         self._silence = bytes(self._samples * 2)
         self._start: float | None = None
+        self._slot = 0
         self.muted = False
 
     async def recv(self) -> AudioFrame:
         if self._start is None:
             self._start = time.monotonic()
-        due = self._start + self.frames_sent * AUDIO_PTIME_S
+            if self.talk is not None:
+                self.talk.begin()
+        slot = self.talk.slot(self._slot) if self.talk is not None else Slot.SPEECH
+        while slot is Slot.NOTHING:
+            self._slot += 1
+            slot = self.talk.slot(self._slot) if self.talk is not None else Slot.SPEECH
+        due = self._start + self._slot * AUDIO_PTIME_S
         await asyncio.sleep(max(0.0, due - time.monotonic()))
         frame = AudioFrame(format="s16", layout="mono", samples=self._samples)
-        offset = (self.frames_sent % 50) * self._samples * 2
-        chunk = self._silence if self.muted else self._second[offset : offset + self._samples * 2]
+        offset = (self._slot % 50) * self._samples * 2
+        quiet = self.muted or slot is Slot.COMFORT
+        chunk = self._silence if quiet else self._second[offset : offset + self._samples * 2]
         frame.planes[0].update(chunk)
-        frame.pts = self.frames_sent * self._samples
+        frame.pts = self._slot * self._samples
         frame.sample_rate = AUDIO_RATE_HZ
         frame.time_base = fractions.Fraction(1, AUDIO_RATE_HZ)
+        self._slot += 1
         self.frames_sent += 1
         return frame
