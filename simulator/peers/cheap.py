@@ -5,36 +5,26 @@ these cost ~0.01 each (``reference/aiortc-perf.md``), so one process holds tens 
 
 * **Publisher.** ``RTCRtpSender._next_encoded_frame`` packs, without encoding, whatever
   ``track.recv()`` returns that is an ``av.Packet`` rather than a frame (aiortc-perf.md,
-  finding 3). ``PacketTrack`` loops a clip made once with PyAV from the same sweep and tone as
-  the live tracks, with RTP timestamps that keep increasing across loops. It cannot honour
-  PLI/FIR, so the clip has a keyframe every second: a late or lossy subscriber recovers within
-  one. Its bitrate is the clip's; REMB is ignored.
+  finding 3). ``PacketTrack`` loops a clip (``simulator.peers.clips``) made once with PyAV from
+  the same sweep and tone as the live tracks, with RTP timestamps that keep increasing across
+  loops. It answers PLI and FIR as an encoder would, with a key frame on the next frame: the
+  loop restarts at the clip's key frame (``answer_feedback``). Its bitrate is the clip's; REMB
+  is ignored (simulcast publishers, ``simulator.peers.simulcast``, drop layers on it). Audio
+  carries its RFC 6464 level and can speak in talk spurts with DTX pauses (``peers.talk``).
 * **Subscriber.** aiortc hands each reassembled frame to a decoder thread through a
   ``queue.Queue`` and queues the decoded frames without bound (finding 1). ``count_frames``
   swaps that queue for one that never fills, and the receiver's per-packet handler for one that
   counts frames (marker bits) and bytes: SRTP, RTX, NACK and RTCP receiver reports still run;
   nothing is depayloaded, buffered, estimated (REMB) or decoded. ``drain_sockets`` reads every
   waiting datagram per wake-up (asyncio reads one).
-
-Clips live in ``<cache_dir>/clips`` (never in the repository), keyed by codec, size, rate and
-(when asked) bitrate. The plain sweep compresses to about 260 kbit/s whatever the encoder is told;
-a clip made for a ``bitrate_bps`` gets a band of seeded noise at its top, sized so the encoder has
-to spend about that many bits (noise does not compress: ~1.7 bit per noisy pixel and frame at
-``cpu-used=8``), e.g. ~1 Mbit/s at 640x480@30 for the benchmarks.
 """
 
 from __future__ import annotations
 
 import asyncio
 import fractions
-import math
-import os
-import random
-import tempfile
-import threading
 import time
-from collections.abc import Callable
-from functools import lru_cache
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -43,139 +33,28 @@ from aiortc import RTCPeerConnection, RTCRtpSender
 from aiortc.mediastreams import MediaStreamTrack
 
 from simulator.peers.cheap_receive import CountingQueue, count_frames, drain_sockets
-from simulator.peers.tracks import (
-    AUDIO_PTIME_S,
-    AUDIO_RATE_HZ,
-    SWEEP_FRAMES,
-    VIDEO_CLOCK_HZ,
-    _sweep_planes,
-    _tone_second,
+from simulator.peers.clips import (
+    audio_clip,
+    default_clips_dir,
+    keyframe_indices,
+    video_clip,
 )
-from simulator.settings import Settings
+from simulator.peers.feedback import FeedbackHub
+from simulator.peers.talk import SILENCE_LEVEL, Slot, TalkSchedule, dtx_frame
+from simulator.peers.tracks import AUDIO_PTIME_S, AUDIO_RATE_HZ, TONE_LEVEL, VIDEO_CLOCK_HZ
 
 Media = Literal["live", "cheap"]
-CLIP_SECONDS = 4
-KEYFRAME_INTERVAL_S = 1
-VIDEO_BITRATE_BPS = 800_000
-AUDIO_BITRATE_BPS = 32_000
-
-
-# -- clips ------------------------------------------------------------------------------------
-def default_clips_dir() -> Path:
-    """``<cache_dir>/clips`` of the settings in force (environment, ``rtcsim.toml``)."""
-    return Settings().cache_dir / "clips"
-
-
-NOISE_BITS_PER_PIXEL = 1.7  # what libvpx (realtime, cpu-used 8) spends on a pixel of noise
-
-
-def video_clip(
-    clips_dir: Path, width: int, height: int, fps: int, bitrate_bps: int | None = None
-) -> tuple[bytes, ...]:
-    """VP8 packets of the sweep, made on first use and cached on disk and in memory.
-    ``bitrate_bps``: about that bitrate (a noise band); None: the plain sweep (~260 kbit/s)."""
-    name = f"vp8-{width}x{height}-{fps}"
-    if bitrate_bps is not None:
-        name += f"-{bitrate_bps // 1000}k"
-    return _load_clip(clips_dir / f"{name}.ivf", width, height, fps, bitrate_bps)
-
-
-def audio_clip(clips_dir: Path) -> tuple[bytes, ...]:
-    """Opus packets of the tone, 20 ms each."""
-    return _load_clip(clips_dir / "opus-48000-mono.ogg", 0, 0, 0)
-
-
-_making = threading.Lock()  # users starting together make a clip once, not once each
-
-
-@lru_cache(maxsize=16)
-def _load_clip(
-    path: Path, width: int, height: int, fps: int, bitrate_bps: int | None = None
-) -> tuple[bytes, ...]:
-    with _making:
-        if not path.exists():
-            _make_clip(path, width, height, fps, bitrate_bps)
-    with av.open(str(path)) as container:
-        packets = tuple(bytes(p) for p in container.demux() if p.size)
-    if not packets:
-        raise RuntimeError(f"clip {path} holds no packets")
-    return packets
-
-
-def _make_clip(path: Path, width: int, height: int, fps: int, bitrate_bps: int | None) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # Write beside, then rename: concurrent makers (locust workers) never read half a file.
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=path.suffix)
-    os.close(fd)
-    try:
-        if width:
-            _encode_video(Path(tmp), width, height, fps, bitrate_bps)
-        else:
-            _encode_audio(Path(tmp))
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
-
-
-def _encode_video(
-    path: Path, width: int, height: int, fps: int, bitrate_bps: int | None = None
-) -> None:
-    noise_rows = 0
-    if bitrate_bps is not None:
-        noise_rows = min(height, math.ceil(bitrate_bps / (width * fps * NOISE_BITS_PER_PIXEL)))
-    with av.open(str(path), "w", format="ivf") as container:
-        stream = container.add_stream(
-            "libvpx",
-            rate=fps,
-            options={"deadline": "realtime", "cpu-used": "8", "lag-in-frames": "0"},
-        )
-        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
-        stream.bit_rate = bitrate_bps or VIDEO_BITRATE_BPS
-        stream.codec_context.gop_size = fps * KEYFRAME_INTERVAL_S
-        for index in range(fps * CLIP_SECONDS):
-            frame = _sweep_frame(width, height, fps, index, noise_rows)
-            container.mux(stream.encode(frame))
-        container.mux(stream.encode(None))
-
-
-def _sweep_frame(
-    width: int, height: int, fps: int, index: int, noise_rows: int = 0
-) -> av.VideoFrame:
-    frame = av.VideoFrame(width=width, height=height, format="yuv420p")
-    planes = _sweep_planes(width, height)[index % SWEEP_FRAMES]
-    if noise_rows:
-        # Seeded by the frame index: the same clip on every machine, new noise every frame.
-        noise = random.Random(index).randbytes(noise_rows * width)
-        planes = (noise + planes[0][len(noise) :], *planes[1:])
-    for plane, data in zip(frame.planes, planes, strict=True):
-        plane.update(data)
-    frame.pts = index
-    frame.time_base = fractions.Fraction(1, fps)
-    return frame
-
-
-def _encode_audio(path: Path) -> None:
-    tone = _tone_second()
-    samples = int(AUDIO_RATE_HZ * AUDIO_PTIME_S)
-    with av.open(str(path), "w", format="ogg") as container:
-        stream = container.add_stream("libopus", rate=AUDIO_RATE_HZ)
-        stream.bit_rate = AUDIO_BITRATE_BPS
-        stream.layout = "mono"
-        for index in range(CLIP_SECONDS * 50):
-            frame = av.AudioFrame(format="s16", layout="mono", samples=samples)
-            offset = (index % 50) * samples * 2
-            frame.planes[0].update(tone[offset : offset + samples * 2])
-            frame.pts = index * samples
-            frame.sample_rate = AUDIO_RATE_HZ
-            frame.time_base = fractions.Fraction(1, AUDIO_RATE_HZ)
-            container.mux(stream.encode(frame))
-        container.mux(stream.encode(None))
 
 
 # -- publisher --------------------------------------------------------------------------------
 class PacketTrack(MediaStreamTrack):
     """Loops pre-encoded packets at the clip's rate; aiortc packetizes them without encoding.
+
+    ``keyframes``: the clip's key frame positions; ``request_keyframe`` (a PLI or FIR) makes
+    the next packet the first key frame at or after the current position (the clip's only one
+    is its first frame, so in practice the loop restarts). ``talk``: speak and pause on a
+    schedule, with DTX silence (``simulator.peers.talk``); ``audio_level`` is the RFC 6464
+    level of the packet last returned, for the sender to write in the header extension.
 
     ``muted`` is kept for the mute step's sake; Janus stops relaying a muted stream (VideoRoom
     ``configure`` with ``send: false``), so the packets still sent are never seen downstream.
@@ -189,27 +68,70 @@ class PacketTrack(MediaStreamTrack):
         clock_hz: int,
         *,
         clock: Callable[[], float] = time.monotonic,
+        keyframes: tuple[int, ...] = (),
+        talk: TalkSchedule | None = None,
+        speech_level: int = TONE_LEVEL,
     ) -> None:
         super().__init__()
         self.kind = kind
         self.frames_sent = 0
         self.muted = False
+        self.talk = talk
+        self.audio_level = speech_level
+        self.keyframe_requests = 0
+        self.keyframes_answered = 0
+        self.keyframe_answer_max_s: float | None = None
+        self._speech_level = speech_level
         self._packets = packets
+        self._keyframes = keyframes
         self._interval_s = interval_s
         self._ticks = round(interval_s * clock_hz)
         self._time_base = fractions.Fraction(1, clock_hz)
         self._clock = clock
         self._start: float | None = None
+        self._slot = 0
+        self._position = 0
+        self._keyframe_asked_at: float | None = None
+
+    def request_keyframe(self) -> None:
+        self.keyframe_requests += 1
+        if self._keyframes and self._keyframe_asked_at is None:
+            self._keyframe_asked_at = self._clock()
+
+    def _next_payload(self) -> bytes:
+        if self._keyframe_asked_at is not None:
+            here = self._position % len(self._packets)
+            later = [k for k in self._keyframes if k >= here]
+            self._position = later[0] if later else self._keyframes[0] + len(self._packets)
+            waited = self._clock() - self._keyframe_asked_at
+            self.keyframe_answer_max_s = max(self.keyframe_answer_max_s or 0.0, waited)
+            self.keyframes_answered += 1
+            self._keyframe_asked_at = None
+        payload = self._packets[self._position % len(self._packets)]
+        self._position += 1
+        return payload
 
     async def recv(self) -> av.Packet[Any]:
         if self._start is None:
             self._start = self._clock()
-        due = self._start + self.frames_sent * self._interval_s
+            if self.talk is not None:
+                self.talk.begin()
+        slot = self.talk.slot(self._slot) if self.talk is not None else Slot.SPEECH
+        while slot is Slot.NOTHING:
+            self._slot += 1
+            slot = self.talk.slot(self._slot) if self.talk is not None else Slot.SPEECH
+        due = self._start + self._slot * self._interval_s
         await asyncio.sleep(max(0.0, due - self._clock()))
-        packet = av.Packet(self._packets[self.frames_sent % len(self._packets)])
-        # Monotonic across loops: the RTP timestamp must never jump back (finding 4).
-        packet.pts = self.frames_sent * self._ticks
+        if slot is Slot.SPEECH:
+            packet = av.Packet(self._next_payload())
+            self.audio_level = self._speech_level
+        else:
+            packet = av.Packet(dtx_frame(self._packets[0]))
+            self.audio_level = SILENCE_LEVEL
+        # Monotonic across loops and pauses: the RTP timestamp follows the clock (finding 4).
+        packet.pts = self._slot * self._ticks
         packet.time_base = self._time_base
+        self._slot += 1
         self.frames_sent += 1
         return packet
 
@@ -218,11 +140,54 @@ def packet_video_track(
     clips_dir: Path, width: int, height: int, fps: int, bitrate_bps: int | None = None
 ) -> PacketTrack:
     packets = video_clip(clips_dir, width, height, fps, bitrate_bps)
-    return PacketTrack("video", packets, 1 / fps, VIDEO_CLOCK_HZ)
+    return PacketTrack(
+        "video", packets, 1 / fps, VIDEO_CLOCK_HZ, keyframes=keyframe_indices(packets)
+    )
 
 
-def packet_audio_track(clips_dir: Path) -> PacketTrack:
-    return PacketTrack("audio", audio_clip(clips_dir), AUDIO_PTIME_S, AUDIO_RATE_HZ)
+def packet_audio_track(clips_dir: Path, talk: TalkSchedule | None = None) -> PacketTrack:
+    return PacketTrack("audio", audio_clip(clips_dir), AUDIO_PTIME_S, AUDIO_RATE_HZ, talk=talk)
+
+
+def answer_feedback(pc: RTCPeerConnection, hub: FeedbackHub | None = None) -> FeedbackHub:
+    """Make the cheap tracks of ``pc``'s senders behave as a browser's encoder to RTCP: a key
+    frame on PLI (aiortc calls ``sender._send_keyframe``, which only an encoder would honour)
+    or FIR (through a ``FeedbackHub``), and the audio level of each packet in its RFC 6464
+    header extension (aiortc writes one only for audio it encoded itself).
+
+    Instance attributes of aiortc's sender, since it has no hook for either. Call after the
+    tracks are added and before the connection comes up."""
+    hub = hub or FeedbackHub()
+    attached = False
+    for transceiver in pc.getTransceivers():
+        sender = transceiver.sender
+        track = sender.track
+        if not isinstance(track, PacketTrack):
+            continue
+        if not attached:
+            hub.attach(sender.transport)
+            attached = True
+        if track.kind == "video":
+            sender._send_keyframe = track.request_keyframe  # type: ignore[method-assign]
+            hub.keyframe_callbacks[sender._ssrc] = track.request_keyframe
+        else:
+            sender._next_encoded_frame = _with_audio_level(  # type: ignore[method-assign,assignment]
+                sender._next_encoded_frame, track
+            )
+    return hub
+
+
+def _with_audio_level(
+    next_encoded_frame: Callable[[Any], Awaitable[Any]], track: PacketTrack
+) -> Callable[[Any], Awaitable[Any]]:
+    async def framed(codec: Any) -> Any:
+        frame = await next_encoded_frame(codec)
+        if frame is not None:
+            # aiortc writes (V=0, level = -audio_level); a level is 0..127, 127 = silence.
+            frame.audio_level = -track.audio_level
+        return frame
+
+    return framed
 
 
 def prefer_clip_codecs(pc: RTCPeerConnection) -> None:
@@ -241,6 +206,7 @@ __all__ = [
     "PacketTrack",
     "audio_clip",
     "count_frames",
+    "default_clips_dir",
     "drain_sockets",
     "packet_audio_track",
     "packet_video_track",
