@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,6 +54,8 @@ class JanusHandle:
     session: JanusSession
     handle_id: int
     events: asyncio.Queue[JsonObject] = field(default_factory=asyncio.Queue)
+    listeners: list[Callable[[JsonObject], None]] = field(default_factory=list)
+    """Called with each pushed event (VideoRoom notifications: layer switches, talking)."""
 
     async def message(
         self, body: JsonObject, jsep: JsonObject | None = None, *, timeout_s: float = 20.0
@@ -202,6 +205,11 @@ class JanusSession:
             return
         handle = self.handles.get(int(event.get("sender", 0) or 0))
         if handle is not None:
+            for listener in handle.listeners:
+                try:
+                    listener(event)
+                except Exception:  # a listener's bug must not stop the long-poll
+                    log.exception("janus session %s: event listener failed", self.session_id)
             handle.events.put_nowait(event)
         elif event.get("janus") == "timeout":
             log.warning("janus session %s timed out", self.session_id)

@@ -27,6 +27,10 @@ class RoomOptions:
     audiocodec: str = "opus"
     videocodec: str = "vp8"
     fir_freq_s: int = 10
+    audiolevel_event: bool = False
+    """Janus tells the room who starts and stops talking, from the RFC 6464 audio levels."""
+    audio_active_packets: int | None = None
+    audio_level_average: int | None = None
 
 
 def opaque_id(connection_id: str) -> str:
@@ -36,19 +40,24 @@ def opaque_id(connection_id: str) -> str:
 
 async def create_room(handle: JanusHandle, room: str, options: RoomOptions) -> bool:
     """Create the room; ``False`` when it already existed (a rerun reusing the name)."""
+    body: dict[str, Any] = {
+        "request": "create",
+        "room": room,
+        "permanent": False,
+        "publishers": options.publishers,
+        "bitrate": options.bitrate_bps,
+        "audiocodec": options.audiocodec,
+        "videocodec": options.videocodec,
+        "fir_freq": options.fir_freq_s,
+    }
+    if options.audiolevel_event:
+        body["audiolevel_event"] = True
+        if options.audio_active_packets is not None:
+            body["audio_active_packets"] = options.audio_active_packets
+        if options.audio_level_average is not None:
+            body["audio_level_average"] = options.audio_level_average
     try:
-        await handle.message(
-            {
-                "request": "create",
-                "room": room,
-                "permanent": False,
-                "publishers": options.publishers,
-                "bitrate": options.bitrate_bps,
-                "audiocodec": options.audiocodec,
-                "videocodec": options.videocodec,
-                "fir_freq": options.fir_freq_s,
-            }
-        )
+        await handle.message(body)
     except JanusError as exc:
         if exc.code == ROOM_EXISTS:
             return False
@@ -103,17 +112,45 @@ async def leave(handle: JanusHandle) -> None:
     await handle.message({"request": "leave"})
 
 
+def layer_choice(substream: int | None, temporal: int | None) -> dict[str, int]:
+    """The simulcast fields of a VideoRoom stream entry (join or configure): ``substream``
+    (0 = lowest layer) and, for VP8, ``temporal`` (0 = base temporal layer only)."""
+    choice = {}
+    if substream is not None:
+        choice["substream"] = substream
+    if temporal is not None:
+        choice["temporal"] = temporal
+    return choice
+
+
 async def subscribe(
-    session: JanusSession, room: str, connection_id: str, feed: str
+    session: JanusSession,
+    room: str,
+    connection_id: str,
+    feed: str,
+    *,
+    substream: int | None = None,
+    temporal: int | None = None,
 ) -> tuple[JanusHandle, str]:
-    """Open a subscriber handle on one feed; returns it and Janus's SDP offer."""
+    """Open a subscriber handle on one feed; returns it and Janus's SDP offer. A layer asked
+    for applies to the feed's simulcast video (Janus ignores it for other streams)."""
     handle = await session.attach(PLUGIN, opaque_id(connection_id))
+    stream = {"feed": feed, **layer_choice(substream, temporal)}
     reply = await handle.message(
-        {"request": "join", "ptype": "subscriber", "room": room, "streams": [{"feed": feed}]}
+        {"request": "join", "ptype": "subscriber", "room": room, "streams": [stream]}
     )
     if reply.jsep is None:
         raise JanusError(0, "no SDP offer in the subscriber join reply", "join")
     return handle, str(reply.jsep["sdp"])
+
+
+async def set_layer(
+    handle: JanusHandle, mid: str, *, substream: int | None, temporal: int | None
+) -> None:
+    """Ask for another simulcast layer of a subscribed video (VideoRoom ``configure``)."""
+    await handle.message(
+        {"request": "configure", "streams": [{"mid": mid, **layer_choice(substream, temporal)}]}
+    )
 
 
 async def start(handle: JanusHandle, answer_sdp: str) -> None:

@@ -18,6 +18,8 @@ from aiortc.codecs import is_rtx
 from aiortc.rtcrtpreceiver import StreamStatistics
 from aiortc.rtp import RtpPacket, unwrap_rtx
 
+from simulator.peers.vp8 import payload_keyframe_size
+
 
 # -- subscriber -------------------------------------------------------------------------------
 class CountingQueue(queue.Queue[Any]):
@@ -44,10 +46,13 @@ def count_frames(
     pc: RTCPeerConnection,
     on_frame: Callable[[str, int], None],
     transceivers: Iterable[RTCRtpTransceiver] | None = None,
+    *,
+    on_keyframe: Callable[[int, int], None] | None = None,
 ) -> None:
     """Make every receiver of ``pc`` count instead of decode; call between
     ``setRemoteDescription`` and the connection coming up (the decoder thread takes its queue
-    when the receiver starts). ``on_frame(kind, nbytes)`` runs on the event loop.
+    when the receiver starts). ``on_frame(kind, nbytes)`` runs on the event loop, and
+    ``on_keyframe(width, height)`` when a VP8 key frame starts (its size, for layer tracking).
 
     ``transceivers``: only these (those a renegotiation added; LiveKit's subscriber peer
     connection grows by one per subscribed track), not every one of ``pc``."""
@@ -62,12 +67,15 @@ def count_frames(
         if not hasattr(receiver, "_RTCRtpReceiver__decoder_queue"):
             raise RuntimeError("this aiortc has no RTCRtpReceiver decoder queue to replace")
         receiver._RTCRtpReceiver__decoder_queue = CountingQueue(counted)
-        handler = _counting_rtp_handler(receiver, kind, on_frame)
+        handler = _counting_rtp_handler(receiver, kind, on_frame, on_keyframe)
         receiver._handle_rtp_packet = handler  # type: ignore[method-assign,assignment]
 
 
 def _counting_rtp_handler(
-    receiver: Any, kind: str, on_frame: Callable[[str, int], None]
+    receiver: Any,
+    kind: str,
+    on_frame: Callable[[str, int], None],
+    on_keyframe: Callable[[int, int], None] | None = None,
 ) -> Callable[[RtpPacket, int], Coroutine[Any, Any, None]]:
     """aiortc's ``RTCRtpReceiver._handle_rtp_packet`` without what counting does not need.
 
@@ -76,7 +84,9 @@ def _counting_rtp_handler(
     depayloading and the jitter buffer (nothing is decoded), the synchronization-source
     timestamps (``getSynchronizationSources``, unused). A video frame is counted when the
     packet carrying the RTP marker bit (the frame's last, RFC 7741 §4.1) arrives, with the
-    payload bytes since the previous one; an audio frame is one packet (Opus, 20 ms).
+    payload bytes since the previous one; an audio frame is one packet (Opus, 20 ms). The
+    first packet of a VP8 key frame also reports the frame's size (only a frame's first packet
+    is looked at: S bit set, partition 0, RFC 7741 §4.2).
     """
     codecs: dict[int, Any] = receiver._RTCRtpReceiver__codecs
     streams: dict[int, StreamStatistics] = receiver._RTCRtpReceiver__remote_streams
@@ -111,7 +121,12 @@ def _counting_rtp_handler(
         if not video:
             on_frame(kind, len(packet.payload))
             return
-        pending += len(packet.payload)
+        payload = packet.payload
+        if on_keyframe is not None and payload and payload[0] & 0x17 == 0x10:
+            size = payload_keyframe_size(payload)
+            if size is not None:
+                on_keyframe(*size)
+        pending += len(payload)
         if packet.marker:
             on_frame(kind, pending)
             pending = 0

@@ -11,7 +11,6 @@ import contextlib
 import logging
 import random
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,64 +23,16 @@ from simulator.driver.janus_http import JanusHandle, JanusSession
 from simulator.impairment.inprocess import InProcessImpairer
 from simulator.impairment.kernel import host_candidate_ports
 from simulator.impairment.model import Impairment
-from simulator.peers import cheap
+from simulator.peers import cheap, client_samples, clips, publishing
+from simulator.peers.layer_tracking import tap_video, video_mid
+from simulator.peers.peer_state import PublisherState, SubscriptionState, TrackCounters
+from simulator.peers.publishing import PublishOptions, TalkOptions
 from simulator.peers.rtc import new_peer_connection
-from simulator.peers.tracks import SweepVideoTrack, ToneAudioTrack
+from simulator.peers.simulcast.publisher import SimulcastVideo
 
 log = logging.getLogger(__name__)
 
 WEBRTC_UP_TIMEOUT_S = 20.0
-# aiortc reports jitter in RTP timestamp units; OpenVidu's webrtcStats jitter is in seconds.
-_CLOCK_HZ = {"audio": 48_000, "video": 90_000}
-
-
-@dataclass(frozen=True)
-class PublishOptions:
-    """What a publisher sends; mirrors OpenVidu's publisher properties."""
-
-    audio: bool = True
-    video: bool = True
-    width: int = 640
-    height: int = 480
-    fps: int = 30
-    media: cheap.Media = "live"
-
-
-@dataclass
-class TrackCounters:
-    """Media one side of one track saw."""
-
-    frames: int = 0
-    packets: int = 0
-    bytes: int = 0
-
-
-@dataclass
-class PublisherState:
-    stream_id: str
-    options: PublishOptions
-    pc: RTCPeerConnection
-    audio: ToneAudioTrack | cheap.PacketTrack | None
-    video: SweepVideoTrack | cheap.PacketTrack | None
-    started_at: float
-    ice_connected_s: float | None = None
-    local_sdp: str = ""
-    remote_sdp: str = ""
-
-
-@dataclass
-class SubscriptionState:
-    feed: str
-    handle: JanusHandle
-    pc: RTCPeerConnection
-    started_at: float
-    received: dict[str, TrackCounters] = field(default_factory=dict)
-    first_frame_s: float | None = None
-    bytes_received: int = 0
-    consumers: list[asyncio.Task[None]] = field(default_factory=list)
-    local_sdp: str = ""
-    remote_sdp: str = ""
-    stream_id: str = ""
 
 
 async def _transport_bytes(pc: RTCPeerConnection, field_name: str) -> int:
@@ -118,6 +69,8 @@ class Participant:
         self.impairer = impairer or InProcessImpairer(random.Random(connection_id))
         # Where cheap publishers find their pre-encoded clips (made there on first use).
         self.clips_dir = clips_dir
+        self.talking: list[tuple[int, str, bool, float | None]] = []
+        """(ms, feed, talking, average dBov) per VideoRoom talking notification received."""
 
     # -- lifecycle ---------------------------------------------------------------------------
     async def join(self, room: str) -> None:
@@ -125,66 +78,73 @@ class Participant:
         self.control = await videoroom.join_as_participant(
             self.session, room, self.connection_id, self.display
         )
+        self.control.listeners.append(self._room_event)
         self.room = room
+
+    def _room_event(self, event: dict[str, Any]) -> None:
+        """Janus tells every participant of an ``audiolevel_event`` room who talks."""
+        data = event.get("plugindata", {}).get("data", {})
+        kind = data.get("videoroom") if isinstance(data, dict) else None
+        if kind in ("talking", "stopped-talking"):
+            level = data.get("audio-level-dBov-avg")
+            self.talking.append(
+                (
+                    int(time.time() * 1000),
+                    str(data.get("id")),
+                    kind == "talking",
+                    float(level) if isinstance(level, int | float) else None,
+                )
+            )
 
     async def publish(self, stream_id: str, options: PublishOptions) -> None:
         control = self._require_control()
         pc = new_peer_connection()
-        audio, video = await self._tracks(options)
-        for track in (audio, video):
-            if track is not None:
-                pc.addTrack(track)
-        if options.media == "cheap":
-            cheap.prefer_clip_codecs(pc)
+        clips_dir = self.clips_dir or clips.default_clips_dir()
+        audio, video = await publishing.make_tracks(options, clips_dir, seed=self.connection_id)
+        transceiver = publishing.add_tracks(pc, audio, video, options.media)
         state = PublisherState(stream_id, options, pc, audio, video, time.monotonic())
         self.publisher = state
         await pc.setLocalDescription(await pc.createOffer())
         self.impairer.attach(pc)
         state.local_sdp = pc.localDescription.sdp
-        reply = await videoroom.publish(
-            control, state.local_sdp, audio=options.audio, video=options.video
-        )
+        offer = state.local_sdp
+        if isinstance(video, SimulcastVideo) and transceiver is not None:
+            offer = video.offer(offer, str(transceiver.mid))
+        reply = await videoroom.publish(control, offer, audio=options.audio, video=options.video)
         if reply.jsep is None:
             raise RuntimeError(f"{self.connection_id}: Janus sent no SDP answer to our offer")
         state.remote_sdp = str(reply.jsep["sdp"])
+        state.janus_streams = list(reply.data.get("streams", []))
         await pc.setRemoteDescription(RTCSessionDescription(state.remote_sdp, "answer"))
+        if options.media == "cheap":
+            cheap.answer_feedback(pc)
+        if isinstance(video, SimulcastVideo) and transceiver is not None:
+            video.start(transceiver, state.remote_sdp, publishing.cname_of(state.local_sdp))
         await control.wait_for("webrtcup", timeout_s=WEBRTC_UP_TIMEOUT_S)
         state.ice_connected_s = time.monotonic() - state.started_at
 
-    async def _tracks(
-        self, options: PublishOptions
-    ) -> tuple[
-        ToneAudioTrack | cheap.PacketTrack | None, SweepVideoTrack | cheap.PacketTrack | None
-    ]:
-        if options.media == "live":
-            audio = ToneAudioTrack() if options.audio else None
-            video = (
-                SweepVideoTrack(options.width, options.height, options.fps)
-                if options.video
-                else None
-            )
-            return audio, video
-        clips = self.clips_dir or cheap.default_clips_dir()
-        # Making a clip the first time encodes a few seconds of video: not on the event loop.
-        cheap_audio = (
-            await asyncio.to_thread(cheap.packet_audio_track, clips) if options.audio else None
-        )
-        cheap_video = (
-            await asyncio.to_thread(
-                cheap.packet_video_track, clips, options.width, options.height, options.fps
-            )
-            if options.video
-            else None
-        )
-        return cheap_audio, cheap_video
-
-    async def subscribe(self, feed: str, stream_id: str = "", media: cheap.Media = "live") -> None:
+    async def subscribe(
+        self,
+        feed: str,
+        stream_id: str = "",
+        media: cheap.Media = "live",
+        *,
+        substream: int | None = None,
+        temporal: int | None = None,
+    ) -> None:
+        """Receive ``feed``; ``substream``/``temporal``: the simulcast layer to ask for (Janus
+        relays the highest by default)."""
         session, room = self._require_session(), self._require_room()
-        handle, offer = await videoroom.subscribe(session, room, self.connection_id, feed)
+        handle, offer = await videoroom.subscribe(
+            session, room, self.connection_id, feed, substream=substream, temporal=temporal
+        )
         pc = new_peer_connection()
         state = SubscriptionState(
             feed, handle, pc, time.monotonic(), remote_sdp=offer, stream_id=stream_id
         )
+        state.video_mid = video_mid(offer)
+        state.layers.request(substream, temporal)
+        handle.listeners.append(state.layers.on_handle_event)
         self.subscriptions[feed] = state
 
         @pc.on("track")
@@ -194,7 +154,13 @@ class Participant:
 
         await pc.setRemoteDescription(RTCSessionDescription(offer, "offer"))
         if media == "cheap":
-            cheap.count_frames(pc, lambda kind, nbytes: self._counted(state, kind, nbytes))
+            cheap.count_frames(
+                pc,
+                lambda kind, nbytes: self._counted(state, kind, nbytes),
+                on_keyframe=lambda width, height: self._keyframe(state, width, height),
+            )
+        else:
+            tap_video(pc, state.layers)
         await pc.setLocalDescription(await pc.createAnswer())
         if media == "cheap":
             cheap.drain_sockets(pc)
@@ -202,6 +168,18 @@ class Participant:
         state.local_sdp = pc.localDescription.sdp
         await videoroom.start(handle, state.local_sdp)
         await handle.wait_for("webrtcup", timeout_s=WEBRTC_UP_TIMEOUT_S)
+
+    async def set_layer(self, feed: str, substream: int | None, temporal: int | None) -> None:
+        """Ask Janus for another simulcast layer of ``feed`` (VideoRoom ``configure``)."""
+        state = self.subscriptions.get(feed)
+        if state is None:
+            raise RuntimeError(f"{self.connection_id} does not receive {feed}")
+        if state.video_mid is None:
+            raise RuntimeError(f"{self.connection_id} receives no video from {feed}")
+        state.layers.request(substream, temporal)
+        await videoroom.set_layer(
+            state.handle, state.video_mid, substream=substream, temporal=temporal
+        )
 
     async def unsubscribe(self, feed: str) -> None:
         state = self.subscriptions.pop(feed)
@@ -218,7 +196,7 @@ class Participant:
             return
         await self._snapshot_publisher(state)
         await videoroom.unpublish(self._require_control())
-        await state.pc.close()
+        await _close_publisher(state)
         self.publisher = None
 
     async def leave(self) -> None:
@@ -235,7 +213,7 @@ class Participant:
             await self._close_subscription(state)
         self.subscriptions.clear()
         if self.publisher is not None:
-            await self.publisher.pc.close()
+            await _close_publisher(self.publisher)
             self.publisher = None
         self.control = None
         if self.session is not None:
@@ -295,7 +273,7 @@ class Participant:
         for state in self.subscriptions.values():
             await self._close_subscription(state)
         if self.publisher is not None:
-            await self.publisher.pc.close()
+            await _close_publisher(self.publisher)
         if self.session is not None:
             if destroy_session and not self.session.closed:
                 with contextlib.suppress(Exception):
@@ -316,53 +294,12 @@ class Participant:
         return views
 
     async def client_stats(self) -> list[dict[str, Any]]:
-        """What this browser would report about its endpoints, from aiortc's ``getStats()``.
-
-        One sample per endpoint and media type, named as the collector names endpoints
-        (publisher: its streamId; subscriber: ``<own connectionId>_<streamId>``).
-        """
+        """What this browser would report about its endpoints (``peers.client_samples``)."""
         samples: list[dict[str, Any]] = []
         if self.publisher is not None:
-            stats = await self.publisher.pc.getStats()
-            by_kind: dict[str, dict[str, Any]] = {}
-            for report in stats.values():
-                if report.type == "outbound-rtp":
-                    by_kind.setdefault(report.kind, {}).update(
-                        packetsSent=int(report.packetsSent), bytesSent=int(report.bytesSent)
-                    )
-                elif report.type == "remote-inbound-rtp":
-                    by_kind.setdefault(report.kind, {}).update(
-                        packetsLost=int(report.packetsLost),
-                        fractionLost=float(report.fractionLost),
-                        roundTripTime=float(report.roundTripTime or 0.0),
-                        jitter=float(report.jitter or 0.0) / _CLOCK_HZ[report.kind],
-                    )
-            for kind, fields in by_kind.items():
-                track = self.publisher.audio if kind == "audio" else self.publisher.video
-                if track is not None:
-                    fields["framesSent"] = track.frames_sent
-                samples.append({"endpoint": self.publisher.stream_id, "mediaType": kind, **fields})
+            samples += await client_samples.publisher_samples(self.publisher)
         for state in self.subscriptions.values():
-            stats = await state.pc.getStats()
-            bytes_received = 0
-            audio: dict[str, Any] = {}
-            for report in stats.values():
-                if report.type == "transport":
-                    bytes_received = int(report.bytesReceived)
-                elif report.type == "inbound-rtp" and report.kind == "audio":
-                    # Video inbound-rtp is unreliable in aiortc (the RTX SSRC overwrites it).
-                    audio = {
-                        "packetsReceived": int(report.packetsReceived),
-                        "packetsLost": int(report.packetsLost),
-                        "jitter": float(report.jitter or 0.0) / _CLOCK_HZ["audio"],
-                    }
-            endpoint = f"{self.connection_id}_{state.stream_id}"
-            for kind, counters in state.received.items():
-                fields = dict(audio) if kind == "audio" else {}
-                fields["framesReceived"] = counters.frames
-                if kind == "video":
-                    fields["transportBytesReceived"] = bytes_received
-                samples.append({"endpoint": endpoint, "mediaType": kind, **fields})
+            samples += await client_samples.subscription_samples(self.connection_id, state)
         return samples
 
     async def refresh_counters(self) -> None:
@@ -379,6 +316,9 @@ class Participant:
                 counters = self.sent.setdefault(report.kind, TrackCounters())
                 counters.packets = int(report.packetsSent)
                 counters.bytes = int(report.bytesSent)
+        if isinstance(state.video, SimulcastVideo):
+            counters = self.sent.setdefault("video", TrackCounters())
+            counters.packets, counters.bytes = state.video.totals()
         if state.audio is not None:
             self.sent.setdefault("audio", TrackCounters()).frames = state.audio.frames_sent
         if state.video is not None:
@@ -412,11 +352,20 @@ class Participant:
     def _counted(state: SubscriptionState, kind: str, nbytes: int) -> None:
         """A frame a cheap subscriber received and did not decode."""
         state.received.setdefault(kind, TrackCounters()).frames += 1
-        if state.first_frame_s is None and kind == "video":
+        if kind == "video":
+            state.layers.on_frame(nbytes)
+
+    @staticmethod
+    def _keyframe(state: SubscriptionState, width: int, height: int) -> None:
+        """A key frame reached a cheap subscriber: the first one is the first frame a browser
+        could show (inter frames before it are counted, but show nothing)."""
+        state.layers.on_keyframe(width, height)
+        if state.first_frame_s is None:
             state.first_frame_s = time.monotonic() - state.started_at
 
     @staticmethod
     async def _close_subscription(state: SubscriptionState) -> None:
+        state.layers.close()
         await state.pc.close()
         for task in state.consumers:
             task.cancel()
@@ -438,3 +387,19 @@ class Participant:
         if self.room is None:
             raise RuntimeError(f"{self.connection_id} has not joined a room")
         return self.room
+
+
+__all__ = [
+    "Participant",
+    "PublishOptions",
+    "PublisherState",
+    "SubscriptionState",
+    "TalkOptions",
+    "TrackCounters",
+]
+
+
+async def _close_publisher(state: PublisherState) -> None:
+    if isinstance(state.video, SimulcastVideo):
+        await state.video.stop()  # its streams first: a BYE while the transport is up
+    await state.pc.close()

@@ -1,0 +1,55 @@
+"""What a participant keeps about each of its peers: the simulator's ground truth per peer."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiortc import RTCPeerConnection
+
+from simulator.driver.janus_http import JanusHandle
+from simulator.peers.layer_tracking import LayerTracker
+from simulator.peers.publishing import Audio, PublishOptions, Video
+
+
+@dataclass
+class TrackCounters:
+    """Media one side of one track saw."""
+
+    frames: int = 0
+    packets: int = 0
+    bytes: int = 0
+
+
+@dataclass
+class PublisherState:
+    stream_id: str
+    options: PublishOptions
+    pc: RTCPeerConnection
+    audio: Audio | None
+    video: Video | None
+    started_at: float
+    ice_connected_s: float | None = None
+    local_sdp: str = ""
+    remote_sdp: str = ""
+    janus_streams: list[dict[str, Any]] = field(default_factory=list)
+    """The streams Janus's ``configured`` reply lists (``simulcast: true`` when accepted)."""
+
+
+@dataclass
+class SubscriptionState:
+    feed: str
+    handle: JanusHandle
+    pc: RTCPeerConnection
+    started_at: float
+    received: dict[str, TrackCounters] = field(default_factory=dict)
+    first_frame_s: float | None = None
+    bytes_received: int = 0
+    consumers: list[asyncio.Task[None]] = field(default_factory=list)
+    local_sdp: str = ""
+    remote_sdp: str = ""
+    stream_id: str = ""
+    layers: LayerTracker = field(default_factory=LayerTracker)
+    video_mid: str | None = None
+    """The subscription's video m-line (Janus's offer), where a layer change applies."""
