@@ -29,6 +29,37 @@ class MediaCounters:
 
 
 @dataclass
+class SentLayerRecord:
+    """One simulcast layer a publisher sent (``peers.simulcast``)."""
+
+    rid: str
+    substream: int
+    width: int
+    height: int
+    fps: int
+    target_bitrate_bps: int
+    frames: int = 0
+    packets: int = 0
+    bytes: int = 0
+    keyframes: int = 0
+    keyframe_requests: int = 0
+    keyframe_answer_max_ms: float | None = None
+    active: list[list[int | None]] = field(default_factory=list)
+    """``[from ms, to ms]`` while the layer was sent (congestion switches layers off)."""
+    samples: list[list[int]] = field(default_factory=list)
+    """``[ms, payload bytes of VP8 temporal layer 0, 1, 2]``, cumulative, once a second."""
+
+
+@dataclass
+class KeyframeRecord:
+    """Key frame requests (PLI/FIR) a cheap publisher's video answered."""
+
+    requests: int = 0
+    answered: int = 0
+    answer_max_ms: float | None = None
+
+
+@dataclass
 class PublicationRecord:
     stream_id: str
     audio: bool
@@ -41,6 +72,50 @@ class PublicationRecord:
     ended_ms: int | None = None
     end: str | None = None
     sent: dict[str, MediaCounters] = field(default_factory=dict)
+    simulcast: bool = False
+    simulcast_accepted: bool | None = None
+    """Janus's ``configured`` reply marked the video ``simulcast``."""
+    layers: list[SentLayerRecord] = field(default_factory=list)
+    keyframes: KeyframeRecord | None = None
+    talk_spurts: list[list[int]] = field(default_factory=list)
+    """``[from ms, to ms]`` while the publisher spoke (talk spurts; empty: no pattern)."""
+
+
+@dataclass
+class LayerRequestRecord:
+    at_ms: int
+    substream: int | None
+    temporal: int | None
+
+
+@dataclass
+class LayerPeriodRecord:
+    """A stretch of a subscription on one simulcast layer, as Janus reported it
+    (``peers.layer_tracking``); ``settled_*`` count from a second after it began."""
+
+    substream: int | None
+    temporal: int | None
+    from_ms: int
+    to_ms: int | None = None
+    requested_ms: int | None = None
+    width: int | None = None
+    height: int | None = None
+    frames: int = 0
+    bytes: int = 0
+    keyframes: int = 0
+    settled_from_ms: int | None = None
+    settled_frames: int = 0
+    settled_bytes: int = 0
+
+
+@dataclass
+class TalkingRecord:
+    """A VideoRoom ``talking`` / ``stopped-talking`` notification a participant received."""
+
+    at_ms: int
+    feed: str
+    talking: bool
+    level_dbov: float | None = None
 
 
 @dataclass
@@ -55,6 +130,8 @@ class SubscriptionRecord:
     end: str | None = None
     bytes_received: int = 0
     received: dict[str, MediaCounters] = field(default_factory=dict)
+    layer_requests: list[LayerRequestRecord] = field(default_factory=list)
+    layers: list[LayerPeriodRecord] = field(default_factory=list)
 
 
 @dataclass
@@ -71,6 +148,7 @@ class ConnectionRecord:
     sdp_candidates: list[str] = field(default_factory=list)
     impairments: list[dict[str, Any]] = field(default_factory=list)
     signals_sent: int = 0
+    talking: list[TalkingRecord] = field(default_factory=list)
 
 
 @dataclass

@@ -17,9 +17,10 @@ from simulator.ledger import SubscriptionRecord
 from simulator.load.allocator import Seat
 from simulator.load.session import LoadSession
 from simulator.load.timings import Timings
-from simulator.peers import cheap
 from simulator.peers.cheap import Media
+from simulator.peers.clips import default_clips_dir
 from simulator.peers.participant import SubscriptionState
+from simulator.peers.publishing import PublishOptions, prepare_clips
 from simulator.scenario.model import (
     JoinStep,
     LeaveStep,
@@ -41,6 +42,11 @@ class VisitPlan:
     width: int = 640
     height: int = 480
     fps: int = 30
+    simulcast: bool = False
+    """Publishers send three layers by rid, as a browser (``peers.simulcast``)."""
+    substream: int | None = None
+    """The simulcast layer viewers ask for (0 lowest .. 2 highest; None: Janus's, the highest)."""
+    temporal: int | None = None
     record_rooms: int = 0
     """Record (INDIVIDUAL) the first N rooms each process opens, from their first publication
     until the room closes: a load run then has recordings and ``recordingSummary`` documents."""
@@ -73,7 +79,13 @@ def visit(
             with timings.timed("ice_connected"):
                 publishers = session.call(session.room_publishers(name), 30)
                 subscribe = SubscribeStep.model_construct(
-                    at=0.0, who=[name], do="subscribe", to=publishers, media=plan.media
+                    at=0.0,
+                    who=[name],
+                    do="subscribe",
+                    to=publishers,
+                    media=plan.media,
+                    substream=plan.substream,
+                    temporal=plan.temporal,
                 )
                 session.call(session.step(subscribe, name))
             if plan.video:  # first_frame is the first *video* frame
@@ -103,7 +115,14 @@ def _kept_as_attempt(session: LoadSession, name: str, room: str) -> Iterator[Non
 def _publish_step(plan: VisitPlan, name: str) -> PublishStep:
     video = VideoSpec(width=plan.width, height=plan.height, fps=plan.fps) if plan.video else None
     return PublishStep.model_construct(
-        at=0.0, who=[name], do="publish", audio=plan.audio, video=video, media=plan.media
+        at=0.0,
+        who=[name],
+        do="publish",
+        audio=plan.audio,
+        video=video,
+        media=plan.media,
+        simulcast=plan.simulcast and plan.video,
+        talk=None,
     )
 
 
@@ -115,15 +134,16 @@ def _record_step(room: str) -> StartRecordingStep:
 
 def warm_clips(session: LoadSession, plan: VisitPlan) -> None:
     """Make (first time) and load the cheap publishers' clips before any timing starts."""
-    if plan.media != "cheap":
-        return
-    clips = cheap.default_clips_dir()
-    if plan.audio:
-        session.call(asyncio.to_thread(cheap.audio_clip, clips), 120)
-    if plan.video:
-        session.call(
-            asyncio.to_thread(cheap.video_clip, clips, plan.width, plan.height, plan.fps), 120
-        )
+    options = PublishOptions(
+        audio=plan.audio,
+        video=plan.video,
+        width=plan.width,
+        height=plan.height,
+        fps=plan.fps,
+        media=plan.media,
+        simulcast=plan.simulcast,
+    )
+    session.call(asyncio.to_thread(prepare_clips, options, default_clips_dir()), 180)
 
 
 def _report_first_frame(

@@ -24,6 +24,8 @@ from simulator.identity import make_identity
 from simulator.impairment.kernel import KernelImpairer
 from simulator.ledger import Ledger, ParticipantRecord, SessionRecord, StepRecord, now_ms
 from simulator.netns_loop import NamespaceLoop
+from simulator.peers.clips import default_clips_dir
+from simulator.peers.publishing import PublishOptions, prepare_clips
 from simulator.player import (
     client_stats,
     recording_steps,  # noqa: F401  (registers its steps and setup)
@@ -35,6 +37,7 @@ from simulator.player.steps import end_connection, executor_for
 from simulator.scenario.model import (
     DestroyRoomStep,
     ParticipantStep,
+    PublishStep,
     Scenario,
     StartRecordingStep,
     StepBase,
@@ -109,6 +112,7 @@ async def play(
             platform=identity.platform,
         )
     try:
+        await _prepare_clips(scenario, progress)
         await _create_rooms(ctx, progress)
         reporter = client_stats.start(ctx, client_stats_interval_s)
         if live is not None:
@@ -132,6 +136,29 @@ async def play(
     return ledger
 
 
+async def _prepare_clips(scenario: Scenario, progress: Progress) -> None:
+    """Cheap publishers loop clips made on first use; make them before the clock starts, or
+    the first publish step would run seconds late and push the timeline with it."""
+    wanted = {
+        PublishOptions(
+            audio=step.audio,
+            video=step.video is not None,
+            width=step.video.width if step.video else 0,
+            height=step.video.height if step.video else 0,
+            fps=step.video.fps if step.video else 0,
+            media=step.media,
+            simulcast=step.simulcast,
+        )
+        for step in scenario.timeline
+        if isinstance(step, PublishStep) and step.media == "cheap"
+    }
+    clips_dir = default_clips_dir()
+    for options in wanted:
+        await asyncio.to_thread(prepare_clips, options, clips_dir)
+    if wanted:
+        progress(f"{len(wanted)} kind(s) of cheap media ready")
+
+
 async def _new_http() -> aiohttp.ClientSession:
     return aiohttp.ClientSession()
 
@@ -139,7 +166,11 @@ async def _new_http() -> aiohttp.ClientSession:
 async def _create_rooms(ctx: RunContext, progress: Progress) -> None:
     for room in ctx.scenario.rooms:
         options = videoroom.RoomOptions(
-            publishers=room.max_publishers, bitrate_bps=room.bitrate_bps
+            publishers=room.max_publishers,
+            bitrate_bps=room.bitrate_bps,
+            audiolevel_event=room.audio_level_event,
+            audio_active_packets=room.audio_active_packets,
+            audio_level_average=room.audio_level_average,
         )
         session_id = await open_room(ctx, room.name, options)
         progress(f"room {room.name} created as session {session_id}")

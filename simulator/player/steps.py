@@ -21,9 +21,9 @@ from simulator.ledger import (
     SubscriptionRecord,
     now_ms,
 )
-from simulator.peers.participant import Participant, PublishOptions
+from simulator.peers.participant import Participant, PublishOptions, TalkOptions
 from simulator.peers.rtc import candidate_addresses
-from simulator.player import client_stats
+from simulator.player import client_stats, media_records
 from simulator.player.context import RunContext
 from simulator.scenario.model import (
     DestroyRoomStep,
@@ -32,6 +32,7 @@ from simulator.scenario.model import (
     MuteStep,
     PublishStep,
     RejoinStep,
+    SetLayerStep,
     SignalStep,
     StepBase,
     SubscribeStep,
@@ -114,7 +115,7 @@ async def rejoin(ctx: RunContext, step: StepBase, who: str) -> None:
             if last.video
             else None
         )
-        await _publish(ctx, who, audio=last.audio, video=video)
+        await _publish(ctx, who, audio=last.audio, video=video, simulcast=last.simulcast)
 
 
 @executor("leave")
@@ -158,6 +159,7 @@ async def end_connection(ctx: RunContext, who: str, reason: str, *, how: str) ->
     for feed in list(participant.subscriptions):
         _close_subscription_records(conn, participant, feed, reason)
     _close_publication_record(conn, participant, reason)
+    media_records.talking(conn, participant)
     _cascade_feed_end(ctx, participant.connection_id, reason)
     del ctx.participants[who]
     if how == "leave":
@@ -178,11 +180,31 @@ async def end_connection(ctx: RunContext, who: str, reason: str, *, how: str) ->
 @executor("publish")
 async def publish(ctx: RunContext, step: StepBase, who: str) -> None:
     assert isinstance(step, PublishStep)
-    await _publish(ctx, who, audio=step.audio, video=step.video, media=step.media)
+    talk = (
+        media_records.talk_options(ctx.scenario.seed, who, step.talk)
+        if step.talk is not None
+        else None
+    )
+    await _publish(
+        ctx,
+        who,
+        audio=step.audio,
+        video=step.video,
+        media=step.media,
+        simulcast=step.simulcast,
+        talk=talk,
+    )
 
 
 async def _publish(
-    ctx: RunContext, who: str, *, audio: bool, video: VideoSpec | None, media: Media = "live"
+    ctx: RunContext,
+    who: str,
+    *,
+    audio: bool,
+    video: VideoSpec | None,
+    media: Media = "live",
+    simulcast: bool = False,
+    talk: TalkOptions | None = None,
 ) -> None:
     participant = ctx.participant(who)
     conn = ctx.ledger.participants[who].current
@@ -196,6 +218,8 @@ async def _publish(
         height=video.height if video else 0,
         fps=video.fps if video else 0,
         media=media,
+        simulcast=simulcast and video is not None,
+        talk=talk,
     )
     await ctx.collector.post(
         "/streams",
@@ -220,6 +244,7 @@ async def _publish(
         height=video.height if video else None,
         fps=video.fps if video else None,
         started_ms=now_ms(),
+        simulcast=simulcast and video is not None,
     )
     conn.publications.append(publication)
     await ctx.on_media(participant.publish(stream, options))
@@ -250,13 +275,32 @@ async def subscribe(ctx: RunContext, step: StepBase, who: str) -> None:
         )
         conn.subscriptions.append(subscription)
         await ctx.on_media(
-            participant.subscribe(source.connection_id, publication.stream_id, step.media)
+            participant.subscribe(
+                source.connection_id,
+                publication.stream_id,
+                step.media,
+                substream=step.substream,
+                temporal=step.temporal,
+            )
         )
         subscription.ice_connected_ms = now_ms()
         state = participant.subscriptions[source.connection_id]
         conn.sdp_candidates += candidate_addresses(state.local_sdp)
         conn.sdp_candidates += candidate_addresses(state.remote_sdp)
     await ctx.apply_impairment(who)
+
+
+@executor("set_layer")
+async def set_layer(ctx: RunContext, step: StepBase, who: str) -> None:
+    assert isinstance(step, SetLayerStep)
+    participant = ctx.participant(who)
+    for publisher in ctx.scenario.resolve(step.to):
+        source = ctx.participants.get(publisher)
+        if source is None or source.connection_id not in participant.subscriptions:
+            continue
+        await ctx.on_media(
+            participant.set_layer(source.connection_id, step.substream, step.temporal)
+        )
 
 
 @executor("unsubscribe")
@@ -383,6 +427,7 @@ def _close_subscription_records(
                     kind: MediaCounters(c.frames, c.packets, c.bytes)
                     for kind, c in state.received.items()
                 }
+                media_records.subscription_layers(subscription, state)
 
 
 def _cascade_feed_end(ctx: RunContext, feed: str, reason: str) -> None:
@@ -402,3 +447,5 @@ def _close_publication_record(conn: ConnectionRecord, participant: Participant, 
                 kind: MediaCounters(c.frames, c.packets, c.bytes)
                 for kind, c in participant.sent.items()
             }
+            if participant.publisher is not None:
+                media_records.publication_media(publication, participant.publisher)

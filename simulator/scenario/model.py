@@ -15,27 +15,20 @@ from collections.abc import Callable
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Discriminator,
-    Field,
-    Tag,
-    field_validator,
-    model_validator,
-)
+from pydantic import Discriminator, Field, Tag, field_validator, model_validator
 
-Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,40}$")]
-Media = Literal["live", "cheap"]
-MEDIA_DESCRIPTION = (
-    "live: encode/decode in real time (honours PLI/FIR); "
-    "cheap: loop pre-encoded VP8/Opus, count received frames without decoding (for load)"
-)
-ALL = "all"
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+# Re-exported: the rest of rtcsim imports every scenario model from here.
+from simulator.scenario.base import ALL as ALL
+from simulator.scenario.base import MEDIA_DESCRIPTION as MEDIA_DESCRIPTION
+from simulator.scenario.base import Media as Media
+from simulator.scenario.base import Name as Name
+from simulator.scenario.base import ParticipantStep as ParticipantStep
+from simulator.scenario.base import StepBase as StepBase
+from simulator.scenario.base import Strict as Strict
+from simulator.scenario.base import _as_list
+from simulator.scenario.media import SUBSTREAM_DESCRIPTION, TEMPORAL_DESCRIPTION
+from simulator.scenario.media import SetLayerStep as SetLayerStep
+from simulator.scenario.media import TalkSpec as TalkSpec
 
 
 class VideoSpec(Strict):
@@ -47,9 +40,23 @@ class VideoSpec(Strict):
 
 class RoomSpec(Strict):
     name: Name
-    bitrate_bps: int = Field(1_000_000, ge=32_000)
+    bitrate_bps: int = Field(
+        1_000_000,
+        ge=32_000,
+        description="Janus's cap on each publisher's video, sent to it as REMB: a simulcast "
+        "publisher switches off the layers it does not cover",
+    )
     max_publishers: int = Field(16, ge=1, le=100)
     videocodec: Literal["vp8", "h264"] = "vp8"
+    audio_level_event: bool = Field(
+        False, description="Janus tells the room who starts and stops talking (audio levels)"
+    )
+    audio_active_packets: int | None = Field(
+        None, ge=1, le=1000, description="audio packets per talking decision (Janus: 100)"
+    )
+    audio_level_average: int | None = Field(
+        None, ge=1, le=127, description="average level (-dBov) under which one talks (Janus: 25)"
+    )
 
 
 class ParticipantSpec(Strict):
@@ -64,21 +71,6 @@ class ParticipantSpec(Strict):
         return [f"{self.name}-{i}" for i in range(1, self.count + 1)]
 
 
-def _as_list(value: object) -> object:
-    return [value] if isinstance(value, str) else value
-
-
-class StepBase(Strict):
-    at: float = Field(ge=0, description="seconds since the run started")
-    label: Name | None = Field(None, description="names this moment for expectation windows")
-
-
-class ParticipantStep(StepBase):
-    who: list[Name] = Field(min_length=1)
-
-    _listify = field_validator("who", mode="before")(_as_list)
-
-
 class JoinStep(ParticipantStep):
     do: Literal["join"]
 
@@ -88,11 +80,19 @@ class PublishStep(ParticipantStep):
     audio: bool = True
     video: VideoSpec | None = Field(default_factory=lambda: VideoSpec())
     media: Media = Field("live", description=MEDIA_DESCRIPTION)
+    simulcast: bool = Field(
+        False, description="three VP8 layers by rid (full, half, quarter size), as a browser"
+    )
+    talk: TalkSpec | None = None
 
     @model_validator(mode="after")
     def _something_to_send(self) -> PublishStep:
         if not self.audio and self.video is None:
             raise ValueError("a publish step needs audio, video or both")
+        if self.simulcast and self.video is None:
+            raise ValueError("simulcast needs video")
+        if self.talk is not None and not self.audio:
+            raise ValueError("talk spurts need audio")
         return self
 
 
@@ -100,6 +100,8 @@ class SubscribeStep(ParticipantStep):
     do: Literal["subscribe"]
     to: list[Name] = Field(min_length=1, description="publishers by name, group, or all")
     media: Media = Field("live", description=MEDIA_DESCRIPTION)
+    substream: int | None = Field(None, ge=0, le=2, description=SUBSTREAM_DESCRIPTION)
+    temporal: int | None = Field(None, ge=0, le=2, description=TEMPORAL_DESCRIPTION)
 
     _listify_to = field_validator("to", mode="before")(_as_list)
 
@@ -205,6 +207,7 @@ Step = Annotated[
     JoinStep
     | PublishStep
     | SubscribeStep
+    | SetLayerStep
     | UnsubscribeStep
     | UnpublishStep
     | MuteStep
@@ -223,6 +226,7 @@ STEP_KINDS = [
     "join",
     "publish",
     "subscribe",
+    "set_layer",
     "unsubscribe",
     "unpublish",
     "mute",
@@ -354,13 +358,21 @@ class Scenario(Strict):
                 step.room not in rooms
             ):
                 raise ValueError(f"timeline[{index}] ({step.do}) names unknown room {step.room!r}")
-            if isinstance(step, PublishStep) and step.media == "cheap" and step.video:
+            if (
+                isinstance(step, PublishStep)
+                and step.video
+                and (step.media == "cheap" or step.simulcast)
+            ):
+                what = (
+                    "simulcast sends VP8 layers"
+                    if step.simulcast
+                    else ("cheap media sends pre-encoded VP8")
+                )
                 for name in self.resolve(step.who):
                     codec = next(r.videocodec for r in self.rooms if r.name == self.room_of(name))
                     if codec != "vp8":
                         raise ValueError(
-                            f"timeline[{index}]: cheap media sends pre-encoded VP8, but "
-                            f"{name!r} is in a {codec} room"
+                            f"timeline[{index}]: {what}, but {name!r} is in a {codec} room"
                         )
             if step.label is not None:
                 if step.label in labels:
