@@ -81,6 +81,8 @@ class PacketTrack(MediaStreamTrack):
         self.keyframe_requests = 0
         self.keyframes_answered = 0
         self.keyframe_answer_max_s: float | None = None
+        self.keyframe_answer_max_frames: int | None = None
+        """Frames sent between a request and its key frame: 0, the next frame is the answer."""
         self._speech_level = speech_level
         self._packets = packets
         self._keyframes = keyframes
@@ -92,11 +94,13 @@ class PacketTrack(MediaStreamTrack):
         self._slot = 0
         self._position = 0
         self._keyframe_asked_at: float | None = None
+        self._keyframe_asked_frame = 0
 
     def request_keyframe(self) -> None:
         self.keyframe_requests += 1
         if self._keyframes and self._keyframe_asked_at is None:
             self._keyframe_asked_at = self._clock()
+            self._keyframe_asked_frame = self.frames_sent
 
     def _next_payload(self) -> bytes:
         if self._keyframe_asked_at is not None:
@@ -105,6 +109,8 @@ class PacketTrack(MediaStreamTrack):
             self._position = later[0] if later else self._keyframes[0] + len(self._packets)
             waited = self._clock() - self._keyframe_asked_at
             self.keyframe_answer_max_s = max(self.keyframe_answer_max_s or 0.0, waited)
+            between = self.frames_sent - self._keyframe_asked_frame
+            self.keyframe_answer_max_frames = max(self.keyframe_answer_max_frames or 0, between)
             self.keyframes_answered += 1
             self._keyframe_asked_at = None
         payload = self._packets[self._position % len(self._packets)]

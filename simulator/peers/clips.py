@@ -225,6 +225,7 @@ def _encode_video(
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
         stream.bit_rate = bitrate_bps or VIDEO_BITRATE_BPS
         stream.codec_context.gop_size = frames + 1  # the first frame is the only key frame
+        stream.codec_context.thread_count = 1  # libvpx's threads cost more than they save here
         for index in range(frames):
             for packet in stream.encode(sweep_frame(width, height, fps, index, noise_rows)):
                 total += packet.size

@@ -24,6 +24,7 @@ from simulator.impairment.inprocess import InProcessImpairer
 from simulator.impairment.kernel import host_candidate_ports
 from simulator.impairment.model import Impairment
 from simulator.peers import cheap, client_samples, clips, publishing
+from simulator.peers.keyframe_request import KeyframeRequester, pli_sender, video_ssrc
 from simulator.peers.layer_tracking import tap_video, video_mid
 from simulator.peers.peer_state import PublisherState, SubscriptionState, TrackCounters
 from simulator.peers.publishing import PublishOptions, TalkOptions
@@ -153,6 +154,12 @@ class Participant:
                 state.consumers.append(asyncio.create_task(self._consume(state, track)))
 
         await pc.setRemoteDescription(RTCSessionDescription(offer, "offer"))
+        ssrc = video_ssrc(offer)
+        video = next((t for t in pc.getTransceivers() if t.kind == "video"), None)
+        if ssrc is not None and video is not None:
+            state.keyframes = KeyframeRequester(
+                pli_sender(video.receiver, ssrc), lambda: state.layers.size is not None
+            )
         if media == "cheap":
             cheap.count_frames(
                 pc,
@@ -168,6 +175,9 @@ class Participant:
         state.local_sdp = pc.localDescription.sdp
         await videoroom.start(handle, state.local_sdp)
         await handle.wait_for("webrtcup", timeout_s=WEBRTC_UP_TIMEOUT_S)
+        state.ice_connected_s = time.monotonic() - state.started_at
+        if state.keyframes is not None:
+            state.consumers.append(asyncio.create_task(state.keyframes.watch()))
 
     async def set_layer(self, feed: str, substream: int | None, temporal: int | None) -> None:
         """Ask Janus for another simulcast layer of ``feed`` (VideoRoom ``configure``)."""
@@ -354,6 +364,8 @@ class Participant:
         state.received.setdefault(kind, TrackCounters()).frames += 1
         if kind == "video":
             state.layers.on_frame(nbytes)
+            if state.keyframes is not None:
+                state.keyframes.on_frame()
 
     @staticmethod
     def _keyframe(state: SubscriptionState, width: int, height: int) -> None:

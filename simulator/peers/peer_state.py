@@ -9,6 +9,7 @@ from typing import Any
 from aiortc import RTCPeerConnection
 
 from simulator.driver.janus_http import JanusHandle
+from simulator.peers.keyframe_request import KeyframeRequester
 from simulator.peers.layer_tracking import LayerTracker
 from simulator.peers.publishing import Audio, PublishOptions, Video
 
@@ -44,6 +45,8 @@ class SubscriptionState:
     pc: RTCPeerConnection
     started_at: float
     received: dict[str, TrackCounters] = field(default_factory=dict)
+    ice_connected_s: float | None = None
+    """From the subscription's start to Janus's ``webrtcup`` (ICE and DTLS done)."""
     first_frame_s: float | None = None
     bytes_received: int = 0
     consumers: list[asyncio.Task[None]] = field(default_factory=list)
@@ -51,5 +54,7 @@ class SubscriptionState:
     remote_sdp: str = ""
     stream_id: str = ""
     layers: LayerTracker = field(default_factory=LayerTracker)
+    keyframes: KeyframeRequester | None = None
+    """A cheap subscriber asks for a key frame while it has none (``peers.keyframe_request``)."""
     video_mid: str | None = None
     """The subscription's video m-line (Janus's offer), where a layer change applies."""

@@ -61,7 +61,13 @@ class LayerState:
     active: bool = False
     active_periods: list[list[int | None]] = field(default_factory=list)
     samples: list[list[int]] = field(default_factory=list)
-    """``[wall ms, bytes of TID 0, TID 1, TID 2]``, cumulative, once a second."""
+    """``[wall ms, bytes of TID 0, 1, 2, frames of TID 0, 1, 2]``, cumulative, once a second."""
+
+    def sample(self, at_ms: int) -> list[int]:
+        if self.stream is None:
+            return [at_ms, *[0] * 6]
+        counters = self.stream.counters
+        return [at_ms, *counters.bytes_by_temporal, *counters.frames_by_temporal]
 
 
 class SimulcastVideo:
@@ -210,9 +216,7 @@ class SimulcastVideo:
     async def _send_frame(self, index: int) -> None:
         active = [s for s in self._lowest_first if s.active]
         if self._encodes:
-            frames = await asyncio.get_running_loop().run_in_executor(
-                None, self._encode_all, active
-            )
+            frames = await self._encode_apart(active)
         else:
             frames = self._encode_all(active)
         timestamp = index * VIDEO_CLOCK_HZ // self.fps
@@ -227,6 +231,13 @@ class SimulcastVideo:
     def _encode_all(self, active: list[LayerState]) -> list[tuple[bytes, int, bool]]:
         return [state.source.next_frame(self.muted) for state in active]
 
+    async def _encode_apart(self, active: list[LayerState]) -> list[tuple[bytes, int, bool]]:
+        """Live layers encode in parallel threads (PyAV lets go of the GIL while libvpx
+        works), as a browser runs one encoder per simulcast layer."""
+        loop = asyncio.get_running_loop()
+        jobs = [loop.run_in_executor(None, state.source.next_frame, self.muted) for state in active]
+        return list(await asyncio.gather(*jobs))
+
     async def _send_reports(self) -> None:
         packets = []
         for state in self._lowest_first:
@@ -240,9 +251,8 @@ class SimulcastVideo:
         total = 0
         for state in self._states.values():
             if state.stream is not None:
-                counters = state.stream.counters
-                total += counters.bytes
-                state.samples.append([now, *counters.bytes_by_temporal])
+                total += state.stream.counters.bytes
+                state.samples.append(state.sample(now))
         self._sending_bps = (total - self._sampled_bytes) * 8 / SAMPLE_INTERVAL_S
         self._sampled_bytes = total
 

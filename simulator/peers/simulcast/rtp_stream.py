@@ -58,7 +58,7 @@ class RtpTransport(Protocol):
 
 @dataclasses.dataclass
 class StreamCounters:
-    """What a stream sent; ``bytes_by_temporal`` are RTP payload bytes per VP8 TID."""
+    """What a stream sent; ``*_by_temporal``: RTP payload bytes and frames per VP8 TID."""
 
     frames: int = 0
     packets: int = 0
@@ -66,6 +66,7 @@ class StreamCounters:
     keyframes: int = 0
     retransmissions: int = 0
     bytes_by_temporal: list[int] = dataclasses.field(default_factory=lambda: [0] * TEMPORAL_LAYERS)
+    frames_by_temporal: list[int] = dataclasses.field(default_factory=lambda: [0] * TEMPORAL_LAYERS)
     fraction_lost: float = 0.0
     """Loss the receiver last reported, 0..1."""
     round_trip_s: float | None = None
@@ -136,6 +137,7 @@ class RtpStream:
             self.counters.bytes += len(payload)
             self.counters.bytes_by_temporal[min(temporal, TEMPORAL_LAYERS - 1)] += len(payload)
         self.counters.frames += 1
+        self.counters.frames_by_temporal[min(temporal, TEMPORAL_LAYERS - 1)] += 1
         self.counters.keyframes += int(keyframe)
         self._last_rtp_timestamp = rtp_timestamp
         self._last_ntp = clock.current_ntp_time()

@@ -33,6 +33,7 @@ SYNC_BREAKER = len(TEMPORAL_PATTERN) - 1  # the TID 2 frame that refers to the T
 class LayerSource(Protocol):
     keyframe_requests: int
     keyframe_answer_max_s: float | None
+    keyframe_answer_max_frames: int | None
 
     def request_keyframe(self) -> None: ...
 
@@ -45,19 +46,28 @@ class _KeyframeBookkeeping:
     def __init__(self, clock: Callable[[], float]) -> None:
         self.keyframe_requests = 0
         self.keyframe_answer_max_s: float | None = None
+        self.keyframe_answer_max_frames: int | None = None
+        """Frames between a request and its key frame: 0, the next frame is the answer."""
         self._clock = clock
         self._asked_at: float | None = None
+        self._asked_frame = 0
+        self._made = 0
 
     def request_keyframe(self) -> None:
         self.keyframe_requests += 1
         if self._asked_at is None:
             self._asked_at = self._clock()
+            self._asked_frame = self._made
 
     def _take_request(self) -> bool:
+        """Called once per frame made: whether this one must be a key frame."""
+        self._made += 1
         if self._asked_at is None:
             return False
         waited = self._clock() - self._asked_at
         self.keyframe_answer_max_s = max(self.keyframe_answer_max_s or 0.0, waited)
+        between = self._made - 1 - self._asked_frame
+        self.keyframe_answer_max_frames = max(self.keyframe_answer_max_frames or 0, between)
         self._asked_at = None
         return True
 
@@ -100,6 +110,9 @@ class EncoderLayerSource(_KeyframeBookkeeping):
         self._codec.framerate = fractions.Fraction(layer.fps, 1)
         self._codec.bit_rate = layer.bitrate_bps
         self._codec.gop_size = 1 << 30  # key frames when asked, as a browser
+        # One thread per encoder (layers run in parallel instead): libvpx's own threads meet
+        # every frame, and on a busy machine that wait cost ten times the encoding (measured).
+        self._codec.thread_count = 1
         self._codec.options = {
             "deadline": "realtime",
             "cpu-used": "8",

@@ -188,6 +188,7 @@ async def test_a_keyframe_request_restarts_the_loop_at_the_keyframe_on_the_next_
     assert (track.keyframe_requests, track.keyframes_answered) == (1, 1)
     assert track.keyframe_answer_max_s is not None
     assert track.keyframe_answer_max_s <= 1 / 30
+    assert track.keyframe_answer_max_frames == 0
 
 
 async def test_aiortc_hands_a_pli_and_a_fir_of_a_cheap_video_to_its_track() -> None:

@@ -19,6 +19,7 @@ def test_a_clip_layer_answers_a_keyframe_request_on_its_next_frame(tmp_path: Pat
     assert tid == 0
     assert source.keyframe_requests == 1
     assert source.keyframe_answer_max_s == 0.05
+    assert source.keyframe_answer_max_frames == 0
 
 
 def test_a_live_layer_encodes_its_size_and_forces_a_keyframe_when_asked() -> None:
