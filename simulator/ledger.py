@@ -44,10 +44,12 @@ class SentLayerRecord:
     keyframes: int = 0
     keyframe_requests: int = 0
     keyframe_answer_max_ms: float | None = None
+    keyframe_answer_max_frames: int | None = None
     active: list[list[int | None]] = field(default_factory=list)
     """``[from ms, to ms]`` while the layer was sent (congestion switches layers off)."""
     samples: list[list[int]] = field(default_factory=list)
-    """``[ms, payload bytes of VP8 temporal layer 0, 1, 2]``, cumulative, once a second."""
+    """``[ms, payload bytes of VP8 temporal layer 0, 1, 2, frames of 0, 1, 2]``, cumulative,
+    once a second."""
 
 
 @dataclass
@@ -57,6 +59,8 @@ class KeyframeRecord:
     requests: int = 0
     answered: int = 0
     answer_max_ms: float | None = None
+    answer_max_frames: int | None = None
+    """Frames sent between a request and its key frame (0: the very next frame)."""
 
 
 @dataclass

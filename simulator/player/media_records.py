@@ -8,10 +8,6 @@ from __future__ import annotations
 
 import hashlib
 
-from simulator.peers.cheap import PacketTrack
-from simulator.peers.participant import Participant, TalkOptions
-from simulator.peers.peer_state import PublisherState, SubscriptionState
-from simulator.peers.simulcast.publisher import SimulcastVideo
 from simulator.ledger import (
     ConnectionRecord,
     KeyframeRecord,
@@ -23,6 +19,10 @@ from simulator.ledger import (
     TalkingRecord,
     now_ms,
 )
+from simulator.peers.cheap import PacketTrack
+from simulator.peers.participant import Participant, TalkOptions
+from simulator.peers.peer_state import PublisherState, SubscriptionState
+from simulator.peers.simulcast.publisher import SimulcastVideo
 from simulator.scenario.model import TalkSpec
 
 
@@ -66,8 +66,10 @@ def publication_media(record: PublicationRecord, state: PublisherState) -> None:
                 target_bitrate_bps=layer.bitrate_bps,
                 keyframe_requests=layer_state.source.keyframe_requests,
                 keyframe_answer_max_ms=_ms(layer_state.source.keyframe_answer_max_s),
+                keyframe_answer_max_frames=layer_state.source.keyframe_answer_max_frames,
                 active=[list(period) for period in layer_state.active_periods],
-                samples=[list(sample) for sample in layer_state.samples],
+                # The last sample is now: the window of a viewer that leaves with us ends here.
+                samples=[list(s) for s in layer_state.samples] + [layer_state.sample(now_ms())],
             )
             if layer_state.stream is not None:
                 counters = layer_state.stream.counters
@@ -79,6 +81,7 @@ def publication_media(record: PublicationRecord, state: PublisherState) -> None:
             requests=video.keyframe_requests,
             answered=video.keyframes_answered,
             answer_max_ms=_ms(video.keyframe_answer_max_s),
+            answer_max_frames=video.keyframe_answer_max_frames,
         )
     audio = state.audio
     if audio is not None and audio.talk is not None:

@@ -24,6 +24,7 @@ from simulator.verify.checks import Check, check_equal
 from simulator.verify.layers import layer_checks
 from simulator.verify.packets import packet_checks
 from simulator.verify.store_reader import Document
+from simulator.verify.talk import talk_checks
 
 DURATION_TOLERANCE_S = 1.0
 DROPPED = "networkDisconnect"
@@ -324,4 +325,5 @@ def invariant_checks(ledger: Ledger, documents: list[Document], tol: Tolerances)
         + cdr_order_checks(documents)
         + packet_checks(ledger, documents)
         + layer_checks(ledger)
+        + talk_checks(ledger)
     )

@@ -8,18 +8,20 @@ from simulator.ledger import (
     SentLayerRecord,
     SubscriptionRecord,
 )
-from simulator.verify.layers import layer_checks, sent_rate_bps
+from simulator.verify.layers import FRAMES, layer_checks, sent_rate
 
 T0 = 1_000_000
 
 
 def _layer(rid: str, substream: int, width: int, height: int, bps: int) -> SentLayerRecord:
     per_s = bps // 8
-    # Cumulative bytes once a second; TID 0/1/2 carry 40/20/40 % of the bytes.
-    samples = [
-        [T0 + 1000 * s, per_s * s * 4 // 10, per_s * s * 2 // 10, per_s * s * 4 // 10]
-        for s in range(21)
-    ]
+    # Cumulative once a second: TID 0/1/2 carry 40/20/40 % of the bytes and 7.5/7.5/15 of
+    # the 30 frames a second.
+    samples = []
+    for s in range(21):
+        sent = per_s * s
+        samples.append([T0 + 1000 * s, sent * 4 // 10, sent * 2 // 10, sent * 4 // 10])
+        samples[-1] += [s * 15 // 2, s * 15 // 2, s * 15]
     return SentLayerRecord(rid, substream, width, height, 30, bps, packets=100, samples=samples)
 
 
@@ -95,6 +97,7 @@ def test_a_layer_asked_for_that_never_came_fails() -> None:
 
 def test_the_sent_rate_is_read_between_the_publishers_samples() -> None:
     layer = _layer("m", 1, 640, 360, 500_000)
-    assert sent_rate_bps(layer, T0 + 1500, T0 + 3500, 2) == 500_000
-    assert sent_rate_bps(layer, T0 + 1500, T0 + 3500, 0) == 200_000
-    assert sent_rate_bps(layer, T0 + 1500, T0 + 99_000, 2) is None
+    assert sent_rate(layer, T0 + 1500, T0 + 3500, 2) == 500_000
+    assert sent_rate(layer, T0 + 1500, T0 + 3500, 0) == 200_000
+    assert sent_rate(layer, T0 + 1500, T0 + 3500, 1, FRAMES) == 15
+    assert sent_rate(layer, T0 + 1500, T0 + 99_000, 2) is None
