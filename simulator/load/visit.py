@@ -46,6 +46,9 @@ class VisitPlan:
     """Publishers send three layers by rid, as a browser (``peers.simulcast``)."""
     substream: int | None = None
     """The simulcast layer viewers ask for (0 lowest .. 2 highest; None: Janus's, the highest)."""
+    substreams: tuple[int, ...] = ()
+    """Or layers the viewers of a room take in turn, by seat (a conference's big and small
+    tiles); overrides ``substream``."""
     temporal: int | None = None
     record_rooms: int = 0
     """Record (INDIVIDUAL) the first N rooms each process opens, from their first publication
@@ -84,7 +87,7 @@ def visit(
                     do="subscribe",
                     to=publishers,
                     media=plan.media,
-                    substream=plan.substream,
+                    substream=_substream_of(plan, seat),
                     temporal=plan.temporal,
                 )
                 session.call(session.step(subscribe, name))
@@ -110,6 +113,12 @@ def _kept_as_attempt(session: LoadSession, name: str, room: str) -> Iterator[Non
     except Exception as exc:
         session.call(session.join_failed(name, room, exc), 10)
         raise
+
+
+def _substream_of(plan: VisitPlan, seat: Seat) -> int | None:
+    if plan.substreams:
+        return plan.substreams[seat.index % len(plan.substreams)]
+    return plan.substream
 
 
 def _publish_step(plan: VisitPlan, name: str) -> PublishStep:

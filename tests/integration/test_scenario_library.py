@@ -54,6 +54,9 @@ def test_the_library_covers_the_situations_seen_in_the_field() -> None:
         "rejoin-storm",
         "mute-unmute",
         "two-rooms",
+        "simulcast",
+        "load-simulcast",
+        "talk-spurts",
     } <= {name.rsplit(".", 1)[0] for name in LIBRARY}
 
 
@@ -136,3 +139,39 @@ def test_a_distributed_locust_run_is_recorded_whole_and_meets_its_throughput_tar
         d["sessionId"] for d in outcome.documents if d.get("elastic_type") == "sessionSummary"
     }
     assert sessions == {s.session_id for s in outcome.ledger.sessions.values()}
+
+
+def test_simulcast_viewers_get_their_layers_and_the_mid_run_switch_is_in_the_ledger(
+    running_stack: Settings,
+) -> None:
+    outcome = outcome_of("simulcast", running_stack)
+    camera = outcome.ledger.participants["camera"].publications[0]
+    assert camera.simulcast_accepted
+    assert [(x.rid, x.width, x.height) for x in camera.layers] == [
+        ("h", 1280, 720),
+        ("m", 640, 360),
+        ("l", 320, 180),
+    ]
+    low = outcome.ledger.participants["low"].subscriptions[0]
+    assert {(p.substream, p.width, p.height) for p in low.layers} == {(0, 320, 180)}
+    high = outcome.ledger.participants["high"].subscriptions[0]
+    assert [(p.substream, p.width, p.height) for p in high.layers] == [
+        (2, 1280, 720),
+        (1, 640, 360),
+    ]
+    switch = next(s for s in outcome.ledger.steps if s.label == "switch")
+    assert 0 <= high.layers[1].from_ms - switch.started_ms <= 3000
+    layer_checks = [c for c in outcome.checks if " on layer " in c.name]
+    assert len(layer_checks) == 9  # size, bitrate and frame rate of three stretches
+    assert all(c.ok for c in layer_checks), [c for c in layer_checks if not c.ok]
+
+
+def test_janus_announces_the_talk_spurts_to_the_room(running_stack: Settings) -> None:
+    outcome = outcome_of("talk-spurts", running_stack)
+    host = outcome.ledger.participants["host"].current.connection_id
+    heard = [n for n in outcome.ledger.participants["listener"].current.talking if n.feed == host]
+    assert sum(n.talking for n in heard) >= 3  # 3 s spurts every 8 s over 26 s
+    assert [n.talking for n in heard][:2] == [True, False]
+    talk = [c for c in outcome.checks if "talk" in c.name]
+    assert len(talk) >= 2
+    assert all(c.ok for c in talk), [c for c in talk if not c.ok]
