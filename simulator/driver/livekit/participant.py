@@ -162,6 +162,9 @@ class LiveKitParticipant:
             cheap.prefer_clip_codecs(pc)
         self.publication = publication
         await self._negotiate_publisher()
+        if options.media == "cheap":
+            # A key frame on PLI/FIR and audio levels, as on Janus: the clips hold one key frame.
+            cheap.answer_feedback(pc)
         await self.publisher.wait_connected(CONNECT_TIMEOUT_S)
         publication.ice_connected_s = time.monotonic() - publication.started_at
 
