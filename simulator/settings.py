@@ -53,7 +53,11 @@ class Settings(BaseSettings):
     janus_admin_secret: str = "rtcsim-admin"
     janus_rtp_port_range: str = "20000-40000"
     janus_session_timeout_s: int = Field(
-        default=12, description="how soon Janus notices a vanished participant (keepalives stop)"
+        default=60,
+        description=(
+            "how soon Janus ends a session that sends nothing (Janus's default; janus.js over "
+            "HTTP long-polls for 30 s and sends no keepalives)"
+        ),
     )
 
     # -- collector -----------------------------------------------------------------------------
@@ -114,6 +118,15 @@ class Settings(BaseSettings):
     def janus_url(self) -> str:
         """Janus HTTP API as seen from the client namespace."""
         return f"http://{self.sfu_address}:{self.janus_http_port}/janus"
+
+    @property
+    def drop_detection_s(self) -> float:
+        """How long after a participant vanished Janus has surely let it go: its session times
+        out ``janus_session_timeout_s`` after the last request it sent (one in flight at the
+        drop may count: measured up to 62.5 s with 60), and Janus checks for timed-out sessions
+        every 2 s (``janus.c``, ``janus_check_sessions``). ICE keepalive checks usually end its
+        PeerConnections sooner (30 to 55 s, ``run.drops``)."""
+        return self.janus_session_timeout_s + 4.0
 
     @property
     def collector_api_url(self) -> str:
