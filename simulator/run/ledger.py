@@ -71,6 +71,8 @@ class ConnectionRecord:
     sdp_candidates: list[str] = field(default_factory=list)
     impairments: list[dict[str, Any]] = field(default_factory=list)
     signals_sent: int = 0
+    noticed_ms: int | None = None
+    """A dropped connection: when the runner saw the server no longer list it."""
 
 
 @dataclass
