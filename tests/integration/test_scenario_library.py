@@ -28,11 +28,14 @@ _outcomes: dict[str, RunOutcome] = {}
 
 
 def outcome_of(name: str, settings: Settings) -> RunOutcome:
-    """One run per scenario per test session, shared by the tests that look at it."""
-    if name not in _outcomes:
-        path = SCENARIOS / (name if "." in name else f"{name}.yaml")
-        _outcomes[name] = asyncio.run(run_file(path, settings, progress=lambda _m: None))
-    return _outcomes[name]
+    """One run per scenario per test session, shared by the tests that look at it
+    (``subscriber-drop`` and ``subscriber-drop.yaml`` are the same run)."""
+    file = name if "." in name else f"{name}.yaml"
+    if file not in _outcomes:
+        _outcomes[file] = asyncio.run(
+            run_file(SCENARIOS / file, settings, progress=lambda _m: None)
+        )
+    return _outcomes[file]
 
 
 def _summaries(outcome: RunOutcome, elastic_type: str) -> list[dict[str, object]]:
