@@ -361,7 +361,7 @@ def test_server_packet_counts_agree_with_the_browsers_own_getstats(
                 # counting (ice.c: "retransmission for non-NACKed packet"). So Janus's count
                 # is at most what Chrome sent and at least one packet per frame sent.
                 assert seen <= sent["packetsSent"] + slack, (role, layer, seen, sent)
-                assert seen >= sent["framesSent"] - slack / 2, (role, layer, seen, sent)
+                assert seen >= (sent["framesSent"] or 0) - slack / 2, (role, layer, seen, sent)
     for role in ("viewer", "watcher"):
         for display, sub in run.roles[role]["subscriptions"].items():
             endpoint = f"{run.connection_id(role)}_{_feed_stream(run, sub['feed'])}"
@@ -375,10 +375,12 @@ def test_server_packet_counts_agree_with_the_browsers_own_getstats(
 
 
 def _video_layers(record: dict[str, Any]) -> list[tuple[str, int | None]]:
+    """The video layers the browser sent anything on (Chrome may pause one under CPU load)."""
     rids = {o["rid"] for o in record["stats"]["outbound"] if o["kind"] == "video"}
     if rids == {None}:
         return [("video", None)]
-    return [("video", LAYER_OF_RID[rid]) for rid in sorted(rids, key=LAYER_OF_RID.__getitem__)]
+    sent = {o["rid"] for o in record["stats"]["outbound"] if o["rid"] and o["packetsSent"] > 0}
+    return [("video", LAYER_OF_RID[rid]) for rid in sorted(sent, key=LAYER_OF_RID.__getitem__)]
 
 
 def _rid_of(layer: int) -> str:
@@ -391,10 +393,13 @@ def test_simulcast_layers_are_documents_of_their_own_beside_the_audio(
     run = browser_run
     stream = _feed_stream(run, run.connection_id("simulcast"))
     stats = run.docs(elastic_type="webrtcStats", endpoint=stream, rtcsim_side="server")
-    assert {d.get("layer") for d in stats if d["mediaType"] == "video"} == {0, 1, 2}
+    sent = {layer for _media, layer in _video_layers(run.roles["simulcast"])}
+    assert len(sent) >= 2, sent  # three from 960x540 on, unless Chrome paused one (CPU)
+    assert {d.get("layer") for d in stats if d["mediaType"] == "video"} == sent
     assert [d for d in stats if d["mediaType"] == "audio"]
     assert all("layer" not in d for d in stats if d["mediaType"] == "audio")
-    assert run.one(elastic_type="publisherSummary", streamId=stream)["simulcastLayers"] == 3
+    summary = run.one(elastic_type="publisherSummary", streamId=stream)
+    assert summary["simulcastLayers"] == len(sent)
 
 
 def test_candidates_are_clean_and_as_janus_selected_them(browser_run: BrowserRun) -> None:
