@@ -5,7 +5,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-APT_PACKAGES := janus janus-tools nftables iproute2 maven util-linux chromium
+APT_PACKAGES := janus janus-tools nftables iproute2 maven util-linux chromium \
+                libjs-janus-gateway libjs-webrtc-adapter
 SCENARIO ?= scenarios/smoke.yaml
 SOAK_MINUTES ?= 5
 SERVER ?= janus

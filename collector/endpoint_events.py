@@ -3,8 +3,12 @@
 Split from ``collector.session_model`` (which decides *which* endpoint an event belongs to): here
 each event becomes kms documents (see ``collector.kms_mapping``), a webrtcConnectionCreated on
 ``webrtcup``, or a new stats sample. A return value of True tells the model the network failed
-(ICE ``failed`` or a hangup with a failure reason), so it can close the endpoint with
-``networkDisconnect``.
+(a hangup with a failure reason, such as ``ICE failed``), so it can close the endpoint with
+``networkDisconnect``. An ICE ``failed`` state alone is not that yet: Janus gives ICE 5 s (15 s
+while trickled candidates or the answer are pending) to recover before it hangs up
+(``ice.c``, ``janus_ice_check_failed``); it marks the endpoint (``Endpoint.ice_failed``), so
+that what Janus then ends first (the VideoRoom's ``unpublished``/``unsubscribed``, which it
+reports before the ``hangup`` itself) ends for the network.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from collector.janus_events import (
 from collector.kms_mapping import candidate_pair, kms_event, media_type, state_change
 from collector.reasons import hangup_means_network_failure
 from collector.session_state import Endpoint, MediaSample, Role
+from collector.webrtc_stats import LAYERS
 
 
 def webrtc_fields(ep: Endpoint, ts: int) -> dict[str, object]:
@@ -71,11 +76,13 @@ def apply_endpoint_event(ep: Endpoint, event: JanusEvent, out: list[Document]) -
             )
         )
         if state == "FAILED":
-            return True
+            ep.ice_failed = True
+        elif state in ("CONNECTED", "READY"):
+            ep.ice_failed = False
     elif isinstance(p, LocalCandidateEvent):
-        ep.local_candidates.append(p.candidate)
+        ep.local_candidates.append(p.candidate.strip())
     elif isinstance(p, RemoteCandidateEvent):
-        ep.remote_candidates.append(p.candidate)
+        ep.remote_candidates.append(p.candidate.strip())
     elif isinstance(p, SelectedPairEvent):
         pair = candidate_pair(ep, p)
         out.append(kms_event(ep, KmsEventType.NEW_CANDIDATE_PAIR_SELECTED, ts, candidatePair=pair))
@@ -111,6 +118,10 @@ def _on_pc_state(ep: Endpoint, p: PcStateEvent, ts: int, out: list[Document]) ->
 
 
 def _on_stats(ep: Endpoint, p: MediaStatsEvent, ts: int, out: list[Document]) -> None:
+    if p.media not in LAYERS and p.media != "audio":
+        return  # a data channel's counters: not RTP, no webrtcStats of OpenVidu's
+    if p.media != "video" and p.media in LAYERS:
+        ep.simulcast = True
     sample = ep.media.get(p.media)
     if sample is None:
         sample = ep.media[p.media] = MediaSample(latest=p, latest_ms=ts)

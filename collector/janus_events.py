@@ -213,6 +213,10 @@ class VideoRoomStream(_Payload):
     mid: str | None = None
     feed_id: JanusId | None = None
     active: bool | None = None
+    simulcast: bool | dict[str, Any] | None = None
+    """Simulcast video: ``true`` in ``published``, the subscriber's layer choice (an object) in
+    ``subscribing`` and ``updated``."""
+    disabled: bool | None = None
 
 
 class VideoRoomData(_Payload):
@@ -222,6 +226,7 @@ class VideoRoomData(_Payload):
     room: JanusId | None = None
     id: JanusId | None = None
     feed: JanusId | None = None
+    display: str | None = None
     streams: list[VideoRoomStream] | None = None
     bitrate: int | None = None
 

@@ -49,17 +49,25 @@ def media_type(media: str) -> Literal["AUDIO", "VIDEO", "DATA"]:
     kind = media.strip().lower()
     if kind == "audio":
         return "AUDIO"
-    if kind == "video":
+    if kind.startswith("video"):  # video-sim1, video-sim2: a simulcast layer
         return "VIDEO"
     return "DATA"
 
 
 def _candidate_text(info: CandidateInfo, component_id: int, known: list[str]) -> str:
-    """The SDP candidate Janus reported earlier for this address, else one built from the pair."""
-    needle = f" {info.address} {info.port} typ "
+    """The SDP candidate reported earlier for this address and of the type Janus's selected
+    pair names, else one built from the pair.
+
+    A browser trickles its candidates, and Janus may report a peer-reflexive (``prflx``)
+    candidate for an address before the trickled ``host`` one for the same address arrives:
+    the pair's own type decides which text is the selected one. Trickled candidates may end
+    with CRLF (SDP line endings); kms documents carry the bare attribute value.
+    """
+    needle = f" {info.address} {info.port} typ {info.type}"
     for candidate in known:
-        if needle in candidate:
-            return candidate if candidate.startswith("candidate:") else f"candidate:{candidate}"
+        text = candidate.strip()
+        if needle in text and (text + " ")[text.index(needle) + len(needle)] == " ":
+            return text if text.startswith("candidate:") else f"candidate:{text}"
     return (
         f"candidate:1 {component_id} {info.transport} 0 {info.address} {info.port} typ {info.type}"
     )

@@ -29,6 +29,7 @@ from collector.metadata import (
 )
 from collector.model.endpoints import MAX_PENDING_PER_HANDLE
 from collector.model.janus_handles import OPAQUE_PREFIX, JanusHandles
+from collector.model.lifecycle import LEAVING_GRACE_MS
 from collector.model.state import UnknownSessionError
 from collector.model.videoroom import VIDEOROOM, VideoRoomEvents
 from collector.reasons import EndReason
@@ -46,9 +47,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-LEAVING_GRACE_MS = 1_500
-"""How long a ``leaving`` waits for its Janus session's ``destroyed`` or ``timeout``."""
 
 CLOSED_SESSION_KEEP_MS = 30 * 60 * 1000
 """How long a closed session stays known: late client stats and recording statuses (a composed

@@ -51,10 +51,16 @@ class Endpoint:
     started_at_ms: int | None = None
     closed: bool = False
     remb_bps: int | None = None
+    announced: bool = True
+    """The simulator announced the stream (``POST /streams``); else its options are learned."""
+    simulcast: bool = False
+    """A publisher whose video Janus receives in layers (``published`` says so, or stats do)."""
     media: dict[str, MediaSample] = field(default_factory=dict)
     local_candidates: list[str] = field(default_factory=list)
     remote_candidates: list[str] = field(default_factory=list)
     gathering_done: bool = False
+    ice_failed: bool = False
+    """ICE reported ``failed`` and has not recovered: what Janus ends next ends for that."""
 
     @property
     def name(self) -> str:
@@ -80,6 +86,10 @@ class Connection:
     joined_at_ms: int
     fate: EndReason | None = None
     """A reason Janus already told us about (timeout, ICE failure, kick) for what closes next."""
+    videoroom_id: str | None = None
+    """Its VideoRoom participant id, when it is not ``connection_id`` (a viewer that joined)."""
+    identity_from_janus: bool = False
+    """Nobody told us who this is: the identity holds what Janus knows (display name, address)."""
     left_at_ms: int | None = None
     reason: EndReason | None = None
     publisher: Endpoint | None = None

@@ -47,6 +47,8 @@ def stream_summary(
         "rtcsim_run_id": session.run_id,
     }
     if endpoint.receiving_from is None:
+        if endpoint.simulcast:
+            fields["simulcastLayers"] = sum(1 for m in endpoint.media if m.startswith("video"))
         return PublisherSummary.model_validate(fields)
     return SubscriberSummary.model_validate({**fields, "receivingFrom": endpoint.receiving_from})
 

@@ -4,7 +4,17 @@ Janus sends cumulative counters per handle and m-line every second (32/3); OpenV
 document per endpoint and media every ``OPENVIDU_PRO_STATS_WEBRTC_INTERVAL`` (30 s). We keep the
 latest sample and write it at that interval and when the endpoint closes. Units follow Kurento:
 ``jitter`` and ``roundTripTime`` in seconds (Janus reports ms), ``remb``/``targetBitrate`` in bps.
-Janus does not count FIR, PLI or SLI per handle; those are written as 0.
+
+Janus does not count FIR, PLI or SLI per handle; those are written as 0. A bitrate nobody
+measured is left out, never written as 0: a subscriber that sends no REMB (Chrome uses
+transport-wide congestion control instead) has no ``targetBitrate``, and a publisher in a room
+without a bitrate cap is sent no REMB (no ``remb``).
+
+A simulcast publisher's video arrives in up to three layers, which Janus reports apart:
+``video``, ``video-sim1``, ``video-sim2`` (``ice.c``, ``janus_ice_outgoing_stats_handle``), its
+substreams 0, 1, 2 with 0 the lowest quality (the VideoRoom's ``substream`` numbering). Each layer
+is its own document, ``mediaType: "video"`` with ``layer`` set; the audio document is never
+touched.
 """
 
 from __future__ import annotations
@@ -12,6 +22,14 @@ from __future__ import annotations
 from collector.documents import WebrtcStats
 from collector.metadata import ClientStatsSample, Identity
 from collector.session_state import Endpoint, MediaSample, Role, Session
+
+LAYERS = {"video": 0, "video-sim1": 1, "video-sim2": 2}
+"""Janus's media names for a simulcast publisher's layers, and the substream each one is."""
+
+
+def media_kind(media: str) -> str:
+    """``audio`` or ``video`` for a Janus media name (``video-sim1`` is video)."""
+    return "video" if media.startswith("video") else "audio"
 
 
 def _fraction_lost(sample: MediaSample) -> float:
@@ -39,7 +57,8 @@ def server_stats(endpoint: Endpoint, media: str, sample: MediaSample) -> WebrtcS
         "connection": conn.connection_id,
         "connectionId": conn.connection_id,
         "endpoint": endpoint.name,
-        "mediaType": "video" if media == "video" else "audio",
+        "mediaType": media_kind(media),
+        "layer": LAYERS.get(media) if endpoint.simulcast else None,
         "timestamp": sample.latest_ms,
         "rtcsim_side": "server",
         "rtcsim_run_id": session.run_id,
@@ -53,7 +72,7 @@ def server_stats(endpoint: Endpoint, media: str, sample: MediaSample) -> WebrtcS
                 "packetsReceived": stats.packets_received,
                 "packetsLost": stats.lost,
                 "fractionLost": _fraction_lost(sample),
-                "remb": endpoint.remb_bps or 0,
+                "remb": endpoint.remb_bps or None,
                 "firCount": 0,
                 "pliCount": 0,
                 "nackCount": stats.nacks_sent,
@@ -68,7 +87,7 @@ def server_stats(endpoint: Endpoint, media: str, sample: MediaSample) -> WebrtcS
             "packetsSent": stats.packets_sent,
             "packetsLost": stats.lost_by_remote,
             "roundTripTime": stats.rtt / 1000,
-            "targetBitrate": endpoint.remb_bps or 0,
+            "targetBitrate": endpoint.remb_bps or None,
             "nackCount": stats.nacks_received,
         }
     )

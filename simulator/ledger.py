@@ -153,6 +153,8 @@ class ConnectionRecord:
     impairments: list[dict[str, Any]] = field(default_factory=list)
     signals_sent: int = 0
     talking: list[TalkingRecord] = field(default_factory=list)
+    noticed_ms: int | None = None
+    """A dropped connection: when the runner saw the server no longer list it."""
 
 
 @dataclass

@@ -53,7 +53,11 @@ class Settings(BaseSettings):
     janus_admin_secret: str = "rtcsim-admin"
     janus_rtp_port_range: str = "20000-40000"
     janus_session_timeout_s: int = Field(
-        default=12, description="how soon Janus notices a vanished participant (keepalives stop)"
+        default=60,
+        description=(
+            "how soon Janus ends a session that sends nothing (Janus's default; janus.js over "
+            "HTTP long-polls for 30 s and sends no keepalives)"
+        ),
     )
 
     # -- LiveKit (the second media server, issue 17) -------------------------------------------
@@ -174,6 +178,15 @@ class Settings(BaseSettings):
         if self.livekit_webhook_url is not None:
             return self.livekit_webhook_url
         return f"http://127.0.0.1:{self.collector_events_port}/livekit"
+
+    @property
+    def drop_detection_s(self) -> float:
+        """How long after a participant vanished Janus has surely let it go: its session times
+        out ``janus_session_timeout_s`` after the last request it sent (one in flight at the
+        drop may count: measured up to 62.5 s with 60), and Janus checks for timed-out sessions
+        every 2 s (``janus.c``, ``janus_check_sessions``). ICE keepalive checks usually end its
+        PeerConnections sooner (30 to 55 s, ``player.drops``)."""
+        return self.janus_session_timeout_s + 4.0
 
     @property
     def collector_api_url(self) -> str:

@@ -33,6 +33,8 @@ class WebrtcStats(Document):
     timestamp: int
     rtcsim_side: Literal["server", "client"]
     rtcsim_run_id: str | None = None
+    layer: int | None = None
+    """A simulcast publisher's video layer (Janus substream, 0 = lowest); absent otherwise."""
     # inbound (publisher endpoint: the server receives)
     jitter: float | None = None
     bytesReceived: int | None = None
@@ -51,7 +53,8 @@ class WebrtcStats(Document):
     targetBitrate: int | None = None
 
     def identity(self) -> tuple[object, ...]:
-        return (self.rtcsim_side, self.sessionId, self.endpoint, self.mediaType, self.timestamp)
+        key = (self.rtcsim_side, self.sessionId, self.endpoint, self.mediaType, self.timestamp)
+        return key if self.layer is None else (*key, self.layer)
 
 
 class MemoryUsage(BaseModel):

@@ -34,6 +34,8 @@ class StreamSummaryFields(MediaOptions):
 
 class PublisherSummary(StreamSummaryFields):
     elastic_type: Literal["publisherSummary"] = "publisherSummary"
+    simulcastLayers: int | None = None
+    """How many simulcast layers of its video Janus received (rtcsim's; absent without)."""
 
     def identity(self) -> tuple[object, ...]:
         return (self.uniqueSessionId, self.streamId, self.startTime)

@@ -10,7 +10,7 @@ import string
 from collector.documents import WebrtcConnectionDestroyed, WebrtcStats
 from collector.documents.summaries import PublisherSummary, SubscriberSummary
 from collector.endpoint_events import apply_endpoint_event, webrtc_fields
-from collector.janus_events import JanusEvent, JsepEvent, VideoRoomData
+from collector.janus_events import JanusEvent, JsepEvent, SelectedPairEvent, VideoRoomData
 from collector.metadata import StreamInfo
 from collector.model.state import ModelState
 from collector.reasons import EndReason
@@ -35,25 +35,24 @@ class EndpointLifecycle(ModelState):
         """A stream id in OpenVidu's 2.11 format when the simulator did not announce one."""
         digest = hashlib.sha1(f"{conn.connection_id}/{ts}".encode()).digest()
         letters = "".join(string.ascii_uppercase[b % 26] for b in digest[:5])
+        # Janus's events say which media a stream has (``published``), never its resolution
+        # or frame rate: those stay absent rather than OpenVidu's -1 ("not constrained"),
+        # which would be a claim about the client. CAMERA is the source OpenVidu assumes.
         return StreamInfo(
-            streamId=f"{conn.connection_id}_CAMERA_{letters}", connectionId=conn.connection_id
+            streamId=f"{conn.connection_id}_CAMERA_{letters}",
+            connectionId=conn.connection_id,
+            videoFramerate=None,
         )
 
-    def _publisher_endpoint(
-        self, conn: Connection, ts: int, data: VideoRoomData | None = None
-    ) -> Endpoint:
+    def _publisher_endpoint(self, conn: Connection, ts: int) -> Endpoint:
         """The connection's open publisher endpoint, created if it publishes anew."""
         ep = conn.publisher
         if ep is not None and not ep.closed:
             return ep
         stream = self._streams.pop(conn.connection_id, None)
+        announced = stream is not None
         if stream is None:
             stream = self._default_stream(conn, ts)
-            if data is not None and data.streams:
-                kinds = {s.type for s in data.streams}
-                stream = stream.model_copy(
-                    update={"audioEnabled": "audio" in kinds, "videoEnabled": "video" in kinds}
-                )
         handle_id = conn.control_handle_id or 0
         ep = Endpoint(
             role=Role.PUBLISHER,
@@ -62,12 +61,26 @@ class EndpointLifecycle(ModelState):
             handle_id=handle_id,
             created_at_ms=ts,
             remb_bps=self._bitrates.get(handle_id),
+            announced=announced,
         )
         conn.publisher = ep
         handle = self._handles.get(handle_id)
         if handle is not None:
             handle.endpoint = ep
         return ep
+
+    @staticmethod
+    def _published(ep: Endpoint, data: VideoRoomData) -> None:
+        """What Janus's ``published`` tells of a stream: simulcast, and, when nobody announced
+        the stream, which media it has."""
+        streams = data.streams or []
+        if any(bool(s.simulcast) for s in streams):
+            ep.simulcast = True
+        if not ep.announced and streams:
+            kinds = {s.type for s in streams if not s.disabled}
+            ep.stream = ep.stream.model_copy(
+                update={"audioEnabled": "audio" in kinds, "videoEnabled": "video" in kinds}
+            )
 
     def _close_endpoint(self, ep: Endpoint, reason: EndReason, ts: int) -> None:
         if ep.closed:
@@ -143,9 +156,21 @@ class EndpointLifecycle(ModelState):
     def _apply(self, ep: Endpoint, event: JanusEvent) -> None:
         if apply_endpoint_event(ep, event, self._out):
             self._network_failure(ep, event.timestamp_ms)
+        conn = ep.connection
+        payload = event.payload
+        if (
+            conn.identity_from_janus
+            and conn.identity.ip == "unknown"
+            and isinstance(payload, SelectedPairEvent)
+            and payload.candidates is not None
+        ):
+            # Nobody told us the client's address: the one ICE connected to is it.
+            conn.identity = conn.identity.model_copy(
+                update={"ip": payload.candidates.remote.address}
+            )
 
     def _network_failure(self, ep: Endpoint, ts: int) -> None:
-        """ICE failed or the PeerConnection broke: the client is unreachable."""
-        conn = ep.connection
-        conn.fate = conn.fate or EndReason.NETWORK_DISCONNECT
-        self._close_endpoint(ep, conn.fate, ts)
+        """Janus hung up a PeerConnection whose path broke: that endpoint is gone for the
+        network. Only that one: the participant's other connections and its signalling may be
+        fine, and Janus says when it is gone (its session's ``timeout``)."""
+        self._close_endpoint(ep, EndReason.NETWORK_DISCONNECT, ts)

@@ -9,9 +9,9 @@ subscriber's handle detached ends that subscription.
 from __future__ import annotations
 
 from collector.janus_events import HandleEvent, JanusEvent, SessionEvent
-from collector.model.lifecycle import SessionLifecycle
+from collector.model.lifecycle import LEAVING_GRACE_MS, SessionLifecycle
 from collector.reasons import EndReason
-from collector.session_state import JanusSession
+from collector.session_state import Connection, JanusSession
 
 OPAQUE_PREFIX = "rtcsim:"
 
@@ -45,6 +45,26 @@ class JanusHandles(SessionLifecycle):
         self._leave(conn, conn.fate or EndReason.DISCONNECT, event.timestamp_ms)
         self._settle_leaves(before_ms=0, janus_session_id=sid)
 
+    def _watching(self, conn: Connection) -> bool:
+        """Whether a viewer still holds a subscription that neither Janus nor it has ended."""
+        return any(
+            not ep.closed and id(ep) not in self._ending and ep.handle_id in self._handles
+            for ep in conn.subscribers.values()
+        )
+
+    def _viewer_left_at(self, conn: Connection, ts: int) -> int:
+        """A viewer has no ``leaving`` of its own: letting go of its subscriptions one after
+        another is its leave. Those Janus ended within the grace period before the last one
+        are part of it (they end with the leave's reason, not as unsubscribes), and the leave
+        dates from the first of them."""
+        left = ts
+        for ep in conn.subscribers.values():
+            ending = self._ending.get(id(ep))
+            if ending is not None and ending[1] >= ts - LEAVING_GRACE_MS:
+                del self._ending[id(ep)]
+                left = min(left, ending[1])
+        return left
+
     def _on_handle(self, event: JanusEvent, payload: HandleEvent) -> None:
         if event.handle_id is None:
             return
@@ -73,9 +93,13 @@ class JanusHandles(SessionLifecycle):
             # already said ``leaving`` and we are still waiting to learn why.
             if conn.connection_id not in self._leaving:
                 self._leave(conn, conn.fate or EndReason.DISCONNECT, event.timestamp_ms)
-        elif (
-            handle.endpoint is not None
-            and not handle.endpoint.closed
-            and not self._settling(handle.endpoint)
-        ):
-            self._end_subscription(handle.endpoint, event.timestamp_ms)
+        elif conn.control_handle_id is None and not self._watching(conn):
+            # A viewer (no participant handle) let go of its last subscription: it leaves the
+            # room, as of when that subscription ended. Why waits, as for a ``leaving``.
+            if conn.connection_id not in self._leaving:
+                self._on_leaving(conn, self._viewer_left_at(conn, event.timestamp_ms))
+        elif handle.endpoint is not None and not handle.endpoint.closed:
+            if handle.endpoint.ice_failed:
+                self._network_failure(handle.endpoint, event.timestamp_ms)
+            elif not self._settling(handle.endpoint):
+                self._end_subscription(handle.endpoint, event.timestamp_ms)

@@ -18,6 +18,9 @@ from collector.reasons import EndReason
 from collector.session_state import Connection, Endpoint, Session
 from collector.summary_builder import session_summary
 
+LEAVING_GRACE_MS = 1_500
+"""How long a ``leaving`` waits for its Janus session's ``destroyed`` or ``timeout``."""
+
 
 class SessionLifecycle(EndpointLifecycle):
     """Sessions and connections opened and closed."""
@@ -53,6 +56,8 @@ class SessionLifecycle(EndpointLifecycle):
         conn.subscribers.clear()
         session = conn.session
         self._participants.pop((session.session_id, conn.connection_id), None)
+        if conn.videoroom_id is not None:
+            self._participants.pop((session.session_id, conn.videoroom_id), None)
         if self._connections.get(conn.connection_id) is conn:
             del self._connections[conn.connection_id]  # late client stats use _identities
         ident = conn.identity
@@ -146,20 +151,31 @@ class SessionLifecycle(EndpointLifecycle):
             ep.receiving_from is not None and ep.receiving_from in self._leaving
         )
 
-    def _settle_leaves(self, before_ms: int, janus_session_id: int | None = None) -> None:
+    def _settle_leaves(
+        self,
+        before_ms: int,
+        janus_session_id: int | None = None,
+        session: Session | None = None,
+    ) -> None:
+        """Settle the leaves and endings older than ``before_ms``, and those of one Janus
+        session or of one room whatever their age."""
         if not self._ending and not self._leaving:
             return  # the usual case: it runs before every event
         for key, (ep, ts) in list(self._ending.items()):
             mine = (
                 janus_session_id is not None and ep.connection.janus_session_id == janus_session_id
-            )
+            ) or ep.connection.session is session
             if ep.closed:
                 del self._ending[key]
             elif ts < before_ms or mine:
                 del self._ending[key]
                 self._close_endpoint(ep, ep.connection.fate or EndReason.UNSUBSCRIBE, ts)
         for connection_id, (conn, ts) in list(self._leaving.items()):
-            if ts < before_ms or conn.janus_session_id == janus_session_id is not None:
+            if (
+                ts < before_ms
+                or conn.janus_session_id == janus_session_id is not None
+                or conn.session is session
+            ):
                 del self._leaving[connection_id]
                 self._leave(conn, conn.fate or EndReason.DISCONNECT, ts)
 

@@ -74,6 +74,20 @@ class ModelState:
     def _identity(self, connection_id: str) -> Identity:
         return self._identities.get(connection_id) or Identity.unknown(connection_id)
 
+    def _participant_identity(
+        self, connection_id: str, display: str | None
+    ) -> tuple[Identity, bool]:
+        """Who a new participant is: what the simulator said, else what Janus knows (its
+        display name, as ``clientData``); the flag says the latter, so that the address ICE
+        connects to completes it later (``ip``)."""
+        told = self._identities.get(connection_id)
+        if told is not None:
+            return told, False
+        identity = Identity.unknown(connection_id)
+        if display:
+            identity = identity.model_copy(update={"clientData": display})
+        return identity, True
+
     def _known_session(self, session_id: str) -> Session:
         session = self._sessions.get(session_id) or self._last_session.get(session_id)
         if session is None:

@@ -105,7 +105,7 @@ async def conclude(
         documents, unreadable = [], f"{type(exc).__name__}: {exc}"
     outcome = RunOutcome(run_id, scenario.name, results, ledger, documents)
     outcome.invalid_reason = invalid_reason(ledger.generator)
-    tolerances = Tolerances(drop_slack_s=settings.janus_session_timeout_s + 3.0)
+    tolerances = Tolerances(drop_slack_s=settings.drop_detection_s + 3.0)
     outcome.checks = verify(scenario, ledger, documents, tolerances) + (extra_checks or [])
     if unreadable is not None:
         outcome.checks.insert(

@@ -79,6 +79,7 @@ async def _run(
                     kernel_impairer=KernelImpairer(settings),
                     client_stats_interval_s=settings.webrtc_stats_interval_s,
                     live=live,
+                    drop_detection_s=settings.drop_detection_s,
                 )
             except CollectorUnavailable as exc:
                 raise SetupError(str(exc)) from exc

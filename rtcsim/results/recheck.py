@@ -27,7 +27,7 @@ async def recheck(settings: Settings, run_id: str) -> RunOutcome:
     outcome = RunOutcome(run_id, scenario.name, folder, ledger, documents)
     outcome.invalid_reason = invalid_reason(ledger.generator)  # a saturated run stays invalid
     # The tolerances ``rtcsim run`` uses (rtcsim.pipeline.conclude): same run, same verdict.
-    tolerances = Tolerances(drop_slack_s=settings.janus_session_timeout_s + 3.0)
+    tolerances = Tolerances(drop_slack_s=settings.drop_detection_s + 3.0)
     outcome.checks = verify(scenario, ledger, documents, tolerances)
     write_summary(outcome)
     write_junit(outcome)

@@ -143,6 +143,7 @@ def core_config(base: jcfg.Group, settings: Settings, conf_dir: Path) -> jcfg.Gr
     nat["ice_enforce_list"] = settings.sfu_veth
     nat["ignore_mdns"] = True
     nat["nice_debug"] = False
+    nat["ice_keepalive_conncheck"] = True
     folders = {
         "plugins": _folder(general, "plugins_folder", JANUS_LIB_DIR / "plugins"),
         "transports": _folder(general, "transports_folder", JANUS_LIB_DIR / "transports"),

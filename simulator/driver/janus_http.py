@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 JsonObject = dict[str, Any]
 
 LONG_POLL_TIMEOUT_S = 40.0  # Janus holds a long-poll about 30 s before it answers a keepalive
-KEEPALIVE_INTERVAL_S = 4.0  # well below the session_timeout rtcsim gives Janus (12 s)
+KEEPALIVE_INTERVAL_S = 4.0  # well below Janus's session_timeout (60 s)
 
 
 class JanusError(RuntimeError):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import aiohttp
 
@@ -16,6 +16,9 @@ from simulator.ledger import Ledger
 from simulator.netns_loop import NamespaceLoop
 from simulator.peers.participant import Participant
 from simulator.scenario.model import ImpairStep, Scenario
+
+if TYPE_CHECKING:
+    from simulator.player.drops import PendingDrop
 
 T = TypeVar("T")
 
@@ -56,6 +59,10 @@ class RunContext:
     run_end_hooks: list[RunEndHook] = field(default_factory=list)
     features: dict[str, object] = field(default_factory=dict)
     results_dir: Path | None = None
+    pending_drops: dict[str, PendingDrop] = field(default_factory=dict)
+    """Dropped connections the server still lists, by connection id (``player.drops``)."""
+    drop_detection_s: float = 64.0
+    """How long after a drop the server has surely noticed it (``Settings.drop_detection_s``)."""
 
     async def room_closed(self, room: str, reason: str) -> None:
         for hook in self.room_closed_hooks:

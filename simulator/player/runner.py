@@ -28,6 +28,7 @@ from simulator.peers.clips import default_clips_dir
 from simulator.peers.publishing import PublishOptions, prepare_clips
 from simulator.player import (
     client_stats,
+    drops,
     recording_steps,  # noqa: F401  (registers its steps and setup)
 )
 from simulator.player.context import FEATURE_SETUPS, RunContext
@@ -79,6 +80,7 @@ async def play(
     client_stats_interval_s: float = 30.0,
     live: RunObserver | None = None,
     watcher: JanusWatcher | None = None,
+    drop_detection_s: float = 64.0,
 ) -> Ledger:
     ledger = Ledger(run_id=run_id, scenario=scenario.name, seed=scenario.seed, started_ms=now_ms())
     media_http = await media.run(_new_http())
@@ -98,6 +100,7 @@ async def play(
         client_address=client_address,
         impairment_hook=apply_impairment,
         results_dir=results_dir,
+        drop_detection_s=drop_detection_s,
     )
     if kernel_impairer is not None:
         ctx.features[KERNEL] = kernel_impairer
@@ -127,6 +130,7 @@ async def play(
             await _media_server_lost(ctx, lost, progress)
         else:
             await _leave_everyone(ctx, progress)
+            await _await_drops(ctx, progress)
             await _destroy_rooms(ctx)
         for hook in ctx.run_end_hooks:
             await hook(ctx)
@@ -227,6 +231,7 @@ async def _play_watched(
 async def _media_server_lost(ctx: RunContext, lost: MediaServerLost, progress: Progress) -> None:
     """Close the ledger's books with ``mediaServerDisconnect`` and tell the collector."""
     progress(f"MEDIA SERVER LOST: {lost.message}; the timeline stops here")
+    await drops.cancel(ctx)
     ctx.ledger.media_server_lost = lost.message
     ctx.ledger.media_server_lost_ms = lost.at_ms
     for room, record in ctx.ledger.sessions.items():
@@ -314,6 +319,18 @@ async def _leave_everyone(ctx: RunContext, progress: Progress) -> None:
             log.error("%s could not leave cleanly: %s", who, exc)
 
 
+async def _await_drops(ctx: RunContext, progress: Progress) -> None:
+    """Rooms are destroyed only once the server let go of the participants the run dropped
+    (``player.drops``): destroying them earlier would end those as ``sessionClosedByServer``."""
+    waiting = sorted(p.who for p in ctx.pending_drops.values())
+    if waiting:
+        progress(
+            f"end of timeline: waiting up to {ctx.drop_detection_s:.0f} s after their drop "
+            f"for Janus to notice {', '.join(waiting)} left"
+        )
+    await drops.settle(ctx)
+
+
 async def _destroy_rooms(ctx: RunContext) -> None:
     for room, session_id in ctx.session_ids.items():
         if ctx.ledger.sessions[room].destroyed_by_server:
@@ -326,6 +343,7 @@ async def _destroy_rooms(ctx: RunContext) -> None:
 
 
 async def _release(ctx: RunContext) -> None:
+    await drops.cancel(ctx)
     for participant in list(ctx.participants.values()):
         await ctx.on_media(participant.close_quietly())
     ctx.participants.clear()

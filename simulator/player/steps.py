@@ -23,7 +23,7 @@ from simulator.ledger import (
 )
 from simulator.peers.participant import Participant, PublishOptions, TalkOptions
 from simulator.peers.rtc import candidate_addresses
-from simulator.player import client_stats, media_records
+from simulator.player import client_stats, drops, media_records
 from simulator.player.context import RunContext
 from simulator.scenario.model import (
     DestroyRoomStep,
@@ -125,7 +125,15 @@ async def leave(ctx: RunContext, step: StepBase, who: str) -> None:
 
 @executor("drop")
 async def drop(ctx: RunContext, step: StepBase, who: str) -> None:
-    await end_connection(ctx, who, "networkDisconnect", how="vanish")
+    participant = ctx.participant(who)
+    feed = participant.connection_id
+    publishing = participant.publisher is not None
+    record = ctx.ledger.participants[who]
+    watching = [s for s in record.current.subscriptions if s.ended_ms is None]
+    await end_connection(ctx, who, "networkDisconnect", how="vanish", server_notices=True)
+    # What the server ends because of the drop, it ends when it notices (``player.drops``).
+    cascade = (lambda: _cascade_feed_end(ctx, feed, "networkDisconnect")) if publishing else None
+    drops.watch(ctx, who, record.room, record.current, cascade, watching)
 
 
 @executor("kick")
@@ -144,13 +152,19 @@ async def destroy_room(ctx: RunContext, step: StepBase, who: str) -> None:
     session = ctx.ledger.sessions[step.room]
     session.closed_ms = now_ms()
     session.destroyed_by_server = True
+    drops.overtaken(ctx, step.room, session.closed_ms, "sessionClosedByServer")
     await ctx.room_closed(step.room, "sessionClosedByServer")
     for name in ctx.occupants(session_id):
         await end_connection(ctx, name, "sessionClosedByServer", how="forget")
 
 
-async def end_connection(ctx: RunContext, who: str, reason: str, *, how: str) -> None:
-    """Close the books on ``who``'s connection, then act: leave, vanish or forget."""
+async def end_connection(
+    ctx: RunContext, who: str, reason: str, *, how: str, server_notices: bool = False
+) -> None:
+    """Close the books on ``who``'s connection, then act: leave, vanish or forget.
+
+    ``server_notices``: the end is one the server learns of later (a drop): its subscribers'
+    streams and the room's session are booked when it does (``player.drops``), not now."""
     participant = ctx.participant(who)
     conn = ctx.ledger.participants[who].current
     await client_stats.report(ctx, who)
@@ -160,7 +174,8 @@ async def end_connection(ctx: RunContext, who: str, reason: str, *, how: str) ->
         _close_subscription_records(conn, participant, feed, reason)
     _close_publication_record(conn, participant, reason)
     media_records.talking(conn, participant)
-    _cascade_feed_end(ctx, participant.connection_id, reason)
+    if not server_notices:
+        _cascade_feed_end(ctx, participant.connection_id, reason)
     del ctx.participants[who]
     if how == "leave":
         await ctx.on_media(participant.leave())
@@ -170,8 +185,14 @@ async def end_connection(ctx: RunContext, who: str, reason: str, *, how: str) ->
         await ctx.on_media(participant.forget())
     conn.left_ms = participant.left_wall_ms or now_ms()
     conn.end = reason
+
     session = ctx.ledger.sessions[ctx.ledger.participants[who].room]
-    if not ctx.occupants(conn.session_id) and not session.destroyed_by_server:
+    if (
+        not server_notices
+        and not ctx.occupants(conn.session_id)
+        and not drops.in_server_view(ctx, session.room)
+        and not session.destroyed_by_server
+    ):
         session.closed_ms = conn.left_ms
         await ctx.room_closed(session.room, "lastParticipantLeft")
 
@@ -436,6 +457,7 @@ def _cascade_feed_end(ctx: RunContext, feed: str, reason: str) -> None:
     for name, other in ctx.participants.items():
         if feed in other.subscriptions:
             _close_subscription_records(ctx.ledger.participants[name].current, other, feed, reason)
+    drops.feed_ended(ctx, feed, reason, now_ms())
 
 
 def _close_publication_record(conn: ConnectionRecord, participant: Participant, why: str) -> None:

@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "janus"
+ICE_FAILED_HANGUP_MS = 5_000
+"""Janus hangs up a PeerConnection whose ICE failed 5 s after the failure, if it did not recover."""
 T0_MS = 1_795_880_337_886
 """The probe run's first event, in ms."""
 
@@ -138,12 +140,21 @@ class Janus:
             for key in ("packets-received", "bytes-received", "lost", "nacks-sent"):
                 ev["event"][key] *= scale
 
-    def subscribe(self, conn: str, room: str, feed: str, at_ms: float) -> None:
+    def viewer_session(self, conn: str, at_ms: float) -> int:
+        """A Janus session that will only subscribe (janus.js's viewer); its id."""
+        sid = next(self._ids)
+        self.janus_session[conn] = sid
+        self._emit("session_created", at_ms, session_id=sid)
+        return sid
+
+    def subscribe(
+        self, conn: str, room: str, feed: str, at_ms: float, *, opaque: str | None = None
+    ) -> None:
         """A new handle in the subscriber's Janus session receiving ``feed``."""
         sid, hid = self.janus_session[conn], next(self._ids)
         self.sub_handles[(conn, feed)] = hid
         ids = {"session_id": sid, "handle_id": hid}
-        self._emit("handle_attached", at_ms, **ids, opaque=f"rtcsim:{conn}")
+        self._emit("handle_attached", at_ms, **ids, opaque=opaque or f"rtcsim:{conn}")
         subscribing = sample("plugin_videoroom_subscribing")["event"]["data"]
         subscribing["room"] = room
         for stream in subscribing["streams"]:
@@ -214,16 +225,56 @@ class Janus:
             self.unpublish(conn, room, at_ms + 5)
         self.leave(conn, room, at_ms + 10)
 
-    def ice_failure(self, conn: str, at_ms: float) -> None:
-        """The client vanished: libnice gives up, Janus hangs up the PeerConnection."""
+    def ice_failure(self, conn: str, at_ms: float, *, room: str | None = None) -> None:
+        """The client vanished: libnice gives up, and Janus, having given ICE 5 s to recover,
+        hangs up the PeerConnection (``ice.c``, ``janus_ice_check_failed``). The VideoRoom hears
+        of the hangup first: a publisher (``room`` given) is ``unpublished`` before the event
+        handler gets the ``hangup`` (``janus_ice_webrtc_free`` notifies last)."""
         ids = {"session_id": self.janus_session[conn], "handle_id": self.control_handle[conn]}
         self._emit("webrtc_ice_ready", at_ms, **ids, event={"ice": "failed"})
-        self._emit("webrtc_pc-state_hangup", at_ms + 1, **ids, event={"reason": "ICE failed"})
+        hangup_ms = at_ms + ICE_FAILED_HANGUP_MS
+        if room is not None:
+            self._emit(
+                "plugin_videoroom_unpublished",
+                hangup_ms,
+                data={"event": "unpublished", "room": room, "id": conn},
+            )
+        self._emit("webrtc_pc-state_hangup", hangup_ms, **ids, event={"reason": "ICE failed"})
+
+    def subscription_ice_failure(self, conn: str, room: str, feed: str, at_ms: float) -> None:
+        """A subscription's path broke: ICE fails, and 5 s later Janus hangs it up (the VideoRoom
+        reports the streams ``unsubscribed`` first); the handle stays attached."""
+        ids = {"session_id": self.janus_session[conn], "handle_id": self.sub_handles[(conn, feed)]}
+        self._emit("webrtc_ice_ready", at_ms, **ids, event={"ice": "failed"})
+        hangup_ms = at_ms + ICE_FAILED_HANGUP_MS
+        for mid in ("0", "1"):
+            self._emit(
+                "plugin_videoroom_unsubscribed",
+                hangup_ms,
+                **ids,
+                data={"event": "unsubscribed", "room": room, "feed": feed, "mid": mid},
+            )
+        self._emit("webrtc_pc-state_hangup", hangup_ms, **ids, event={"reason": "ICE failed"})
+
+    def ice_recovery(self, conn: str, at_ms: float) -> None:
+        """ICE reports ``failed`` and connects again within Janus's 5 s: no hangup follows."""
+        ids = {"session_id": self.janus_session[conn], "handle_id": self.control_handle[conn]}
+        self._emit("webrtc_ice_ready", at_ms, **ids, event={"ice": "failed"})
+        self._emit("webrtc_ice_connected", at_ms + 2_000, **ids)
+        self._emit("webrtc_ice_ready", at_ms + 2_001, **ids)
 
     def session_timeout(self, conn: str, at_ms: float) -> None:
         sid = self.janus_session.pop(conn)
-        self.control_handle.pop(conn)
+        self.control_handle.pop(conn, None)
         self._emit("session_timeout", at_ms, session_id=sid)
+
+    def destroy_session(self, conn: str, at_ms: float) -> None:
+        """The client ends its Janus session: Janus detaches what is left, then ``destroyed``."""
+        sid = self.janus_session.pop(conn)
+        for key in [k for k in self.sub_handles if k[0] == conn]:
+            hid = self.sub_handles.pop(key)
+            self._emit("handle_detached", at_ms, session_id=sid, handle_id=hid)
+        self._emit("session_destroyed", at_ms + 1, session_id=sid)
 
     def vanish(self, conn: str, room: str, at_ms: float) -> None:
         """What Janus 1.1.2 reports when a vanished client's session times out (captured on

@@ -85,3 +85,34 @@ class _Body:
 
 def kms_docs(kms: list[dict[str, object]]) -> list[_Body]:
     return [_Body(d) for d in kms]
+
+
+def test_the_selected_remote_candidate_is_the_one_of_the_type_janus_selected_without_crlf(
+    model: SessionModel,
+) -> None:
+    """A browser trickles: Janus may learn the address as peer-reflexive first, then get the
+    trickled host candidate for it (with the SDP line's CRLF), then select the pair as host."""
+    register(model, ROOM, "alice")
+    j = Janus()
+    j.create_room(ROOM, 0)
+    j.join("alice", ROOM, 100)
+    j.publish("alice", ROOM, 110)
+    ids = {"session_id": j.janus_session["alice"], "handle_id": j.control_handle["alice"]}
+    prflx = "remote1 1 udp 1853824767 198.18.0.2 50323 typ prflx raddr 198.18.0.2 rport 50323\r\n"
+    host = "1412041461 1 udp 2122260223 198.18.0.2 50323 typ host generation 0 network-id 1\r\n"
+    for text in (prflx, host):
+        j._emit("webrtc_remote-candidate", 500, **ids, event={"remote-candidate": text})
+    pair = {"address": "198.18.0.2", "port": 50323, "type": "host", "transport": "udp"}
+    local = {"address": "198.18.0.1", "port": 20000, "type": "host", "transport": "udp"}
+    j._emit(
+        "webrtc_selected-pair",
+        501,
+        **ids,
+        event={
+            "selected-pair": "198.18.0.1:20000 [host,udp] <-> 198.18.0.2:50323 [host,udp]",
+            "candidates": {"local": local, "remote": pair},
+        },
+    )
+    kms = [d.body() for d in feed(model, j.events) if d.elastic_type == "kms"]
+    last = [d for d in kms if d["type"] == "NewCandidatePairSelected"][-1]
+    assert last["candidatePair"]["remoteCandidate"] == f"candidate:{host.strip()}"

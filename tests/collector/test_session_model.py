@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collector.clock import FixedClock
 from collector.session_model import LEAVING_GRACE_MS, SessionModel
-from tests.collector.janus_sequences import T0_MS, Janus
+from tests.collector.janus_sequences import ICE_FAILED_HANGUP_MS, T0_MS, Janus
 from tests.collector.model_helpers import ROOM, RUN, bodies, feed, one, register
 
 
@@ -204,7 +204,7 @@ def test_ice_failure_then_timeout_is_networkDisconnect(model: SessionModel) -> N
     docs = feed(model, j.events)
     pub = one(docs, event="webrtcConnectionDestroyed", connectionId="bob", connection="OUTBOUND")
     assert pub["reason"] == "networkDisconnect"
-    assert pub["timestamp"] == T0_MS + 40_000
+    assert pub["timestamp"] == T0_MS + 40_000 + ICE_FAILED_HANGUP_MS  # Janus's hangup
     assert one(docs, event="participantLeft", connectionId="bob")["reason"] == "networkDisconnect"
     failed = one(docs, elastic_type="kms", endpoint="bob_CAMERA_ABCDE", state="FAILED")
     assert failed["type"] == "IceComponentStateChange"

@@ -66,3 +66,36 @@ def test_closing_an_endpoint_writes_its_last_stats(model: SessionModel) -> None:
     video = next(d for d in docs if d["mediaType"] == "video")
     assert video["packetsReceived"] == 106
     assert video["fractionLost"] == 4 / 57
+
+
+def test_a_subscriber_that_sends_no_remb_has_no_target_bitrate(model: SessionModel) -> None:
+    j = setup_call(model)
+    for event in j.events:
+        event["event"].pop("remb-bitrate", None)  # Chrome: transport-wide CC, no REMB
+    feed(model, j.events)
+    docs = [d.body() for d in model.webrtc_stats_due() if d.connectionId == "bob"]
+    assert docs
+    assert all("targetBitrate" not in d for d in docs)
+
+
+def test_simulcast_layers_are_video_documents_of_their_own(model: SessionModel) -> None:
+    """Janus names a simulcast publisher's layers video, video-sim1, video-sim2 (one stats event
+    each, same time); none of them may land on the audio document."""
+    j = setup_call(model)
+    stats = [e for e in j.events if (e["type"], e.get("subtype")) == (32, 3)]
+    video = next(e for e in stats if e["event"]["media"] == "video")
+    for layer in (1, 2):
+        event = {**video, "event": {**video["event"], "media": f"video-sim{layer}"}}
+        event["event"]["packets-received"] = 100 * layer
+        j.events.append(event)
+    feed(model, j.events)
+    docs = model.webrtc_stats_due()
+    alice = [d.body() for d in docs if d.connectionId == "alice"]
+    assert sorted((d["mediaType"], d.get("layer")) for d in alice) == [
+        ("audio", None),
+        ("video", 0),
+        ("video", 1),
+        ("video", 2),
+    ]
+    assert len({d.doc_id() for d in docs}) == len(docs)
+    assert next(d for d in alice if d.get("layer") == 2)["packetsReceived"] == 200

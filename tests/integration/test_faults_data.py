@@ -232,7 +232,7 @@ def assert_exactly_once(hits: list[dict[str, Any]]) -> None:
 def recheck(settings: Settings, ledger: Ledger, hits: list[dict[str, Any]]) -> list[str]:
     """The run's checks, recomputed on the re-read documents; the failed ones."""
     scenario = load_scenario(SCENARIO)
-    tolerances = Tolerances(drop_slack_s=settings.janus_session_timeout_s + 3.0)
+    tolerances = Tolerances(drop_slack_s=settings.drop_detection_s + 3.0)
     checks = verify(scenario, ledger, [h["_source"] for h in hits], tolerances)
     return [f"{c.as_dict()}" for c in checks if not c.ok]
 

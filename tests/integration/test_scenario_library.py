@@ -28,11 +28,14 @@ _outcomes: dict[str, RunOutcome] = {}
 
 
 def outcome_of(name: str, settings: Settings) -> RunOutcome:
-    """One run per scenario per test session, shared by the tests that look at it."""
-    if name not in _outcomes:
-        path = SCENARIOS / (name if "." in name else f"{name}.yaml")
-        _outcomes[name] = asyncio.run(run_file(path, settings, progress=lambda _m: None))
-    return _outcomes[name]
+    """One run per scenario per test session, shared by the tests that look at it
+    (``subscriber-drop`` and ``subscriber-drop.yaml`` are the same run)."""
+    file = name if "." in name else f"{name}.yaml"
+    if file not in _outcomes:
+        _outcomes[file] = asyncio.run(
+            run_file(SCENARIOS / file, settings, progress=lambda _m: None)
+        )
+    return _outcomes[file]
 
 
 def _summaries(outcome: RunOutcome, elastic_type: str) -> list[dict[str, object]]:
@@ -50,6 +53,7 @@ def test_the_library_covers_the_situations_seen_in_the_field() -> None:
         "many-subscribers",
         "lossy-uplink",
         "subscriber-drop",
+        "publisher-drop",
         "late-joiner",
         "rejoin-storm",
         "mute-unmute",
@@ -68,7 +72,9 @@ def test_an_abrupt_drop_ends_as_networkDisconnect_and_a_clean_leave_as_disconnec
     steady = outcome.ledger.participants["steady"].current.connection_id
     subscribers = {s["connectionId"]: s for s in _summaries(outcome, "subscriberSummary")}
     connections = {c["connectionId"]: c for c in _summaries(outcome, "connectionSummary")}
-    assert subscribers[flaky]["reason"] == "networkDisconnect"
+    # Its publisher left (24 s) before Janus noticed the drop (30 s on): for the server the
+    # stream ended with its publisher, as OpenVidu's reason says; the connection was dropped.
+    assert subscribers[flaky]["reason"] == "disconnect"
     assert connections[flaky]["reason"] == "networkDisconnect"
     assert subscribers[steady]["reason"] == "disconnect"
     assert connections[steady]["reason"] == "disconnect"
@@ -175,3 +181,22 @@ def test_janus_announces_the_talk_spurts_to_the_room(running_stack: Settings) ->
     talk = [c for c in outcome.checks if "talk" in c.name]
     assert len(talk) >= 2
     assert all(c.ok for c in talk), [c for c in talk if not c.ok]
+
+
+def test_a_dropped_publisher_is_let_go_by_the_server_before_its_room_is_destroyed(
+    running_stack: Settings,
+) -> None:
+    """Its viewers leave before Janus noticed the drop: their streams end with their own leave,
+    the publisher's stream and connection when Janus lets it go, the session with it."""
+    outcome = outcome_of("publisher-drop", running_stack)
+    caster = outcome.ledger.participants["caster"].current
+    assert caster.noticed_ms is not None
+    assert caster.left_ms is not None
+    assert caster.noticed_ms - caster.left_ms <= running_stack.drop_detection_s * 1000
+    assert {s["reason"] for s in _summaries(outcome, "subscriberSummary")} == {"disconnect"}
+    [publisher] = _summaries(outcome, "publisherSummary")
+    assert publisher["reason"] == "networkDisconnect"
+    [session] = _summaries(outcome, "sessionSummary")
+    assert session["reason"] == "lastParticipantLeft"
+    assert isinstance(session["destroyedAt"], int)
+    assert session["destroyedAt"] >= caster.left_ms + 30_000  # not before Janus could know

@@ -56,6 +56,16 @@ def test_session_timeout_admin_secret_and_rtp_ports_come_from_settings(
     assert group(conf, "janus.jcfg", "media")["rtp_port_range"] == settings.janus_rtp_port_range
 
 
+def test_the_session_timeout_is_janus_default_which_keeps_janus_js_over_http_alive() -> None:
+    """janus.js over HTTP long-polls for 30 s and sends no keepalives: a shorter timeout ends
+    a real browser that is still there (``shared/reference/real-clients-and-livekit.md``)."""
+    assert Settings.model_fields["janus_session_timeout_s"].default == 60
+
+
+def test_vanished_peers_are_found_by_ice_keepalive_connectivity_checks(conf: Path) -> None:
+    assert group(conf, "janus.jcfg", "nat")["ice_keepalive_conncheck"] is True
+
+
 def test_debian_protected_folders_are_kept_and_recordings_are_outside_them(
     conf: Path, settings: Settings
 ) -> None:
