@@ -74,3 +74,36 @@ async def test_unreachable_elasticsearch_gives_up_after_bounded_retries() -> Non
     assert result.written == 0
     assert result.errors[0][0] == "a"
     assert delays == [0.1, 0.2, 0.4]
+
+
+@pytest.mark.integration
+async def test_a_point_in_time_is_read_whole_with_search_after(
+    es_store: ElasticsearchStore,
+) -> None:
+    """What the readers (simulator/verify/store_reader.py) do, through the factory's client:
+    ``_pit`` and ``search_after`` answer alike on 7.17, 8.x and 9.x."""
+    await es_store.install_template()
+    docs = [(f"d{i:02}", {"timestamp": 1_700_000_000_000 + i}) for i in range(25)]
+    await es_store.write(docs)
+    await es_store.refresh()
+    es = es_store.client
+    pit = (await es.open_point_in_time(index=es_store.index, keep_alive="1m"))["id"]
+    seen: list[str] = []
+    after: list[object] | None = None
+    try:
+        while True:
+            page = await es.search(
+                pit={"id": pit, "keep_alive": "1m"},
+                size=10,
+                sort=[{"timestamp": "asc"}],
+                search_after=after,
+            )
+            hits = page["hits"]["hits"]
+            if not hits:
+                break
+            pit = page["pit_id"]
+            seen += [hit["_id"] for hit in hits]
+            after = hits[-1]["sort"]
+    finally:
+        await es.close_point_in_time(id=pit)
+    assert seen == [doc_id for doc_id, _ in docs]
