@@ -153,6 +153,8 @@ class ClientOptions:
     """
 
     hosts: tuple[str, ...]
+    """Every node's URL; a request that fails on one is retried on the next, at least once
+    per other node whatever ``max_retries`` says."""
     user: str | None = None
     password: str | None = field(default=None, repr=False)
     api_key: str | None = field(default=None, repr=False)
@@ -173,7 +175,7 @@ class ClientOptions:
     def kwargs(self) -> dict[str, Any]:
         kwargs: dict[str, Any] = {
             "request_timeout": self.request_timeout_s,
-            "max_retries": self.max_retries,
+            "max_retries": max(self.max_retries, len(self.hosts) - 1),
             "retry_on_timeout": True,
             **self.extra,
         }
