@@ -12,11 +12,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pydantic import SecretStr
+
 from collector.store.client import TESTED_VERSIONS, ServerVersion
 from rtcsim.services import elasticsearch
 from simulator.settings import Settings
 
 HEAP_MB = 256
+SECURED_MAJOR = 8  # the major most OpenVidu Pro deployments run
+SECURED_PORT_OFFSET = 5
+SECURED_USER = "rtcsim-writer"
+SECURED_PASSWORD = "rtcsim-Tls-7q2w"  # a test node's own user, in its file realm
 MAJORS = tuple(ServerVersion.parse(v).major for v in TESTED_VERSIONS)
 
 
@@ -45,6 +51,26 @@ def node_settings(base: Settings, major: int) -> Settings:
     )
 
 
+def secured_settings(base: Settings) -> Settings:
+    """A node of its own with X-Pack security: TLS with rtcsim's CA, a file-realm user."""
+    port = base.es_port + SECURED_PORT_OFFSET
+    return base.model_copy(
+        update={
+            "es_version": version_of(SECURED_MAJOR),
+            "es_port": port,
+            "es_cluster_ports": [],
+            "es_heap_mb": HEAP_MB,
+            "es_dir": Path("/var/lib/rtcsim") / f"test-es-secured-{port}",
+            "es_scheme": "https",
+            "es_security": True,
+            "es_user": SECURED_USER,
+            "es_password": SecretStr(SECURED_PASSWORD),
+            "es_api_key": None,
+            "es_ca_certs": None,
+        }
+    )
+
+
 class Nodes:
     """The nodes this session started, stopped at its end."""
 
@@ -58,6 +84,15 @@ class Nodes:
             status = elasticsearch.start(settings)
             if not status.reused:
                 self.started[major] = settings
+        return settings
+
+    def secured(self) -> Settings:
+        """The secured node (``secured_settings``), started on first use."""
+        settings = secured_settings(self.base)
+        if -1 not in self.started:
+            status = elasticsearch.start(settings)
+            if not status.reused:
+                self.started[-1] = settings
         return settings
 
     def stop_all(self) -> None:

@@ -35,7 +35,7 @@ import elastic_transport
 from elastic_transport import AiohttpHttpNode, HttpHeaders
 from elastic_transport._node import NodeApiResponse
 from elastic_transport.client_utils import DEFAULT, DefaultType
-from elasticsearch import AsyncElasticsearch
+from elasticsearch import AsyncElasticsearch, AuthenticationException, AuthorizationException
 
 from collector.store.base import StoreError
 
@@ -201,6 +201,20 @@ def make_client(options: ClientOptions, major: int) -> AsyncElasticsearch:
     return AsyncElasticsearch(list(options.hosts), node_class=node_class, **options.kwargs())
 
 
+def _reason(exc: elastic_transport.ApiError) -> str:
+    """Elasticsearch's own reason, from its error body (``error.reason``)."""
+    body = exc.body if isinstance(exc.body, dict) else {}
+    error = body.get("error", {})
+    return str(error.get("reason", exc.message) if isinstance(error, dict) else error)
+
+
+def _describe(exc: Exception) -> str:
+    """A transport error with its cause (``TLS error`` alone does not say which check failed)."""
+    if isinstance(exc, elastic_transport.TransportError) and exc.message:
+        return f"{type(exc).__name__}: {exc.message}"
+    return str(exc)
+
+
 def _errors() -> tuple[type[Exception], ...]:
     return (elastic_transport.TransportError, elastic_transport.ApiError)
 
@@ -223,8 +237,13 @@ async def server_version(options: ClientOptions) -> ServerVersion:
                 raise
             nodes = await client.nodes.info(filter_path="nodes.*.version")
             numbers = [str(n.get("version", "")) for n in nodes.get("nodes", {}).values()]
+    except (AuthenticationException, AuthorizationException) as exc:
+        raise StoreError(
+            f"Elasticsearch at {options.where} refused rtcsim's credentials "
+            f"(HTTP {exc.meta.status}: {_reason(exc)}); check es_user/es_password or es_api_key"
+        ) from exc
     except _errors() as exc:
-        raise StoreError(f"Elasticsearch unreachable at {options.where}: {exc}") from exc
+        raise StoreError(f"Elasticsearch unreachable at {options.where}: {_describe(exc)}") from exc
     finally:
         await client.close()
     try:
