@@ -326,6 +326,8 @@ def _stop_node(node: EsNode) -> bool:
 def stop(settings: Settings) -> bool:
     """Stop the nodes rtcsim started for these settings (never one it merely reused, nor a
     cluster named by ``es_hosts``)."""
+    if settings.es_hosts:
+        return False
     stopped = False
     for node in reversed(nodes(settings)):
         stopped |= _stop_node(node)
