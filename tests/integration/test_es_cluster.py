@@ -28,9 +28,10 @@ import aiohttp
 import pytest
 
 from collector.store import open_client
-from simulator.run.execute import RunOutcome, run_scenario_file
-from simulator.services import elasticsearch, stack
-from simulator.services.es_node import nodes
+from rtcsim.pipeline.outcome import RunOutcome
+from rtcsim.pipeline.timeline import run_scenario_file
+from rtcsim.services import elasticsearch, stack
+from rtcsim.services.es_node import nodes
 from simulator.settings import Settings
 
 pytestmark = [

@@ -23,8 +23,9 @@ import orjson
 import pytest
 
 from collector.store import open_client
-from simulator.run.execute import RunOutcome, run_scenario_file
-from simulator.services import collector, janus, netns, stack
+from rtcsim.pipeline.outcome import RunOutcome
+from rtcsim.pipeline.timeline import run_scenario_file
+from rtcsim.services import collector, janus, netns, stack
 from simulator.settings import Settings
 from tests.es_matrix import MAJORS, Nodes, is_stack_major
 
