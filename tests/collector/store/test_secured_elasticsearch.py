@@ -138,13 +138,17 @@ async def test_the_collector_writes_over_tls_with_a_password_and_the_readers_rea
                 await asyncio.sleep(0.1)
         async with http.post(f"http://127.0.0.1:{events_port}/events", json=j.events) as resp:
             assert resp.status == 200
-    await asyncio.sleep(1.0)
-    stop.set()
-    await task
+    documents: list[dict[str, object]] = []
     async with open_client(secured.es_client_options()) as es:
         try:
-            documents = await session_documents(es, index, ["room-tls"])
+            for _ in range(60):  # the first bulk also creates the index: slow on a busy machine
+                documents = await session_documents(es, index, ["room-tls"])
+                if len(documents) >= 2:
+                    break
+                await asyncio.sleep(0.5)
         finally:
+            stop.set()
+            await task
             await es.indices.delete(index=index, ignore_unavailable=True)
             await es.options(ignore_status=404).indices.delete_index_template(
                 name=f"{index}-template"
