@@ -26,7 +26,7 @@ is refused there, by name (``UnsupportedVersionError``).
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -176,7 +176,8 @@ class ClientOptions:
         kwargs: dict[str, Any] = {
             "request_timeout": self.request_timeout_s,
             "max_retries": max(self.max_retries, len(self.hosts) - 1),
-            "retry_on_timeout": True,
+            # A node that times out is tried again only if there is another one to try.
+            "retry_on_timeout": len(self.hosts) > 1,
             **self.extra,
         }
         if self.user is not None:
@@ -274,25 +275,3 @@ async def open_client(options: ClientOptions) -> AsyncIterator[AsyncElasticsearc
         yield connection.client
     finally:
         await connection.client.close()
-
-
-def options_for(
-    hosts: Sequence[str],
-    *,
-    user: str | None = None,
-    password: str | None = None,
-    api_key: str | None = None,
-    ca_certs: str | None = None,
-    request_timeout_s: float = 30.0,
-    max_retries: int = 3,
-) -> ClientOptions:
-    """``ClientOptions`` from loose values (a list of hosts, optional credentials)."""
-    return ClientOptions(
-        tuple(hosts),
-        user=user,
-        password=password,
-        api_key=api_key,
-        ca_certs=ca_certs,
-        request_timeout_s=request_timeout_s,
-        max_retries=max_retries,
-    )

@@ -37,7 +37,11 @@ def secured(**changes: Any) -> Settings:
 def test_defaults_keep_plain_http_without_credentials() -> None:
     options = plain().es_client_options()
     assert options.hosts == ("http://127.0.0.1:9200",)
-    assert options.kwargs() == {"request_timeout": 30.0, "max_retries": 3, "retry_on_timeout": True}
+    assert options.kwargs() == {
+        "request_timeout": 30.0,
+        "max_retries": 3,
+        "retry_on_timeout": False,
+    }
 
 
 def test_https_with_user_and_password_verifies_certificates_with_the_ca() -> None:
@@ -153,3 +157,9 @@ def test_the_collector_gets_no_credential_variables_when_none_are_set() -> None:
     assert not any(
         k.startswith("RTCSIM_COLLECTOR_ES_") and k != "RTCSIM_COLLECTOR_ES_HOSTS" for k in env
     )
+
+
+def test_a_cluster_client_tries_every_node_even_when_told_not_to_retry() -> None:
+    kwargs = plain(es_cluster_ports=[9202, 9203]).es_client_options(max_retries=0).kwargs()
+    assert kwargs["max_retries"] == 2
+    assert kwargs["retry_on_timeout"] is True
