@@ -249,7 +249,7 @@ async def _raw_side(
 
 async def _run(settings: Settings, progress: Progress, rooms: int) -> BenchResult:
     work = build_workload(rooms, subscribers=4, ticks=5, start_ms=time.time() * 1000)
-    es = es_client(settings)
+    es = await es_client(settings)
     try:
         await drop_scratch(es, INDEX, RAW_INDEX)
         collector = await _collector_side(settings, es, work, progress)

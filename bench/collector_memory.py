@@ -110,7 +110,7 @@ async def _drained(http: aiohttp.ClientSession, api_url: str) -> int:
 
 async def _run(settings: Settings, progress: Progress) -> BenchResult:
     samples: dict[int, float] = {}
-    es = es_client(settings)
+    es = await es_client(settings)
     await drop_scratch(es, INDEX)
     try:
         with BenchCollector(settings, INDEX, webrtc_stats_interval_s=STATS_INTERVAL_S) as collector:

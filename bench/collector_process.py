@@ -25,6 +25,7 @@ from typing import IO, Any
 
 from elasticsearch import AsyncElasticsearch
 
+from collector.store.client import connect
 from rtcsim.services.collector import launch_command
 from simulator.settings import Settings
 
@@ -176,8 +177,9 @@ class BenchCollector:
         self.stop()
 
 
-def es_client(settings: Settings) -> AsyncElasticsearch:
-    return AsyncElasticsearch(settings.es_url, request_timeout=60, **settings.es_client_options())
+async def es_client(settings: Settings) -> AsyncElasticsearch:
+    """A client for the bench's cluster, speaking its major (``collector.store.client``)."""
+    return (await connect(settings.es_client_options(request_timeout_s=60))).client
 
 
 async def drop_scratch(es: AsyncElasticsearch, index: str, *others: str) -> None:

@@ -126,7 +126,7 @@ async def _run(settings: Settings, progress: Progress, repetitions: int) -> Benc
     run_id = f"bench-latency-{stamp}"
     samples: list[Sample] = []
     media = NamespaceLoop(settings.client_netns, name="bench-latency-media")
-    es = es_client(settings)
+    es = await es_client(settings)
     headers = {"Authorization": f"Bearer {settings.collector_token}"}
     try:
         admin = await media.run(_admin(settings))

@@ -7,15 +7,17 @@ defaults. Validated once at the edge; inner code receives typed values, never ra
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+
+from collector.store.client import ClientOptions, ServerVersion, UnsupportedVersionError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -102,9 +104,21 @@ class Settings(BaseSettings):
     monitoring_interval_s: float = 10.0
 
     # -- Elasticsearch -------------------------------------------------------------------------
-    es_version: str = "9.5.0"
+    es_version: str = Field(
+        default="9.5.0", description="the Elasticsearch rtcsim installs and runs: 7.17.x, 8.x, 9.x"
+    )
     es_host: str = "127.0.0.1"
     es_port: int = 9200
+    es_cluster_ports: list[int] = Field(
+        default_factory=list,
+        description="HTTP ports of more nodes rtcsim starts beside es_port: a cluster of "
+        "1 + len(es_cluster_ports) nodes (transport port = HTTP port + 100)",
+    )
+    es_hosts: list[str] = Field(
+        default_factory=list,
+        description="an existing cluster's node URLs: rtcsim then starts no Elasticsearch and "
+        "the collector and readers use these (empty: rtcsim's own node(s) on es_host)",
+    )
     es_heap_mb: int = 512
     es_index: str = "openvidu"
     es_scheme: Literal["http", "https"] = Field(
@@ -115,6 +129,12 @@ class Settings(BaseSettings):
     es_api_key: SecretStr | None = Field(default=None, description="instead of user/password")
     es_ca_certs: Path | None = Field(
         default=None, description="CA bundle that signed Elasticsearch's certificate (https)"
+    )
+    es_security: bool = Field(
+        default=False,
+        description="rtcsim's own node(s) with X-Pack security: TLS (a CA rtcsim makes, used "
+        "unless es_ca_certs names another) and the file-realm user es_user/es_password; "
+        "needs es_scheme https",
     )
     es_os_user: str = Field(default="rtcsim", description="Elasticsearch refuses to run as root")
     es_dir: Path | None = Field(
@@ -139,23 +159,73 @@ class Settings(BaseSettings):
         start, _, end = self.livekit_rtc_port_range.partition("-")
         return int(start), int(end)
 
+    @field_validator("es_version")
+    @classmethod
+    def _supported_es_version(cls, value: str) -> str:
+        try:
+            ServerVersion.parse(value).require_supported()
+        except (ValueError, UnsupportedVersionError) as exc:
+            raise ValueError(str(exc)) from None
+        return value
+
+    @model_validator(mode="after")
+    def _security_needs_https_and_a_user(self) -> Settings:
+        if self.es_security and self.es_scheme != "https":
+            raise ValueError("es_security needs es_scheme = https (TLS on HTTP)")
+        if self.es_security and (self.es_user is None or self.es_password is None):
+            raise ValueError("es_security needs es_user and es_password (the user rtcsim adds)")
+        return self
+
+    def es_node_dir(self, port: int) -> Path:
+        """The folder of rtcsim's node on HTTP ``port``: home copy, data, logs.
+
+        Not under the project's state dir: Elasticsearch runs as its own user, who may not be
+        able to reach a checkout (CI may clone under /root, mode 0700). ``es_dir`` names the
+        first node's folder; the others sit beside it, named by their port.
+        """
+        if self.es_dir is None:
+            return Path("/var/lib/rtcsim") / f"elasticsearch-{port}"
+        if port == self.es_port:
+            return self.es_dir
+        return self.es_dir.with_name(f"{self.es_dir.name}-{port}")
+
+    @property
+    def es_ca_file(self) -> Path | None:
+        """The CA the clients verify Elasticsearch's certificate with: ``es_ca_certs``, or the
+        one rtcsim made for its own secured node(s)."""
+        if self.es_ca_certs is not None:
+            return self.es_ca_certs
+        if self.es_security and not self.es_hosts:
+            return self.es_node_dir(self.es_port) / "certs" / "ca.crt"
+        return None
+
+    @property
+    def es_urls(self) -> list[str]:
+        """Every node the collector and the readers may use."""
+        if self.es_hosts:
+            return list(self.es_hosts)
+        ports = [self.es_port, *self.es_cluster_ports]
+        return [f"{self.es_scheme}://{self.es_host}:{port}" for port in ports]
+
     @property
     def es_url(self) -> str:
-        return f"{self.es_scheme}://{self.es_host}:{self.es_port}"
+        """The first node: the one health checks and messages name."""
+        return self.es_urls[0]
 
-    def es_client_options(self) -> dict[str, Any]:
-        """Credentials and TLS for every ``AsyncElasticsearch`` the simulator creates."""
-        options: dict[str, Any] = {}
-        if self.es_user is not None:
-            password = self.es_password.get_secret_value() if self.es_password else ""
-            options["basic_auth"] = (self.es_user, password)
-        if self.es_api_key is not None:
-            options["api_key"] = self.es_api_key.get_secret_value()
-        if self.es_scheme == "https":
-            options["verify_certs"] = True
-            if self.es_ca_certs is not None:
-                options["ca_certs"] = str(self.es_ca_certs)
-        return options
+    def es_client_options(
+        self, *, request_timeout_s: float = 30.0, max_retries: int = 3
+    ) -> ClientOptions:
+        """Hosts, credentials and TLS for every Elasticsearch client the simulator creates
+        (``collector.store.client.open_client``)."""
+        return ClientOptions(
+            tuple(self.es_urls),
+            user=self.es_user,
+            password=self.es_password.get_secret_value() if self.es_password else None,
+            api_key=self.es_api_key.get_secret_value() if self.es_api_key else None,
+            ca_certs=str(self.es_ca_file) if self.es_ca_file else None,
+            request_timeout_s=request_timeout_s,
+            max_retries=max_retries,
+        )
 
     @property
     def janus_url(self) -> str:

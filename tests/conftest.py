@@ -9,10 +9,13 @@ up with the same code as ``make run``; unit tests never trigger it, nor do modul
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
 from rtcsim.services import stack
 from simulator.settings import Settings
+from tests.es_matrix import Nodes
 
 _stack_ready = False
 
@@ -29,3 +32,13 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         return
     stack.up(Settings())
     _stack_ready = True
+
+
+@pytest.fixture(scope="session")
+def es_nodes() -> Iterator[Nodes]:
+    """One Elasticsearch node per supported major, started on first use (``tests.es_matrix``)."""
+    nodes = Nodes(Settings())
+    try:
+        yield nodes
+    finally:
+        nodes.stop_all()

@@ -1,5 +1,8 @@
 """The Elasticsearch store: the official async client, the ``_bulk`` API, bounded retries.
 
+The client comes from ``collector.store.client`` (the one factory); ``check`` asks the cluster
+its version and from then on speaks that major's API and installs the template in its form.
+
 A batch is retried (with exponential backoff) when Elasticsearch is unreachable or answers 429/5xx
 for some items; items refused for good (a mapping conflict, say) are returned as errors with
 Elasticsearch's reason, never dropped silently. Ids are the documents' deterministic ids, so a
@@ -11,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any, cast
 
 import elastic_transport
@@ -18,7 +22,9 @@ import orjson
 from elasticsearch import AsyncElasticsearch
 from elasticsearch.serializer import NdjsonSerializer, OrjsonSerializer
 
-from collector.store.base import Filters, StoreError, WriteResult, load_template
+from collector.store.base import Filters, StoreError, WriteResult
+from collector.store.client import ClientOptions, ServerVersion, connect, make_client
+from collector.store.template import template_for
 
 log = logging.getLogger(__name__)
 
@@ -57,46 +63,43 @@ class ElasticsearchStore:
         client: AsyncElasticsearch,
         index: str = "openvidu",
         *,
+        version: ServerVersion | None = None,
+        options: ClientOptions | None = None,
         retries: int = 5,
         backoff_s: float = 0.2,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.client = client
         self.index = index
+        self.version = version
+        """The cluster's version, once ``check`` asked it (or as the caller knew it)."""
+        self._options = options
         self._retries = retries
-        self._backoff_s = backoff_s
+        self.backoff_s = backoff_s
         self._sleep = sleep
 
     @classmethod
-    def connect(
-        cls,
-        hosts: Sequence[str],
-        index: str,
-        *,
-        user: str | None = None,
-        password: str | None = None,
-        api_key: str | None = None,
-        ca_certs: str | None = None,
-        retries: int = 5,
+    def from_options(
+        cls, options: ClientOptions, index: str, *, retries: int = 5
     ) -> ElasticsearchStore:
-        kwargs: dict[str, Any] = {"request_timeout": 30, "serializers": orjson_serializers()}
-        if user is not None:
-            kwargs["basic_auth"] = (user, password or "")
-        if api_key is not None:
-            kwargs["api_key"] = api_key
-        if ca_certs is not None:
-            kwargs["ca_certs"] = ca_certs
-        return cls(AsyncElasticsearch(list(hosts), **kwargs), index, retries=retries)
+        """A store for the cluster of ``options``; ``check`` then learns its version."""
+        options = replace(options, extra={"serializers": orjson_serializers(), **options.extra})
+        return cls(make_client(options, 9), index, options=options, retries=retries)
 
     async def check(self) -> None:
-        """Raise ``StoreError`` with a one-line reason when the cluster cannot be reached."""
+        """Raise ``StoreError`` with a one-line reason when the cluster cannot be reached or
+        runs a version rtcsim does not support; else speak its major from now on."""
+        if self._options is not None:
+            connection = await connect(self._options)
+            await self.client.close()
+            self.client, self.version = connection.client, connection.version
         try:
             await self.client.cluster.health(timeout="5s")
         except (elastic_transport.TransportError, elastic_transport.ApiError) as exc:
             raise StoreError(f"Elasticsearch unreachable: {exc}") from exc
 
     async def install_template(self) -> None:
-        template = load_template(self.index)
+        template = template_for(self.index, self.version)
         meta = template.pop("_meta")
         try:
             await self.client.indices.put_index_template(
@@ -147,7 +150,7 @@ class ElasticsearchStore:
                 result.errors.extend((doc_id, f"gave up: {last_reason}") for doc_id, _ in retry)
                 result.deferred.extend(retry)
                 break
-            delay = self._backoff_s * 2 ** (attempt - 1)
+            delay = self.backoff_s * 2 ** (attempt - 1)
             log.warning("retrying %d documents in %.1fs (%s)", len(retry), delay, last_reason)
             await self._sleep(delay)
             pending = retry

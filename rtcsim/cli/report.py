@@ -86,7 +86,7 @@ def kibana_import(
     user: Annotated[str | None, typer.Option(help="basic-auth user")] = None,
     password: Annotated[str | None, typer.Option(help="basic-auth password")] = None,
     kibana_version: Annotated[
-        int | None, typer.Option(help="8 or 9 (default: asked from Kibana's /api/status)")
+        int | None, typer.Option(help="7, 8 or 9 (default: asked from Kibana's /api/status)")
     ] = None,
     file: Annotated[Path | None, typer.Option(help="an NDJSON file instead of kibana/")] = None,
     space: Annotated[str | None, typer.Option(help="a Kibana space id")] = None,

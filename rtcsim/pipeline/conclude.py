@@ -13,8 +13,9 @@ from pathlib import Path
 
 import aiohttp
 import yaml
-from elasticsearch import ApiError, AsyncElasticsearch, TransportError
+from elasticsearch import ApiError, TransportError
 
+from collector.store import StoreError, open_client
 from rtcsim.pipeline.junit import write_junit
 from rtcsim.pipeline.outcome import RunOutcome, SetupError, write_summary
 from rtcsim.report.build import write_run_report_logged
@@ -91,7 +92,7 @@ async def conclude(
     session_ids = [s.session_id for s in ledger.sessions.values()]
     unreadable: str | None = None
     try:
-        async with AsyncElasticsearch(settings.es_url, **settings.es_client_options()) as es:
+        async with open_client(settings.es_client_options()) as es:
             documents = await wait_for_documents(
                 es,
                 settings.es_index,
@@ -100,7 +101,7 @@ async def conclude(
                 timeout_s=DOCUMENTS_TIMEOUT_S,
                 window_ms=(ledger.started_ms, ledger.ended_ms or ledger.started_ms),
             )
-    except (ApiError, TransportError) as exc:
+    except (ApiError, TransportError, StoreError) as exc:
         # The ledger is written; `rtcsim check RUN_ID` re-reads the documents once it is back.
         documents, unreadable = [], f"{type(exc).__name__}: {exc}"
     outcome = RunOutcome(run_id, scenario.name, results, ledger, documents)

@@ -15,6 +15,7 @@ from pathlib import Path
 import orjson
 from elasticsearch import AsyncElasticsearch
 
+from collector.store.client import open_client
 from rtcsim.report import panels
 from rtcsim.report.model import Report, Scope, Verdict
 from rtcsim.report.render import render
@@ -74,12 +75,8 @@ async def write_report(
     """Compute and write one page; a range report (no folder) lists the runs it overlaps."""
     verdict = None if folder else runs_between(settings.results_dir, scope.start_ms, scope.end_ms)
     try:
-        async with AsyncElasticsearch(
-            settings.es_url,
-            request_timeout=ES_TIMEOUT_S,
-            max_retries=0,
-            **settings.es_client_options(),
-        ) as es:
+        options = settings.es_client_options(request_timeout_s=ES_TIMEOUT_S, max_retries=0)
+        async with open_client(options) as es:
             report = await build(es, settings.es_index, scope, verdict, folder)
     except Exception as exc:  # transport and API errors alike: the page cannot be made
         raise ReportError(

@@ -1,4 +1,4 @@
-"""Importing the saved objects of ``kibana/`` into a Kibana (8.x or 9.x).
+"""Importing the saved objects of ``kibana/`` into a Kibana (7.17, 8.x or 9.x).
 
 Kibana's saved-objects import API takes the NDJSON as a multipart file, needs the ``kbn-xsrf``
 header, and with ``overwrite=true`` replaces objects of the same id, so importing twice is safe

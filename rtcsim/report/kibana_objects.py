@@ -30,7 +30,11 @@ __all__ = [
     "user_location_map",
 ]
 
-MIGRATION = {8: "8.8.0", 9: "9.0.0"}  # coreMigrationVersion each file declares
+MIGRATION = {7: "7.17.0", 8: "8.8.0", 9: "9.0.0"}  # coreMigrationVersion each file declares
+KIBANA_7_LAYER_TYPES = {"EMS_VECTOR_TILE": "VECTOR_TILE", "GEOJSON_VECTOR": "VECTOR"}
+"""Maps layer types as Kibana 7.x names them: Kibana 8.1 renamed them (its saved-object
+migration ``rename_layer_types``: VECTOR_TILE → EMS_VECTOR_TILE, VECTOR → GEOJSON_VECTOR), and a
+7.17 Kibana knows only the old names."""
 
 
 def dashboard(did: str, title: str, panels: list[Obj]) -> Obj:
@@ -91,7 +95,22 @@ def saved_objects(major: int) -> list[Obj]:
     ]
     for obj in objects:
         obj["coreMigrationVersion"] = MIGRATION[major]
+        if major == 7:
+            _for_kibana_7(obj)
     return objects
+
+
+def _for_kibana_7(obj: Obj) -> None:
+    """The same object as Kibana 7.17 stores it: data views have no ``name`` (it came with
+    8.0's data views) and map layers keep their pre-8.1 type names."""
+    attributes = obj["attributes"]
+    if obj["type"] == "index-pattern":
+        attributes.pop("name", None)
+    if obj["type"] == "map":
+        layers = json.loads(attributes["layerListJSON"])
+        for layer in layers:
+            layer["type"] = KIBANA_7_LAYER_TYPES.get(layer["type"], layer["type"])
+        attributes["layerListJSON"] = json.dumps(layers)
 
 
 def ndjson(major: int) -> str:

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import orjson
 from elastic_transport import TransportError
-from elasticsearch import ApiError, AsyncElasticsearch
+from elasticsearch import ApiError
 
+from collector.store import StoreError, UnsupportedVersionError, open_client
 from rtcsim.results.folders import ResultsError
 from simulator.ledger import Ledger
 from simulator.settings import Settings
@@ -23,17 +24,15 @@ async def read_documents(
     """The sessions' documents from Elasticsearch, sorted by timestamp; with a run's time
     window, the host's samples of that time too (what ``rtcsim run`` verified)."""
     try:
-        async with AsyncElasticsearch(
-            settings.es_url,
-            request_timeout=ES_TIMEOUT_S,
-            max_retries=0,
-            **settings.es_client_options(),
-        ) as es:
+        options = settings.es_client_options(request_timeout_s=ES_TIMEOUT_S, max_retries=0)
+        async with open_client(options) as es:
             if window_ms is None:
                 documents = await session_documents(es, settings.es_index, session_ids)
             else:
                 documents = await run_documents(es, settings.es_index, session_ids, *window_ms)
-    except (TransportError, ApiError) as exc:
+    except UnsupportedVersionError as exc:
+        raise ResultsError(str(exc)) from exc
+    except (TransportError, ApiError, StoreError) as exc:
         raise ResultsError(
             f"Elasticsearch unreachable at {settings.es_url} ({type(exc).__name__}: {exc}); "
             "start the services: rtcsim services up"

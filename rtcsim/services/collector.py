@@ -73,7 +73,7 @@ def launch_command(settings: Settings) -> tuple[list[str], dict[str, str]]:
     """``argv`` and the environment additions that start the collector for ``settings``."""
     argv = [sys.executable, "-m", COLLECTOR_MODULE]
     env = {
-        "RTCSIM_COLLECTOR_ES_HOSTS": json.dumps([settings.es_url]),
+        "RTCSIM_COLLECTOR_ES_HOSTS": json.dumps(settings.es_urls),
         "RTCSIM_COLLECTOR_INDEX": settings.es_index,
         "RTCSIM_COLLECTOR_EVENTS_NETNS": settings.sfu_netns,
         "RTCSIM_COLLECTOR_EVENTS_HOST": "127.0.0.1",
@@ -102,8 +102,8 @@ def _es_auth_env(settings: Settings) -> dict[str, str]:
         env["RTCSIM_COLLECTOR_ES_PASSWORD"] = settings.es_password.get_secret_value()
     if settings.es_api_key is not None:
         env["RTCSIM_COLLECTOR_ES_API_KEY"] = settings.es_api_key.get_secret_value()
-    if settings.es_ca_certs is not None:
-        env["RTCSIM_COLLECTOR_ES_CA_CERTS"] = str(settings.es_ca_certs)
+    if settings.es_ca_file is not None:
+        env["RTCSIM_COLLECTOR_ES_CA_CERTS"] = str(settings.es_ca_file)
     return env
 
 

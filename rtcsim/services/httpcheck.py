@@ -11,6 +11,7 @@ leaves; the caller's thread never changes namespace.
 
 from __future__ import annotations
 
+import ssl
 import threading
 import urllib.error
 import urllib.request
@@ -41,10 +42,26 @@ def _lower(items: Iterable[tuple[str, str]]) -> dict[str, str]:
     return {name.lower(): value for name, value in items}
 
 
-def http_get(url: str, *, timeout_s: float = 2.0) -> HttpAnswer:
-    """GET ``url``; HTTP errors are answers too, connection failures come back as ``error``."""
+def http_get(
+    url: str,
+    *,
+    timeout_s: float = 2.0,
+    headers: dict[str, str] | None = None,
+    ssl_context: ssl.SSLContext | None = None,
+) -> HttpAnswer:
+    """GET ``url``; HTTP errors are answers too, connection failures come back as ``error``.
+
+    ``headers`` (an ``Authorization``, say) go with the request; ``ssl_context`` verifies an
+    ``https`` server (against rtcsim's own CA, say).
+    """
+    opener = _OPENER
+    if ssl_context is not None:
+        opener = urllib.request.build_opener(
+            urllib.request.ProxyHandler({}), urllib.request.HTTPSHandler(context=ssl_context)
+        )
+    request = urllib.request.Request(url, headers=headers or {})
     try:
-        with _OPENER.open(url, timeout=timeout_s) as reply:
+        with opener.open(request, timeout=timeout_s) as reply:
             return HttpAnswer(reply.status, _lower(reply.headers.items()), reply.read())
     except urllib.error.HTTPError as exc:
         return HttpAnswer(exc.code, _lower(exc.headers.items()), exc.read())

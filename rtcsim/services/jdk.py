@@ -1,9 +1,11 @@
 """Choosing a Java runtime for Elasticsearch.
 
-The integ-test distribution of Elasticsearch ships without a bundled JDK, and Elasticsearch 9
-needs Java 21 or newer, while Debian 12's default ``java`` is 17. So we look at every JDK
-installed under ``/usr/lib/jvm`` and take the newest, reading each one's ``release`` file (the
-version the JDK itself declares) rather than trusting directory names.
+The integ-test distribution of Elasticsearch ships without a bundled JDK, and each major runs
+on its own range of Java versions (Elastic's support matrix, "Product and JVM"): 7.17 on Java
+11 to 21 (it relies on the Security Manager, which Java 24 removed), 8.x on 17 to 24, 9.x on 21
+or newer, while Debian 12's default ``java`` is 17. So we look at every JDK installed under
+``/usr/lib/jvm``, reading each one's ``release`` file (the version the JDK itself declares)
+rather than trusting directory names, and take the newest one in the version's range.
 """
 
 from __future__ import annotations
@@ -16,6 +18,12 @@ from rtcsim.services.errors import JdkNotFoundError
 
 JVM_ROOT = Path("/usr/lib/jvm")
 MIN_JAVA_FOR_ELASTICSEARCH = 21
+JAVA_FOR_ELASTICSEARCH: dict[int, tuple[int, int | None]] = {
+    7: (11, 21),
+    8: (17, 24),
+    9: (21, None),
+}
+"""Elasticsearch major → the oldest and newest Java it runs on (``None``: no upper bound)."""
 
 
 @dataclass(frozen=True, order=True)
@@ -70,14 +78,29 @@ def installed_jdks(root: Path = JVM_ROOT) -> list[Jdk]:
     return sorted(found.values(), reverse=True)
 
 
-def select_jdk(root: Path = JVM_ROOT, *, minimum: int = MIN_JAVA_FOR_ELASTICSEARCH) -> Jdk:
-    """The newest JDK under ``root``, if it is at least ``minimum``; else an error saying why."""
+def select_jdk(
+    root: Path = JVM_ROOT,
+    *,
+    minimum: int = MIN_JAVA_FOR_ELASTICSEARCH,
+    maximum: int | None = None,
+    what: str = "Elasticsearch",
+) -> Jdk:
+    """The newest JDK under ``root`` from ``minimum`` to ``maximum``; else an error saying why."""
     jdks = installed_jdks(root)
-    if jdks and jdks[0].major >= minimum:
-        return jdks[0]
+    for jdk in jdks:
+        if jdk.major >= minimum and (maximum is None or jdk.major <= maximum):
+            return jdk
     seen = ", ".join(f"{j.home.name} (Java {j.version})" for j in jdks) or "none"
+    wanted = f"Java {minimum} or newer" if maximum is None else f"Java {minimum} to {maximum}"
     raise JdkNotFoundError(
-        f"Elasticsearch needs Java {minimum} or newer; JDKs found under {root}: {seen}",
-        hint=f"install one, e.g. `apt-get install temurin-{minimum}-jdk` from the Adoptium "
-        f"repository (https://adoptium.net/installation/linux/), or run `make setup`",
+        f"{what} needs {wanted}; JDKs found under {root}: {seen}",
+        hint=f"install one, e.g. `apt-get install temurin-{maximum or minimum}-jdk` from the "
+        "Adoptium repository (https://adoptium.net/installation/linux/) or Debian's "
+        f"openjdk-{minimum}-jdk-headless, or run `make setup`",
     )
+
+
+def jdk_for_elasticsearch(major: int, root: Path = JVM_ROOT) -> Jdk:
+    """The newest installed JDK that Elasticsearch ``major`` runs on."""
+    minimum, maximum = JAVA_FOR_ELASTICSEARCH.get(major, (MIN_JAVA_FOR_ELASTICSEARCH, None))
+    return select_jdk(root, minimum=minimum, maximum=maximum, what=f"Elasticsearch {major}.x")

@@ -10,9 +10,10 @@ import uuid
 
 import aiohttp
 import pytest
-from elasticsearch import AsyncElasticsearch
 
 from collector.__main__ import main, serve, settings_from
+from collector.store.client import connect
+from simulator.settings import Settings
 from tests.collector.janus_sequences import Janus
 
 
@@ -74,6 +75,7 @@ async def test_serves_events_into_elasticsearch_and_flushes_on_stop() -> None:
             "--api-port", str(api_port),
             "--monitoring-interval-s", "0.2",
             "--flush-interval-s", "3600",
+            "--es-hosts", ",".join(Settings().es_urls),
         ]
     )  # fmt: skip
     stop = asyncio.Event()
@@ -94,7 +96,7 @@ async def test_serves_events_into_elasticsearch_and_flushes_on_stop() -> None:
     await asyncio.sleep(0.5)
     stop.set()
     await task
-    es = AsyncElasticsearch("http://127.0.0.1:9200")
+    es = (await connect(Settings().es_client_options())).client
     try:
         await es.indices.refresh(index=index)
         joined = await es.count(index=index, query={"term": {"event": "participantJoined"}})

@@ -21,8 +21,8 @@ from typing import Any
 import aiohttp
 import orjson
 import pytest
-from elasticsearch import AsyncElasticsearch
 
+from collector.store import open_client
 from rtcsim.services import collector, janus, sockets, stack
 from simulator.netns_loop import NamespaceLoop
 from simulator.settings import Settings
@@ -251,7 +251,7 @@ async def test_the_documents_close_the_session_with_media_server_disconnect(
     _code, _output, run_dir = killed_run
     ledger = orjson.loads((run_dir / "ledger.json").read_bytes())
     [session] = ledger["sessions"].values()
-    async with AsyncElasticsearch(isolated.es_url) as es:
+    async with open_client(isolated.es_client_options()) as es:
         docs = await session_documents(es, isolated.es_index, [session["session_id"]])
     destroyed = [d for d in docs if d.get("event") == "sessionDestroyed"]
     left = [d for d in docs if d.get("event") == "participantLeft"]

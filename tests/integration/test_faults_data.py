@@ -27,8 +27,8 @@ from typing import Any, TypeVar
 
 import orjson
 import pytest
-from elasticsearch import AsyncElasticsearch
 
+from collector.store import open_client
 from rtcsim.pipeline.outcome import RunOutcome, new_run_id
 from rtcsim.pipeline.timeline import run_scenario_file
 from rtcsim.services import collector, elasticsearch, janus, stack
@@ -193,7 +193,7 @@ async def read_hits(settings: Settings, ledger: Ledger) -> list[dict[str, Any]]:
             "minimum_should_match": 1,
         }
     }
-    async with AsyncElasticsearch(settings.es_url) as es:
+    async with open_client(settings.es_client_options()) as es:
         await es.indices.refresh(index=settings.es_index)
         response = await es.search(
             index=settings.es_index,

@@ -12,8 +12,8 @@ from typing import Any
 
 import orjson
 import pytest
-from elasticsearch import AsyncElasticsearch
 
+from collector.store import open_client
 from rtcsim.pipeline.outcome import RunOutcome
 from rtcsim.pipeline.timeline import run_scenario_file
 from simulator.scenario.loader import load_scenario
@@ -83,7 +83,7 @@ def _checks_with(
     ledger = smoke.ledger
 
     async def go() -> list[Check]:
-        async with AsyncElasticsearch(settings.es_url) as es:
+        async with open_client(settings.es_client_options()) as es:
             try:
                 await es.bulk(
                     operations=[x for d in documents for x in ({"index": {"_index": index}}, d)],

@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from elasticsearch import AsyncElasticsearch
 
+from collector.store import open_client
 from rtcsim.pipeline.outcome import RunOutcome
 from rtcsim.pipeline.timeline import run_scenario_file
 from simulator.settings import Settings
@@ -48,7 +48,7 @@ def documents(smoke: RunOutcome) -> list[Doc]:
     async def read() -> list[Doc]:
         settings = Settings()
         ledger = smoke.ledger
-        async with AsyncElasticsearch(settings.es_url) as es:
+        async with open_client(settings.es_client_options()) as es:
             return await run_documents(
                 es,
                 settings.es_index,

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from rtcsim.services.errors import JdkNotFoundError
-from rtcsim.services.jdk import installed_jdks, java_major, select_jdk
+from rtcsim.services.jdk import installed_jdks, java_major, jdk_for_elasticsearch, select_jdk
 
 
 def fake_jdk(root: Path, name: str, version: str | None, *, java: bool = True) -> Path:
@@ -55,3 +55,19 @@ def test_only_old_jdks_give_an_error_naming_them_and_how_to_install_one(tmp_path
 def test_no_jvm_folder_at_all_says_none_were_found(tmp_path: Path) -> None:
     with pytest.raises(JdkNotFoundError, match="none"):
         select_jdk(tmp_path / "missing")
+
+
+@pytest.mark.parametrize(("es_major", "java"), [(7, 17), (8, 17), (9, 25)])
+def test_each_elasticsearch_major_gets_the_newest_java_it_runs_on(
+    tmp_path: Path, es_major: int, java: int
+) -> None:
+    """This machine's JDKs: 7.17 refuses Java 24+ (no Security Manager), 9.x needs 21+."""
+    fake_jdk(tmp_path, "java-17-openjdk-amd64", "17.0.15")
+    fake_jdk(tmp_path, "temurin-25-jdk-amd64", "25.0.1")
+    assert jdk_for_elasticsearch(es_major, tmp_path).major == java
+
+
+def test_a_major_with_no_fitting_jdk_names_the_range(tmp_path: Path) -> None:
+    fake_jdk(tmp_path, "temurin-25-jdk-amd64", "25.0.1")
+    with pytest.raises(JdkNotFoundError, match=r"Elasticsearch 7\.x needs Java 11 to 21"):
+        jdk_for_elasticsearch(7, tmp_path)

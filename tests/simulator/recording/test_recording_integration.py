@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from elasticsearch import AsyncElasticsearch
 
+from collector.store import open_client
 from rtcsim.pipeline.outcome import RunOutcome
 from rtcsim.pipeline.timeline import run_scenario_file
 from rtcsim.services import stack
@@ -63,7 +63,7 @@ class Played:
 async def _final_documents(settings: Settings, session_id: str) -> list[dict[str, Any]]:
     """The run's documents once its recordingSummary carries a final status (or time is up)."""
     deadline = time.monotonic() + FINAL_TIMEOUT_S
-    async with AsyncElasticsearch(settings.es_url) as es:
+    async with open_client(settings.es_client_options()) as es:
         while True:
             docs = await session_documents(es, settings.es_index, [session_id])
             summaries = [d for d in docs if d.get("elastic_type") == "recordingSummary"]
