@@ -19,14 +19,19 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from simulator.ledger import ConnectionRecord, Ledger, PublicationRecord, SubscriptionRecord
+from simulator.ledger import (
+    ConnectionRecord,
+    Ledger,
+    ParticipantRecord,
+    PublicationRecord,
+    SubscriptionRecord,
+)
 from simulator.verify.checks import Check, check_equal
+from simulator.verify.digest import RunDigest
+from simulator.verify.packets import stats_packet_checks
 from simulator.verify.store_reader import Document
 
 DURATION_TOLERANCE_S = 1.0
-PACKET_TOLERANCE = 0.10  # of what was sent, or PACKET_FLOOR, whichever is larger
-PACKET_FLOOR = 100  # the server's last stats sample may be a second old (~50 audio packets)
-LOSS_TOLERANCE_PCT = 5.0
 DROPPED = "networkDisconnect"
 
 SUMMARY_TYPES = (
@@ -91,13 +96,13 @@ def summary_checks(ledger: Ledger, documents: list[Document], tol: Tolerances) -
     subscribers = {
         (_connection_of(d), d.get("streamId")): d for d in _by_type(documents, "subscriberSummary")
     }
+    joined: dict[str, list[tuple[ParticipantRecord, ConnectionRecord]]] = defaultdict(list)
+    for p in ledger.participants.values():
+        for c in p.connections:
+            if c.joined_ms is not None:
+                joined[c.session_id].append((p, c))
     for session_id, record in sessions.items():
-        conns = [
-            (p, c)
-            for p in ledger.participants.values()
-            for c in p.connections
-            if c.session_id == session_id and c.joined_ms is not None
-        ]
+        conns = joined.get(session_id, [])
         if not conns:
             continue
         summary = summaries.get(session_id)
@@ -240,6 +245,9 @@ def _identity(doc: Document) -> tuple[Any, ...]:
 
 def denormalization_checks(documents: list[Document]) -> list[Check]:
     copies = {_identity(d): d for t in SUMMARY_TYPES for d in _by_type(documents, t)}
+    by_session: dict[Any, list[tuple[Any, Document]]] = defaultdict(list)
+    for key, copy in copies.items():  # grouped once: a run has hundreds of sessions
+        by_session[_session_of(copy)].append((key, copy))
     checks = []
     for summary in _by_type(documents, "sessionSummary"):
         nested = list(_nested(summary))
@@ -251,8 +259,8 @@ def denormalization_checks(documents: list[Document]) -> list[Check]:
         inside = {_identity(n) for n in nested}
         differing += [
             "/".join(str(p) for p in key if p is not None) + " (not nested)"
-            for key, copy in copies.items()
-            if _session_of(copy) == _session_of(summary) and key not in inside
+            for key, _copy in by_session.get(_session_of(summary), [])
+            if key not in inside
         ]
         checks.append(
             Check(
@@ -318,75 +326,16 @@ def cdr_order_checks(documents: list[Document]) -> list[Check]:
     return checks
 
 
-# -- packets: server counts against what the peers sent -------------------------------------------
-def _last_stats(documents: list[Document]) -> dict[tuple[Any, Any], Document]:
-    last: dict[tuple[Any, Any], Document] = {}
-    for doc in _by_type(documents, "webrtcStats"):
-        if doc.get("rtcsim_side", "server") != "server":
-            continue
-        key = (doc.get("endpoint"), doc.get("mediaType"))
-        if key not in last or doc["timestamp"] >= last[key]["timestamp"]:
-            last[key] = doc
-    return last
-
-
-def _uplink_loss_pct(conn: ConnectionRecord, pub: PublicationRecord) -> float | None:
-    """The loss in force on the uplink over the whole publication, or None if it changed."""
-    start, end = pub.started_ms, pub.ended_ms or pub.started_ms
-    losses = set()
-    current = 0.0
-    for change in conn.impairments:
-        affects_up = change["direction"] in ("up", "both")
-        value = float(change["loss_pct"]) if affects_up else 0.0
-        if change["at_ms"] <= start + 2000:  # set up to 2 s after publishing: the whole run
-            current = value
-        elif change["at_ms"] < end:
-            losses.add(value)
-    losses.add(current)
-    return losses.pop() if len(losses) == 1 else None
-
-
-def packet_checks(ledger: Ledger, documents: list[Document]) -> list[Check]:
-    stats = _last_stats(documents)
-    checks: list[Check] = []
-    for person in ledger.participants.values():
-        for conn in person.connections:
-            for pub in conn.publications:
-                loss = _uplink_loss_pct(conn, pub)
-                for kind, sent in pub.sent.items():
-                    doc = stats.get((pub.stream_id, kind))
-                    label = f"{person.name} {kind} packets at the server"
-                    if doc is None or sent.packets == 0:
-                        checks.append(Check(label, False, "server stats", "none"))
-                        continue
-                    seen = int(doc.get("packetsReceived", 0)) + int(doc.get("packetsLost", 0))
-                    slack = max(PACKET_FLOOR, PACKET_TOLERANCE * sent.packets)
-                    checks.append(
-                        Check(
-                            label,
-                            abs(seen - sent.packets) <= slack,
-                            f"{sent.packets} ± {slack:.0f}",
-                            seen,
-                            "received + lost",
-                        )
-                    )
-                    if loss is not None and seen > 0:
-                        measured = 100 * int(doc.get("packetsLost", 0)) / seen
-                        checks.append(
-                            Check(
-                                f"{person.name} {kind} uplink loss seen by the server",
-                                abs(measured - loss) <= LOSS_TOLERANCE_PCT,
-                                f"{loss:g} % ± {LOSS_TOLERANCE_PCT:g}",
-                                round(measured, 1),
-                            )
-                        )
-    return checks
-
-
 def invariant_checks(ledger: Ledger, documents: list[Document], tol: Tolerances) -> list[Check]:
+    return digest_invariant_checks(ledger, RunDigest.of(documents), tol)
+
+
+def digest_invariant_checks(ledger: Ledger, digest: RunDigest, tol: Tolerances) -> list[Check]:
+    """Every invariant from a digest: the summaries and cdr events it kept whole, the last
+    stats sample of each stream."""
     return (
-        summary_checks(ledger, documents, tol)
-        + denormalization_checks(documents)
-        + cdr_order_checks(documents)
-        + packet_checks(ledger, documents)
+        summary_checks(ledger, digest.kept, tol)
+        + denormalization_checks(digest.kept)
+        + cdr_order_checks(digest.kept)
+        + stats_packet_checks(ledger, digest.last_stats)
     )
