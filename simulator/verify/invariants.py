@@ -27,6 +27,7 @@ from simulator.ledger import (
     SubscriptionRecord,
 )
 from simulator.verify.checks import Check, check_equal
+from simulator.verify.counts import own_connections
 from simulator.verify.digest import RunDigest
 from simulator.verify.packets import stats_packet_checks
 from simulator.verify.store_reader import Document
@@ -87,8 +88,20 @@ def _duration_check(
     return Check(name, ok, f"{measured:.1f} s ± {slack_s:g}", f"{exact:.1f} s (duration {found})")
 
 
+def _foreign_users(summary: Document, ours: frozenset[str]) -> list[Any]:
+    """The summary's users none of whose connections the ledger knows (foreign participants,
+    ``simulator.verify.foreign``): not the simulator's to count."""
+    return [
+        user.get("id")
+        for user in summary["users"]["content"]
+        if (conns := user.get("connections", {}).get("content", []))
+        and all(c.get("connectionId") not in ours for c in conns)
+    ]
+
+
 def summary_checks(ledger: Ledger, documents: list[Document], tol: Tolerances) -> list[Check]:
     checks: list[Check] = []
+    ours = own_connections(ledger)
     sessions = {s.session_id: s for s in ledger.sessions.values()}
     summaries = {_session_of(d): d for d in _by_type(documents, "sessionSummary")}
     connections = {d.get("connectionId"): d for d in _by_type(documents, "connectionSummary")}
@@ -110,9 +123,8 @@ def summary_checks(ledger: Ledger, documents: list[Document], tol: Tolerances) -
             checks.append(Check(f"{session_id}: sessionSummary written", False, 1, 0))
             continue
         users = {p.user_id for p, _ in conns}
-        checks.append(
-            check_equal(f"{session_id}: users", len(users), summary["users"]["numberOfElements"])
-        )
+        found_users = summary["users"]["numberOfElements"] - len(_foreign_users(summary, ours))
+        checks.append(check_equal(f"{session_id}: users", len(users), found_users))
         per_user = {u["id"]: u for u in summary["users"]["content"]}
         for user_id in sorted(users):
             expected = sum(1 for p, _ in conns if p.user_id == user_id)

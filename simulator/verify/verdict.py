@@ -18,6 +18,7 @@ from simulator.verify.checks import Check
 from simulator.verify.counts import RunCounts, count_stored, counts_of, own_connections
 from simulator.verify.digest import RunDigest
 from simulator.verify.expectations import digest_expectation_checks, tallies
+from simulator.verify.foreign import foreign_checks
 from simulator.verify.invariants import Tolerances, digest_invariant_checks
 from simulator.verify.schema import digest_schema_checks
 from simulator.verify.skeleton import candidate_checks, counted_skeleton_checks
@@ -65,6 +66,7 @@ def digest_checks(
         counted_skeleton_checks(ledger, counts)
         + candidate_checks(ledger, NAMESPACE_NETWORK)
         + digest_invariant_checks(ledger, digest, tol)
+        + foreign_checks(ledger, digest.kept)
         + digest_schema_checks(digest, required_types(ledger))
         + digest_expectation_checks(scenario, ledger, digest)
     )
