@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 
-from simulator.run.ledger import Ledger
+from simulator.ledger import Ledger
 from simulator.verify.checks import Check
 from simulator.verify.counts import own_connections
 from simulator.verify.store_reader import Document
