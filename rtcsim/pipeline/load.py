@@ -62,7 +62,7 @@ def locust_commands(
         str(csv_prefix),
         "--only-summary",
         "--loglevel",
-        "WARNING",
+        "INFO",  # the master's account of the run's end: workers missing, stopping, quitting
     ]
     if workers == 0:
         return [common + run]

@@ -34,6 +34,7 @@ import gevent
 from gevent import monkey
 from gevent.lock import BoundedSemaphore
 from locust import LoadTestShape, User, events, task
+from locust import runners as locust_runners
 from locust.env import Environment
 from locust.runners import WorkerRunner
 
@@ -58,6 +59,17 @@ if "locust.main" in sys.modules:
 
 T = TypeVar("T")
 POLL_S = 0.01
+WORKER_SILENCE_S = 600
+"""Seconds of missed heartbeats before the master gives a worker up. locust's own 3
+(``locust.runners.HEARTBEAT_LIVENESS``, one heartbeat a second) is less than a busy 2-core
+machine keeps: measured, both workers of a 100-user run were declared missing 17 s in, and with
+30 s both again while the master sat 30 s in a graceful ramp-down (``MasterRunner.start``
+waiting for the workers' reports); locust then stops the whole test ("The last worker went
+missing, stopping test", ``MasterRunner.heartbeat_worker``). Every worker here is a child of
+``rtcsim``, which bounds the run itself, so a worker is never given up within a run. locust
+reads the constant when a worker connects and at each heartbeat, so setting it here, where the
+master imports the locustfile, is enough."""
+locust_runners.HEARTBEAT_LIVENESS = WORKER_SILENCE_S
 
 
 def gevent_wait(future: concurrent.futures.Future[T], timeout_s: float) -> T:
@@ -113,10 +125,12 @@ class _Shared:
     @classmethod
     def close(cls) -> None:
         """Write this process's ledger part (the parent merges them) and let go."""
-        if cls.session is not None:
-            path = cls.session.finish()
+        # Taken before finishing: locust may fire test_stop twice (a stop, then a quit), and
+        # finishing yields; the second must find nothing to finish, or the part is written twice.
+        session, cls.session = cls.session, None
+        if session is not None:
+            path = session.finish()
             logging.getLogger(__name__).info("ledger part written: %s", path)
-            cls.session = None
         cls.allocators.clear()
 
 
