@@ -9,8 +9,8 @@ run counted 474 joins and 440 leaves). So an rtcsim run ends in two steps:
 1. at the end of the play time, the users are ramped down to zero (``runner.start(0, ...)``, or
    a shape's ``tick`` returning ``(0, rate)``): each user finishes its visit, leave included,
    within locust's ``--stop-timeout``, while the workers still report to the master;
-2. once the master has seen no user for a full worker report interval and counts a leave for
-   every successful join (or a bound has passed), the run quits.
+2. once the master's stats count a leave for every successful join, and keep doing so while
+   every worker reports again (or a bound has passed), the run quits.
 
 Pure: the locust side is ``simulator.load.locust_user``.
 """
@@ -32,8 +32,10 @@ backstop, later by the wind-down's bound)."""
 
 
 def bound_s(stop_timeout_s: float) -> float:
-    """The longest a wind-down waits: every visit's last phase, then two stats reports."""
-    return stop_timeout_s + 3 * REPORT_INTERVAL_S + 5.0
+    """The longest a wind-down waits: every visit's last phase, then a minute of reports (a
+    starved worker's reports were seen to arrive 7 s late, and the master's user count to lag
+    a whole ramp behind)."""
+    return stop_timeout_s + 60.0 + 3 * REPORT_INTERVAL_S
 
 
 class Entry(Protocol):
@@ -57,11 +59,15 @@ def joins_and_leaves(stats: Stats) -> tuple[int, int]:
 
 @dataclass
 class WindDown:
-    """Decides, tick by tick, when a wound-down run may quit."""
+    """Decides, tick by tick, when a wound-down run may quit: once the stats count a leave for
+    every successful join and have kept doing so while every worker reported again (a report
+    carries a worker's user count and stats together), sooner when the master also counts no
+    user. No join comes after the wind-down began, so a balance that held is final."""
 
     bound_s: float
     started_s: float | None = None
     idle_since_s: float | None = None
+    balanced_since_s: float | None = None
 
     def done(self, now_s: float, users: int, joined: int, left: int) -> bool:
         if self.started_s is None:
@@ -70,7 +76,16 @@ class WindDown:
             self.idle_since_s = None
         elif self.idle_since_s is None:
             self.idle_since_s = now_s
-        # A full report interval without users: every worker has sent the stats of its last
-        # visits (a report carries the user count and the stats together).
+        if left < joined:
+            self.balanced_since_s = None
+        elif self.balanced_since_s is None:
+            self.balanced_since_s = now_s
+        if now_s - self.started_s >= self.bound_s:
+            return True
+        if self.balanced_since_s is None:
+            return False
+        balanced_s = now_s - self.balanced_since_s
         idle = self.idle_since_s is not None and now_s - self.idle_since_s > REPORT_INTERVAL_S
-        return (idle and left >= joined) or now_s - self.started_s >= self.bound_s
+        # The master's user count can lag (it waits on workers busy stopping users): a balance
+        # that outlasts several reports is trusted without it.
+        return (idle and balanced_s > REPORT_INTERVAL_S) or balanced_s > 4 * REPORT_INTERVAL_S

@@ -39,14 +39,30 @@ def test_the_run_quits_a_report_interval_after_the_last_user_left_once_leaves_ba
     decision = wind_down.WindDown(bound_s=60)
     assert not decision.done(0.0, users=4, joined=10, left=6)
     assert not decision.done(5.0, users=0, joined=10, left=10)  # workers may not have reported
-    assert not decision.done(8.0, users=0, joined=10, left=9)
+    assert not decision.done(8.0, users=0, joined=10, left=10)  # one interval: not yet
     assert decision.done(8.5, users=0, joined=10, left=10)
+
+
+def test_a_late_report_that_unbalances_the_stats_starts_the_wait_again() -> None:
+    decision = wind_down.WindDown(bound_s=60)
+    assert not decision.done(0.0, users=0, joined=10, left=10)
+    assert not decision.done(3.0, users=0, joined=12, left=10)
+    assert not decision.done(6.5, users=0, joined=12, left=12)
+    assert decision.done(10.0, users=0, joined=12, left=12)
+
+
+def test_a_balance_that_outlasts_four_reports_ends_it_while_the_masters_count_lags() -> None:
+    decision = wind_down.WindDown(bound_s=90)
+    assert not decision.done(0.0, users=60, joined=370, left=370)
+    assert not decision.done(12.0, users=60, joined=370, left=370)
+    assert decision.done(12.5, users=60, joined=370, left=370)
 
 
 def test_a_wind_down_that_never_balances_ends_at_its_bound() -> None:
     decision = wind_down.WindDown(bound_s=wind_down.bound_s(stop_timeout_s=20))
     assert not decision.done(0.0, users=0, joined=10, left=9)
-    assert decision.done(34.0, users=0, joined=10, left=9)
+    assert not decision.done(80.0, users=0, joined=10, left=9)
+    assert decision.done(89.0, users=0, joined=10, left=9)
 
 
 # -- a visit reports one leave for its join, however it ends ----------------------------------
