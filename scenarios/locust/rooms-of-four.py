@@ -1,5 +1,5 @@
 """Rooms of four (one cheap publisher, three cheap viewers, small video, 20 s visits) for a
-hundred users: up to 100 over 40 s, held for 80 s, down to 20 over 30 s; then every user
+hundred users: up to 100 over 40 s, held for 100 s, down to 20 over 30 s; then every user
 finishes its visit and the run ends (simulator.load.wind_down).
 
     rtcsim run scenarios/load-ramp-100.yaml    # with a master and two workers
@@ -22,4 +22,4 @@ class RoomOfFour(WebRTCUser):
 
 
 class Arrivals(StagedArrivals):
-    stages = ramp(100, up_s=40, hold_s=80, down_to=20, down_s=30)
+    stages = ramp(100, up_s=40, hold_s=100, down_to=20, down_s=30)
