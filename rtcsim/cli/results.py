@@ -14,13 +14,13 @@ from typing import Annotated
 
 import typer
 
-from rtcsim.cli.output import fail, print_outcome
-from rtcsim.results.documents import ndjson, read_documents, read_ndjson, sessions_and_window
-from rtcsim.results.folders import ResultsError, run_folder
+from rtcsim.cli.output import console, fail, print_outcome
+from rtcsim.results.documents import REPLAY_TYPES, export_to, read_documents, read_ndjson
+from rtcsim.results.folders import ResultsError
 from rtcsim.results.recheck import recheck
-from simulator.ledger import Ledger
 from simulator.scenario.from_session import SessionReplayError, from_session, scenario_yaml
 from simulator.settings import Settings
+from simulator.verify.export import ExportIncomplete, atomic_output
 
 scenario_app = typer.Typer(help="Scenario files: generate them from recorded sessions.")
 
@@ -49,20 +49,25 @@ def export(
         Path | None, typer.Option("--output", "-o", help="file to write (default: stdout)")
     ] = None,
 ) -> None:
-    """A run's documents as NDJSON, one per line, in timestamp order."""
+    """A run's documents as NDJSON, one per line, in timestamp order: all of them, or exit 1.
+
+    The number written must equal Elasticsearch's count for the run (the point-in-time's and
+    the _count API's); otherwise the export fails with the counts, and ``-o FILE`` is not
+    written at all."""
     settings = Settings()
     try:
-        ledger = Ledger.read(run_folder(settings, run_id) / "ledger.json")
-        documents = asyncio.run(read_documents(settings, *sessions_and_window(ledger)))
+        if output is None:
+            written = asyncio.run(export_to(settings, run_id, sys.stdout.buffer))
+            sys.stdout.buffer.flush()
+        else:
+            with atomic_output(output) as file:
+                written = asyncio.run(export_to(settings, run_id, file))
+            typer.echo(f"{written} documents written to {output}", err=True)
     except ResultsError as exc:
         raise fail(str(exc)) from None
-    data = ndjson(documents)
-    if output is None:
-        sys.stdout.buffer.write(data)
-        sys.stdout.buffer.flush()
-    else:
-        output.write_bytes(data)
-        typer.echo(f"{len(documents)} documents written to {output}", err=True)
+    except ExportIncomplete as exc:
+        console.print(f"[bold red]export incomplete:[/] {exc}")
+        raise typer.Exit(1) from None
 
 
 @scenario_app.command("from-session")
@@ -86,7 +91,7 @@ def scenario_from_session(
         else:
             if index is not None:
                 settings = settings.model_copy(update={"es_index": index})
-            documents = asyncio.run(read_documents(settings, [session_id]))
+            documents = asyncio.run(read_documents(settings, [session_id], types=REPLAY_TYPES))
         text = scenario_yaml(from_session(documents, session_id, name=name))
     except (ResultsError, SessionReplayError) as exc:
         raise fail(str(exc)) from None

@@ -8,12 +8,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import aiohttp
 import yaml
-from elasticsearch import ApiError, TransportError
+from elasticsearch import ApiError, AsyncElasticsearch, TransportError
 
 from collector.store import StoreError, open_client
 from rtcsim.pipeline.junit import write_junit
@@ -25,10 +25,13 @@ from simulator.player.runner import Progress
 from simulator.scenario.load import AnyScenario
 from simulator.settings import Settings
 from simulator.verify.checks import Check
+from simulator.verify.counts import RunCounts, count_stored, own_connections
 from simulator.verify.invariants import Tolerances
-from simulator.verify.skeleton import cdr_complete
-from simulator.verify.store_reader import wait_for_documents
-from simulator.verify.verdict import verify
+from simulator.verify.skeleton import counts_complete
+from simulator.verify.spool import FILE_NAME as SPOOL_FILE
+from simulator.verify.spool import DocumentSpool
+from simulator.verify.store_reader import ReadBackIncomplete, Selection, open_run, run_selection
+from simulator.verify.verdict import verify, verify_stored
 from simulator.watch import GeneratorReport, invalid_reason
 
 DOCUMENTS_TIMEOUT_S = 30.0
@@ -89,36 +92,28 @@ async def conclude(
         progress(generator_line(report))
     ledger.write(results / "ledger.json")
     progress("waiting for the collector's documents in Elasticsearch")
-    session_ids = [s.session_id for s in ledger.sessions.values()]
-    unreadable: str | None = None
-    try:
-        async with open_client(settings.es_client_options()) as es:
-            documents = await wait_for_documents(
-                es,
-                settings.es_index,
-                session_ids,
-                cdr_complete(ledger),
-                timeout_s=DOCUMENTS_TIMEOUT_S,
-                window_ms=(ledger.started_ms, ledger.ended_ms or ledger.started_ms),
-            )
-    except (ApiError, TransportError, StoreError) as exc:
-        # The ledger is written; `rtcsim check RUN_ID` re-reads the documents once it is back.
-        documents, unreadable = [], f"{type(exc).__name__}: {exc}"
-    outcome = RunOutcome(run_id, scenario.name, results, ledger, documents)
-    outcome.invalid_reason = invalid_reason(ledger.generator)
     tolerances = Tolerances(drop_slack_s=settings.drop_detection_s + 3.0)
-    outcome.checks = verify(scenario, ledger, documents, tolerances) + (extra_checks or [])
-    if unreadable is not None:
-        outcome.checks.insert(
-            0,
-            Check(
-                "Elasticsearch answered when the documents were read back",
-                False,
-                f"{settings.es_url} up",
-                unreadable[:300],
-                "the ledger is kept: `rtcsim check` this run once Elasticsearch is back",
-            ),
+    failure: Check | None = None
+    try:
+        checks, count = await read_back_and_verify(
+            settings, scenario, ledger, results, tolerances, wait_s=DOCUMENTS_TIMEOUT_S
         )
+        progress(f"{count} documents read back and checked")
+    except (ApiError, TransportError, StoreError, ReadBackIncomplete) as exc:
+        # The ledger is written; `rtcsim check RUN_ID` re-reads the documents once it is back.
+        checks, count = verify(scenario, ledger, [], tolerances), 0
+        failure = Check(
+            "every document of the run was read back"
+            if isinstance(exc, ReadBackIncomplete)
+            else "Elasticsearch answered when the documents were read back",
+            False,
+            f"{settings.es_url} up, every document read",
+            f"{type(exc).__name__}: {exc}"[:300],
+            "the ledger is kept: `rtcsim check` this run once Elasticsearch is back",
+        )
+    outcome = RunOutcome(run_id, scenario.name, results, ledger, count)
+    outcome.invalid_reason = invalid_reason(ledger.generator)
+    outcome.checks = ([failure] if failure else []) + checks + (extra_checks or [])
     if ledger.media_server_lost is not None:
         # The cause first: the other checks then only say what the loss left behind.
         outcome.checks.insert(0, media_server_check(ledger.media_server_lost))
@@ -126,6 +121,59 @@ async def conclude(
     await write_run_report_logged(settings, results)  # report.html; never fails the run
     write_junit(outcome)
     return outcome
+
+
+async def read_back_and_verify(
+    settings: Settings,
+    scenario: AnyScenario,
+    ledger: Ledger,
+    results: Path,
+    tolerances: Tolerances,
+    *,
+    wait_s: float = 0.0,
+) -> tuple[list[Check], int]:
+    """Wait (up to ``wait_s``) until the counts say the collector has written all the run
+    implies, then read every document once: into the checks, and into the run's spool.
+    Returns the checks and how many documents were read."""
+    selection = run_selection(ledger)
+    async with open_client(settings.es_client_options()) as es:
+        if wait_s > 0:
+            await wait_for_counts(
+                es,
+                settings.es_index,
+                selection,
+                own_connections(ledger),
+                counts_complete(ledger),
+                timeout_s=wait_s,
+            )
+        async with open_run(es, settings.es_index, selection) as run:
+            with DocumentSpool(results / SPOOL_FILE) as spool:
+                checks, digest = await verify_stored(
+                    run, scenario, ledger, tolerances, sink=spool.write
+                )
+    return checks, digest.count
+
+
+async def wait_for_counts(
+    es: AsyncElasticsearch,
+    index: str,
+    selection: Selection,
+    ours: frozenset[str],
+    complete: Callable[[RunCounts], bool],
+    *,
+    timeout_s: float,
+    poll_s: float = 0.5,
+) -> RunCounts:
+    """Poll the run's counts (aggregations only, no document read) until ``complete`` says
+    everything is there, or the time is up."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    while True:
+        async with open_run(es, index, selection) as run:
+            counts = await count_stored(run, ours)
+        if complete(counts) or loop.time() >= deadline:
+            return counts
+        await asyncio.sleep(poll_s)
 
 
 def media_server_check(message: str) -> Check:

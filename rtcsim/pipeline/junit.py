@@ -55,7 +55,7 @@ def junit_xml(outcome: RunOutcome) -> ET.ElementTree[ET.Element]:
         ("run_id", outcome.run_id),
         ("scenario", outcome.scenario),
         ("results_dir", str(outcome.results_dir)),
-        ("documents", str(len(outcome.documents))),
+        ("documents", str(outcome.document_count)),
         *((f"session.{room}", s.session_id) for room, s in ledger.sessions.items()),
     ):
         ET.SubElement(properties, "property", name=name, value=_text(value))

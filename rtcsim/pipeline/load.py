@@ -7,7 +7,9 @@ invariants, the scenario's expectations, summary, report, junit).
 from __future__ import annotations
 
 import asyncio
+import csv
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -17,13 +19,17 @@ from pathlib import Path
 from rtcsim.pipeline.conclude import check_collector, conclude, new_run_folder
 from rtcsim.pipeline.outcome import RunOutcome, SetupError, new_run_id
 from simulator.ledger import Ledger
+from simulator.load import wind_down
 from simulator.load.session import RUN_DIR_ENV, RUN_ID_ENV
+from simulator.load.timings import REQUEST_TYPE
 from simulator.scenario.load import LoadScenario
 from simulator.settings import Settings
-from simulator.verify.checks import Check
+from simulator.verify.checks import Check, check_equal
 
 Progress = Callable[[str], None]
 MASTER_PORT = 5557
+BACKSTOP_S = 30.0
+"""locust's own ``--run-time`` comes this long after the wind-down's bound."""
 EXIT_GRACE_S = 240.0
 """After the run time: users finish their visit (stop timeout), recordings are converted and
 every process writes its ledger part before it exits."""
@@ -48,15 +54,15 @@ def locust_commands(
         str(users),
         "--spawn-rate",
         str(spawn_rate),
-        "--run-time",
-        f"{max(1, round(run_time_s))}s",
+        "--run-time",  # a backstop: the run ends with its wind-down (simulator.load.wind_down)
+        f"{max(1, round(run_time_s + wind_down.bound_s(stop_timeout_s) + BACKSTOP_S))}s",
         "--stop-timeout",
         str(stop_timeout_s),
         "--csv",
         str(csv_prefix),
         "--only-summary",
         "--loglevel",
-        "WARNING",
+        "INFO",  # the master's account of the run's end: workers missing, stopping, quitting
     ]
     if workers == 0:
         return [common + run]
@@ -82,6 +88,16 @@ def locust_commands(
         "WARNING",
     ]
     return [master] + [worker] * workers
+
+
+def free_loopback_port() -> int:
+    """A TCP port nobody listens on now, for this run's master. A fixed port was shared by
+    every run on the machine: two runs at once had each other's workers connect to their
+    master (their users counted in its stats, its quit stopping them)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
 
 
 def merge_ledgers(run_id: str, scenario: str, parts: list[Ledger]) -> Ledger:
@@ -121,12 +137,14 @@ def play_locust(
         workers=spec.workers,
         csv_prefix=results / "stats",
         stop_timeout_s=spec.stop_timeout_s,
+        master_port=free_loopback_port(),
     )
     env = {
         **os.environ,
         "LOCUST_SKIP_MONKEY_PATCH": "1",
         RUN_ID_ENV: run_id,
         RUN_DIR_ENV: str(results),
+        wind_down.RUN_TIME_ENV: str(spec.run_time_s),
     }
     log_path = results / "locust.log"
     with log_path.open("ab") as log:
@@ -138,7 +156,8 @@ def play_locust(
             f"{'one process' if not spec.workers else f'a master and {spec.workers} workers'} "
             f"(log: {log_path})"
         )
-        deadline = time.monotonic() + spec.run_time_s + spec.stop_timeout_s + EXIT_GRACE_S
+        wound_down_s = spec.run_time_s + wind_down.bound_s(spec.stop_timeout_s)
+        deadline = time.monotonic() + wound_down_s + EXIT_GRACE_S
         started = time.monotonic()
         next_note = started + 30
         while any(p.poll() is None for p in procs) and time.monotonic() < deadline:
@@ -209,5 +228,25 @@ async def _run(
         f"see {results / 'locust.log'}",
     )
     return await conclude(
-        scenario, ledger, settings, results, progress=progress, extra_checks=[complete]
+        scenario,
+        ledger,
+        settings,
+        results,
+        progress=progress,
+        extra_checks=[complete, leaves_check(results / "stats_stats.csv")],
     )
+
+
+def leaves_check(stats_csv: Path) -> Check:
+    """locust's stats count one ``leave`` for every successful ``join``: users stopped by
+    locust left inside its statistics too (``simulator.load.wind_down``)."""
+    name = "locust counted a leave for every successful join"
+    try:
+        with stats_csv.open(newline="") as file:
+            rows = {row["Name"]: row for row in csv.DictReader(file) if row["Type"] == REQUEST_TYPE}
+        join, leave = rows.get("join"), rows.get("leave")
+        joined = int(join["Request Count"]) - int(join["Failure Count"]) if join else 0
+        left = int(leave["Request Count"]) if leave else 0
+    except (OSError, KeyError, ValueError) as exc:
+        return Check(name, False, "locust's stats CSV", f"unreadable: {exc}", str(stats_csv))
+    return check_equal(name, joined, left, f"joins and leaves in {stats_csv.name}")

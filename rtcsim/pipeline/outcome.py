@@ -17,6 +17,8 @@ import orjson
 
 from simulator.ledger import Ledger
 from simulator.verify.checks import Check
+from simulator.verify.spool import FILE_NAME as SPOOL_FILE
+from simulator.verify.spool import read_spool
 from simulator.verify.store_reader import Document
 from simulator.verify.throughput import all_figures
 from simulator.watch.verdict import INVALID_EXIT_CODE
@@ -32,10 +34,27 @@ class RunOutcome:
     scenario: str
     results_dir: Path
     ledger: Ledger
-    documents: list[Document]
+    read_back: list[Document] | int
+    """The documents the run was verified against, or (what the pipeline passes: it never
+    holds them together) how many were spooled to ``results/<run-id>/documents.ndjson.gz``."""
     checks: list[Check] = field(default_factory=list)
     invalid_reason: str | None = None
     """Set when a generator process was saturated: the run is INVALID whatever the checks say."""
+    _loaded: list[Document] | None = field(default=None, init=False, repr=False, compare=False)
+
+    @property
+    def documents(self) -> list[Document]:
+        """Every document the run was verified against, in timestamp order. Loaded from the
+        run's spool on first use (tests, a person's look): mind the memory on a big run."""
+        if isinstance(self.read_back, list):
+            return self.read_back
+        if self._loaded is None:
+            self._loaded = list(read_spool(self.results_dir / SPOOL_FILE))
+        return self._loaded
+
+    @property
+    def document_count(self) -> int:
+        return len(self.read_back) if isinstance(self.read_back, list) else self.read_back
 
     @property
     def passed(self) -> bool:
@@ -43,7 +62,8 @@ class RunOutcome:
 
     @property
     def throughput(self) -> dict[str, float | None]:
-        return all_figures(self.ledger, self.documents)
+        # docs_per_second needs only how many: a range of that length holds no document.
+        return all_figures(self.ledger, range(self.document_count))
 
     @property
     def valid(self) -> bool:
@@ -75,7 +95,7 @@ def write_summary(outcome: RunOutcome) -> None:
         "media_server_lost": outcome.ledger.media_server_lost,
         "generator": [dataclasses.asdict(r) for r in outcome.ledger.generator],
         "checks": [check.as_dict() for check in outcome.checks],
-        "documents": len(outcome.documents),
+        "documents": outcome.document_count,
         "throughput": outcome.throughput,
     }
     (outcome.results_dir / "summary.json").write_bytes(

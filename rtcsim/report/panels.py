@@ -32,6 +32,56 @@ Aggs = Mapping[str, Any]
 Responses = Mapping[str, Aggs]  # query name (queries.ALL) → its "aggregations"
 
 
+MAX_TERMS = 65_536
+"""Elasticsearch's own bound on the buckets of one response (``search.max_buckets``)."""
+TERMS_GROWTH = 16
+
+
+class AggregationIncomplete(RuntimeError):
+    """A ``terms`` aggregation cannot hold every value even at Elasticsearch's bucket bound."""
+
+
+def truncated_terms(aggs: Aggs, answer: Aggs) -> list[dict[str, Any]]:
+    """The ``terms`` bodies in ``aggs`` whose answer (at any depth, in any bucket) left
+    documents out (``sum_other_doc_count`` > 0): their panel would show part of the run."""
+    found: list[dict[str, Any]] = []
+    for name, spec in aggs.items():
+        result = answer.get(name)
+        if not isinstance(result, Mapping):
+            continue
+        if "terms" in spec and int(result.get("sum_other_doc_count", 0)) > 0:
+            found.append(spec["terms"])
+        if "aggs" in spec:
+            buckets = result.get("buckets")
+            inner = (
+                [result]
+                if buckets is None
+                else list(buckets.values() if isinstance(buckets, Mapping) else buckets)
+            )
+            for bucket in inner:
+                found += [t for t in truncated_terms(spec["aggs"], bucket) if t not in found]
+    return found
+
+
+async def search_whole(es: AsyncElasticsearch, index: str, body: dict[str, Any]) -> Aggs:
+    """One panel's aggregations with every ``terms`` bucket in: a ``terms`` size is a first
+    guess, grown and asked again whenever Elasticsearch says it left documents out."""
+    while True:
+        response = await es.search(index=index, size=0, query=body["query"], aggs=body["aggs"])
+        answer = dict(response.body.get("aggregations", {}))
+        short = truncated_terms(body["aggs"], answer)
+        if not short:
+            return answer
+        for terms in short:
+            size = int(terms.get("size", 10))
+            if size >= MAX_TERMS:
+                raise AggregationIncomplete(
+                    f"the terms of {terms.get('field')!r} have more than {MAX_TERMS} values: "
+                    "the report cannot show them all"
+                )
+            terms["size"] = min(MAX_TERMS, size * TERMS_GROWTH)
+
+
 async def search_all(es: AsyncElasticsearch, index: str, scope: Scope) -> dict[str, Aggs]:
     """Run every panel's query; an index that does not exist yet gives empty panels."""
     try:
@@ -40,9 +90,7 @@ async def search_all(es: AsyncElasticsearch, index: str, scope: Scope) -> dict[s
         return {name: {} for name in queries.ALL}
 
     async def one(name: str) -> tuple[str, Aggs]:
-        body = queries.ALL[name](scope)
-        response = await es.search(index=index, size=0, query=body["query"], aggs=body["aggs"])
-        return name, dict(response.body.get("aggregations", {}))
+        return name, await search_whole(es, index, queries.ALL[name](scope))
 
     return dict(await asyncio.gather(*(one(name) for name in queries.ALL)))
 

@@ -1,6 +1,7 @@
 """Rooms of three (one cheap publisher, two cheap viewers, 10 s visits) arriving in stages:
-up to 12 users over 20 s, held until 120 s, down to 6 by 150 s; then the run ends. The first
-room of each process is recorded, so a run has all ten document types.
+up to 12 users over 20 s, held until 120 s, down to 6 by 150 s; then every user finishes its
+visit and the run ends (simulator.load.wind_down). The first room of each process is recorded,
+so a run has all ten document types.
 
     rtcsim run scenarios/load-distributed.yaml    # with a master and two workers
 """

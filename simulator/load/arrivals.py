@@ -3,8 +3,9 @@
 side is ``simulator.load.locust_user.StagedArrivals``.
 
 A stage holds until its ``until_s``; between stages locust moves towards the new user count at
-the stage's rate (a ramp). After the last stage the run ends (``None``), which bounds it even
-without ``--run-time``.
+the stage's rate (a ramp). After the last stage the shape is done (``None``), which bounds the
+run even without ``--run-time``; ``StagedArrivals`` then winds the users down to zero before
+locust quits (``simulator.load.wind_down``).
 """
 
 from __future__ import annotations

@@ -34,8 +34,11 @@ import gevent
 from gevent import monkey
 from gevent.lock import BoundedSemaphore
 from locust import LoadTestShape, User, events, task
+from locust import runners as locust_runners
 from locust.env import Environment
+from locust.runners import WorkerRunner
 
+from simulator.load import wind_down
 from simulator.load.allocator import RoomAllocator
 from simulator.load.arrivals import Stage, check_stages, tick
 from simulator.load.session import RUN_DIR_ENV, RUN_ID_ENV, LoadSession
@@ -56,6 +59,17 @@ if "locust.main" in sys.modules:
 
 T = TypeVar("T")
 POLL_S = 0.01
+WORKER_SILENCE_S = 600
+"""Seconds of missed heartbeats before the master gives a worker up. locust's own 3
+(``locust.runners.HEARTBEAT_LIVENESS``, one heartbeat a second) is less than a busy 2-core
+machine keeps: measured, both workers of a 100-user run were declared missing 17 s in, and with
+30 s both again while the master sat 30 s in a graceful ramp-down (``MasterRunner.start``
+waiting for the workers' reports); locust then stops the whole test ("The last worker went
+missing, stopping test", ``MasterRunner.heartbeat_worker``). Every worker here is a child of
+``rtcsim``, which bounds the run itself, so a worker is never given up within a run. locust
+reads the constant when a worker connects and at each heartbeat, so setting it here, where the
+master imports the locustfile, is enough."""
+locust_runners.HEARTBEAT_LIVENESS = WORKER_SILENCE_S
 
 
 def gevent_wait(future: concurrent.futures.Future[T], timeout_s: float) -> T:
@@ -111,10 +125,12 @@ class _Shared:
     @classmethod
     def close(cls) -> None:
         """Write this process's ledger part (the parent merges them) and let go."""
-        if cls.session is not None:
-            path = cls.session.finish()
+        # Taken before finishing: locust may fire test_stop twice (a stop, then a quit), and
+        # finishing yields; the second must find nothing to finish, or the part is written twice.
+        session, cls.session = cls.session, None
+        if session is not None:
+            path = session.finish()
             logging.getLogger(__name__).info("ledger part written: %s", path)
-            cls.session = None
         cls.allocators.clear()
 
 
@@ -123,6 +139,35 @@ def _on_test_stop(**_kwargs: Any) -> None:
 
 
 events.test_stop.add_listener(_on_test_stop)  # type: ignore[no-untyped-call]
+
+
+def _wind_down_at(environment: Environment, play_s: float) -> None:
+    """After ``play_s``: every user to zero (each finishes its visit), then quit once the
+    stats have heard every leave (``simulator.load.wind_down``)."""
+    gevent.sleep(play_s)
+    runner = environment.runner
+    assert runner is not None
+    runner.start(0, wind_down.RATE)
+    decision = wind_down.WindDown(wind_down.bound_s(float(environment.stop_timeout or 0)))
+    while not decision.done(
+        time.monotonic(), runner.user_count, *wind_down.joins_and_leaves(runner.stats)
+    ):
+        gevent.sleep(0.5)
+    runner.quit()
+
+
+def _on_test_start(environment: Environment, **_kwargs: Any) -> None:
+    """On the master (or the only process) of an rtcsim run without an arrival shape: end the
+    play time with a wind-down instead of locust's abrupt ``--run-time`` quit."""
+    play = os.environ.get(wind_down.RUN_TIME_ENV)
+    if play is None or environment.shape_class is not None:
+        return
+    if isinstance(environment.runner, WorkerRunner):
+        return
+    gevent.spawn(_wind_down_at, environment, float(play))
+
+
+events.test_start.add_listener(_on_test_start)  # type: ignore[no-untyped-call]
 
 
 class WebRTCUser(User):
@@ -173,6 +218,20 @@ class StagedArrivals(LoadTestShape):
     def __init__(self) -> None:
         check_stages(self.stages)
         super().__init__()  # type: ignore[no-untyped-call]
+        self._wind_down: wind_down.WindDown | None = None
 
     def tick(self) -> tuple[int, float] | None:
-        return tick(self.stages, float(self.get_run_time()))  # type: ignore[no-untyped-call]
+        target = tick(self.stages, float(self.get_run_time()))  # type: ignore[no-untyped-call]
+        if target is not None:
+            return target
+        # The stages are over: down to zero users, each finishing its visit, then the end
+        # once the stats have heard every leave (simulator.load.wind_down).
+        runner = self.runner
+        assert runner is not None
+        if self._wind_down is None:
+            stop_timeout = float(runner.environment.stop_timeout or 0)
+            self._wind_down = wind_down.WindDown(wind_down.bound_s(stop_timeout))
+        joined, left = wind_down.joins_and_leaves(runner.stats)
+        if self._wind_down.done(time.monotonic(), runner.user_count, joined, left):
+            return None
+        return 0, wind_down.RATE

@@ -227,16 +227,25 @@ class LoadSession:
 
     # -- the end ----------------------------------------------------------------------------
     def finish(self) -> Path:
-        """Close what is left, write this process's ledger part; returns its path."""
-        self.call(self._finish(), 300)
+        """Close what is left, write this process's ledger part; returns its path.
+
+        The part is written whatever the goodbyes do: with a media server that stopped
+        answering, closing every participant can outlast locust's patience (a worker that lost
+        its master quits again after 60 s and kills the greenlet waiting here), and a process
+        without its part loses the record of every visit it made."""
+        path = self.run_dir / LEDGER_PART.format(pid=os.getpid())
         ledger = self.ctx.ledger
-        ledger.generator.append(self.watch.stop())
+        try:
+            self.call(self._finish(), 300)
+        finally:
+            if ledger.ended_ms is None:
+                ledger.ended_ms = now_ms()
+            ledger.generator.append(self.watch.stop())
+            ledger.write(path)  # no wait in here: it completes even while the greenlet dies
         with contextlib.suppress(Exception):
             self.call(self.sink.flush(), 15)
         with contextlib.suppress(Exception):
             self.call(self.ctx.collector.http.close(), 5)
-        path = self.run_dir / LEDGER_PART.format(pid=os.getpid())
-        ledger.write(path)
         self.media.close()
         self.control.close()
         return path

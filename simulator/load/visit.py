@@ -65,14 +65,19 @@ def visit(
     sleep: Callable[[float], None],
 ) -> None:
     """One participant's stay. A failed phase is reported to locust and ends the visit; the
-    ledger keeps what happened (a join that failed stays in it as an attempt)."""
+    ledger keeps what happened (a join that failed stays in it as an attempt). Every visit
+    that joined reports one ``leave``, however it ends: after its dwell, after a later phase
+    failed, or when locust stops the user mid-visit (``GreenletExit`` at a wait), so locust's
+    stats count as many leaves as successful joins."""
     session.call(session.arrive(name, seat.room))
+    joined = leave_reported = False
     try:
         with timings.timed("join"), _kept_as_attempt(session, name, seat.room):
             session.call(session.enter_room(seat, videoroom.RoomOptions()))
             session.call(
                 session.step(JoinStep.model_construct(at=0.0, who=[name], do="join"), name)
             )
+        joined = True
         if seat.publishes:
             with timings.timed("ice_connected"):
                 session.call(session.step(_publish_step(plan, name), name))
@@ -98,12 +103,17 @@ def visit(
                     record = next(r for r in records if r.receiving_from == feed)
                     _report_first_frame(state, record, timings, sleep)
         sleep(plan.dwell_s)
+        leave_reported = True
         with timings.timed("leave"):
             session.call(
                 session.step(LeaveStep.model_construct(at=0.0, who=[name], do="leave"), name)
             )
     finally:
-        session.call(session.leave(name), 30)  # after a failed phase: let go of everything
+        if joined and not leave_reported:  # cut short: the leave that follows is this one's
+            with timings.timed("leave"):
+                session.call(session.leave(name), 30)
+        else:
+            session.call(session.leave(name), 30)  # let go of whatever is left
 
 
 @contextmanager

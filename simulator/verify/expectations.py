@@ -8,17 +8,19 @@ the result with a value. Nothing in a scenario is ever evaluated as code.
 from __future__ import annotations
 
 import math
-from typing import Any
+from collections.abc import Sized
 
 from simulator.ledger import Ledger
 from simulator.scenario.load import AnyScenario
 from simulator.scenario.model import COMPARISONS, Expectation, ThroughputExpectation
 from simulator.verify.checks import Check
+from simulator.verify.digest import ExpectationTally, RunDigest
 from simulator.verify.store_reader import Document
 from simulator.verify.throughput import figure
 
 
-def _window_ms(expectation: Expectation, ledger: Ledger) -> tuple[int, int]:
+def window_ms(expectation: Expectation, ledger: Ledger) -> tuple[int, int]:
+    """The expectation's window in ms (between its labelled steps), else all time."""
     start, end = 0, 2**62
     window = expectation.window
     if window is None:
@@ -31,12 +33,13 @@ def _window_ms(expectation: Expectation, ledger: Ledger) -> tuple[int, int]:
     return start, end
 
 
-def _matches(doc: Document, expectation: Expectation, start: int, end: int) -> bool:
-    if doc.get("elastic_type") != expectation.type:
-        return False
-    if not start <= int(doc.get("timestamp", 0)) <= end:
-        return False
-    return all(doc.get(key) == value for key, value in expectation.filter.items())
+def tallies(scenario: AnyScenario, ledger: Ledger) -> list[ExpectationTally]:
+    """One empty tally per document expectation, for a digest to fill as documents pass."""
+    return [
+        ExpectationTally(e, *window_ms(e, ledger))
+        for e in scenario.expect
+        if isinstance(e, Expectation)
+    ]
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -45,14 +48,11 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[rank]
 
 
-def aggregate(expectation: Expectation, docs: list[Document]) -> float | None:
+def aggregate(tally: ExpectationTally) -> float | None:
+    expectation = tally.expectation
     if expectation.aggregate == "count":
-        return float(len(docs))
-    values: list[float] = []
-    for doc in docs:
-        value: Any = doc.get(expectation.field or "")
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            values.append(float(value))
+        return float(tally.matched)
+    values = tally.values
     if not values:
         return None
     match expectation.aggregate:
@@ -65,18 +65,13 @@ def aggregate(expectation: Expectation, docs: list[Document]) -> float | None:
         case "max":
             return max(values)
         case "last":
-            ordered = sorted(
-                (d for d in docs if isinstance(d.get(expectation.field or ""), int | float)),
-                key=lambda d: d.get("timestamp", 0),
-            )
-            return float(ordered[-1][expectation.field or ""])
+            assert tally.last is not None  # set with the first numeric value
+            return tally.last[1]
         case aggregate:
             return _percentile(values, float(aggregate[1:]))
 
 
-def throughput_check(
-    expectation: ThroughputExpectation, ledger: Ledger, documents: list[Document]
-) -> Check:
+def throughput_check(expectation: ThroughputExpectation, ledger: Ledger, documents: Sized) -> Check:
     wanted = f"{expectation.metric} {expectation.op} {expectation.value:g}"
     value = figure(expectation.metric, ledger, documents)
     if value is None:
@@ -88,14 +83,24 @@ def throughput_check(
 def expectation_checks(
     scenario: AnyScenario, ledger: Ledger, documents: list[Document]
 ) -> list[Check]:
+    """The scenario's expectations over a list of documents."""
+    return digest_expectation_checks(
+        scenario, ledger, RunDigest.of(documents, tallies(scenario, ledger))
+    )
+
+
+def digest_expectation_checks(
+    scenario: AnyScenario, ledger: Ledger, digest: RunDigest
+) -> list[Check]:
+    """The scenario's expectations, from a digest made with :func:`tallies`."""
     checks = []
     for expectation in scenario.expect:
         if isinstance(expectation, ThroughputExpectation):
-            checks.append(throughput_check(expectation, ledger, documents))
+            checks.append(throughput_check(expectation, ledger, digest))
             continue
-        start, end = _window_ms(expectation, ledger)
-        docs = [d for d in documents if _matches(d, expectation, start, end)]
-        value = aggregate(expectation, docs)
+        tally = digest.tally(expectation)
+        assert tally is not None, "the digest was made without this scenario's tallies"
+        value = aggregate(tally)
         what = f"{expectation.aggregate}({expectation.field or '*'})"
         wanted = f"{what} {expectation.op} {expectation.value:g}"
         if value is None:
@@ -105,14 +110,18 @@ def expectation_checks(
                     False,
                     wanted,
                     "no numeric values",
-                    f"{len(docs)} documents",
+                    f"{tally.matched} documents",
                 )
             )
             continue
         ok = COMPARISONS[expectation.op](value, expectation.value)
         checks.append(
             Check(
-                f"expect: {expectation.name}", ok, wanted, round(value, 4), f"{len(docs)} documents"
+                f"expect: {expectation.name}",
+                ok,
+                wanted,
+                round(value, 4),
+                f"{tally.matched} documents",
             )
         )
     return checks

@@ -21,10 +21,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from simulator.ledger import ConnectionRecord, Ledger, PublicationRecord, SubscriptionRecord
+from simulator.ledger import (
+    ConnectionRecord,
+    Ledger,
+    ParticipantRecord,
+    PublicationRecord,
+    SubscriptionRecord,
+)
 from simulator.verify.checks import Check, check_equal
+from simulator.verify.counts import own_connections
+from simulator.verify.digest import RunDigest
 from simulator.verify.layers import layer_checks
-from simulator.verify.packets import packet_checks
+from simulator.verify.packets import stats_packet_checks
 from simulator.verify.store_reader import Document
 from simulator.verify.talk import talk_checks
 
@@ -84,8 +92,20 @@ def _duration_check(
     return Check(name, ok, f"{measured:.1f} s ± {slack_s:g}", f"{exact:.1f} s (duration {found})")
 
 
+def _foreign_users(summary: Document, ours: frozenset[str]) -> list[Any]:
+    """The summary's users none of whose connections the ledger knows (foreign participants,
+    ``simulator.verify.foreign``): not the simulator's to count."""
+    return [
+        user.get("id")
+        for user in summary["users"]["content"]
+        if (conns := user.get("connections", {}).get("content", []))
+        and all(c.get("connectionId") not in ours for c in conns)
+    ]
+
+
 def summary_checks(ledger: Ledger, documents: list[Document], tol: Tolerances) -> list[Check]:
     checks: list[Check] = []
+    ours = own_connections(ledger)
     sessions = {s.session_id: s for s in ledger.sessions.values()}
     summaries = {_session_of(d): d for d in _by_type(documents, "sessionSummary")}
     connections = {d.get("connectionId"): d for d in _by_type(documents, "connectionSummary")}
@@ -93,13 +113,13 @@ def summary_checks(ledger: Ledger, documents: list[Document], tol: Tolerances) -
     subscribers = {
         (_connection_of(d), d.get("streamId")): d for d in _by_type(documents, "subscriberSummary")
     }
+    joined: dict[str, list[tuple[ParticipantRecord, ConnectionRecord]]] = defaultdict(list)
+    for p in ledger.participants.values():
+        for c in p.connections:
+            if c.joined_ms is not None:
+                joined[c.session_id].append((p, c))
     for session_id, record in sessions.items():
-        conns = [
-            (p, c)
-            for p in ledger.participants.values()
-            for c in p.connections
-            if c.session_id == session_id and c.joined_ms is not None
-        ]
+        conns = joined.get(session_id, [])
         if not conns:
             continue
         summary = summaries.get(session_id)
@@ -107,9 +127,8 @@ def summary_checks(ledger: Ledger, documents: list[Document], tol: Tolerances) -
             checks.append(Check(f"{session_id}: sessionSummary written", False, 1, 0))
             continue
         users = {p.user_id for p, _ in conns}
-        checks.append(
-            check_equal(f"{session_id}: users", len(users), summary["users"]["numberOfElements"])
-        )
+        found_users = summary["users"]["numberOfElements"] - len(_foreign_users(summary, ours))
+        checks.append(check_equal(f"{session_id}: users", len(users), found_users))
         per_user = {u["id"]: u for u in summary["users"]["content"]}
         for user_id in sorted(users):
             expected = sum(1 for p, _ in conns if p.user_id == user_id)
@@ -242,6 +261,9 @@ def _identity(doc: Document) -> tuple[Any, ...]:
 
 def denormalization_checks(documents: list[Document]) -> list[Check]:
     copies = {_identity(d): d for t in SUMMARY_TYPES for d in _by_type(documents, t)}
+    by_session: dict[Any, list[tuple[Any, Document]]] = defaultdict(list)
+    for key, copy in copies.items():  # grouped once: a run has hundreds of sessions
+        by_session[_session_of(copy)].append((key, copy))
     checks = []
     for summary in _by_type(documents, "sessionSummary"):
         nested = list(_nested(summary))
@@ -253,8 +275,8 @@ def denormalization_checks(documents: list[Document]) -> list[Check]:
         inside = {_identity(n) for n in nested}
         differing += [
             "/".join(str(p) for p in key if p is not None) + " (not nested)"
-            for key, copy in copies.items()
-            if _session_of(copy) == _session_of(summary) and key not in inside
+            for key, _copy in by_session.get(_session_of(summary), [])
+            if key not in inside
         ]
         checks.append(
             Check(
@@ -321,11 +343,17 @@ def cdr_order_checks(documents: list[Document]) -> list[Check]:
 
 
 def invariant_checks(ledger: Ledger, documents: list[Document], tol: Tolerances) -> list[Check]:
+    return digest_invariant_checks(ledger, RunDigest.of(documents), tol)
+
+
+def digest_invariant_checks(ledger: Ledger, digest: RunDigest, tol: Tolerances) -> list[Check]:
+    """Every invariant from a digest: the summaries and cdr events it kept whole, the last
+    stats sample of each stream."""
     return (
-        summary_checks(ledger, documents, tol)
-        + denormalization_checks(documents)
-        + cdr_order_checks(documents)
-        + packet_checks(ledger, documents)
+        summary_checks(ledger, digest.kept, tol)
+        + denormalization_checks(digest.kept)
+        + cdr_order_checks(digest.kept)
+        + stats_packet_checks(ledger, digest.last_stats)
         + layer_checks(ledger)
         + talk_checks(ledger)
     )

@@ -1,9 +1,13 @@
-"""Server packet counts against what the peers sent, per publication and media (and per
-simulcast layer: each layer is its own RTP stream at the server)."""
+"""Server packet counts against what the peers sent (a built-in invariant), per publication and
+media, and per simulcast layer: each layer is its own RTP stream at the server.
+
+The server's last ``webrtcStats`` sample of a publisher's stream counts what Janus received and
+lost; the peer's ledger counts what it sent. They agree within a tolerance, and where the run
+injected a steady uplink loss, the server's loss matches it.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 from simulator.ledger import ConnectionRecord, Ledger, PublicationRecord
@@ -13,22 +17,6 @@ from simulator.verify.store_reader import Document
 PACKET_TOLERANCE = 0.10  # of what was sent, or PACKET_FLOOR, whichever is larger
 PACKET_FLOOR = 100  # the server's last stats sample may be a second old (~50 audio packets)
 LOSS_TOLERANCE_PCT = 5.0
-
-
-def _by_type(documents: Iterable[Document], elastic_type: str) -> list[Document]:
-    return [d for d in documents if d.get("elastic_type") == elastic_type]
-
-
-def _last_stats(documents: list[Document]) -> dict[tuple[Any, Any, int | None], Document]:
-    """The last server-side webrtcStats per (endpoint, mediaType, simulcast layer)."""
-    last: dict[tuple[Any, Any, int | None], Document] = {}
-    for doc in _by_type(documents, "webrtcStats"):
-        if doc.get("rtcsim_side", "server") != "server":
-            continue
-        key = (doc.get("endpoint"), doc.get("mediaType"), layer_index(doc.get("layer")))
-        if key not in last or doc["timestamp"] >= last[key]["timestamp"]:
-            last[key] = doc
-    return last
 
 
 def layer_index(value: Any) -> int | None:
@@ -62,8 +50,17 @@ def _uplink_loss_pct(conn: ConnectionRecord, pub: PublicationRecord) -> float | 
     return losses.pop() if len(losses) == 1 else None
 
 
-def packet_checks(ledger: Ledger, documents: list[Document]) -> list[Check]:
-    stats = _last_stats(documents)
+StatsKey = tuple[Any, Any, int | None]
+"""(endpoint, mediaType, simulcast layer index or None)."""
+
+
+def stats_key(doc: Document) -> StatsKey:
+    return (doc.get("endpoint"), doc.get("mediaType"), layer_index(doc.get("layer")))
+
+
+def stats_packet_checks(ledger: Ledger, stats: dict[StatsKey, Document]) -> list[Check]:
+    """The peers' sent packets against the server's last stats sample of each stream
+    (``RunDigest.last_stats``: the latest server-side ``webrtcStats`` per ``stats_key``)."""
     checks: list[Check] = []
     for person in ledger.participants.values():
         for conn in person.connections:

@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from simulator.ledger import Ledger, SubscriptionRecord
 from simulator.verify.checks import Check, check_at_least, check_equal
+from simulator.verify.counts import RunCounts, counts_of, is_ours, own_connections
 from simulator.verify.store_reader import Document
 
 FRAME_OWED_AFTER_MS = 1_000
@@ -41,15 +42,28 @@ def expected_cdr_counts(ledger: Ledger) -> dict[str, int]:
     }
 
 
-def found_cdr_counts(documents: list[Document]) -> dict[str, int]:
-    counts = Counter(d.get("event") for d in documents if d.get("elastic_type") == "cdr")
+def found_cdr_counts(
+    documents: list[Document], ours: frozenset[str] | None = None
+) -> dict[str, int]:
+    """``cdr`` documents by event; with ``ours``, only the run's own connections' (and the
+    sessions'): a foreign participant's events are not the ledger's to count."""
+    counts = Counter(
+        d.get("event")
+        for d in documents
+        if d.get("elastic_type") == "cdr" and (ours is None or is_ours(d, ours))
+    )
     return {event: counts.get(event, 0) for event in CDR_EVENTS}
 
 
-def cdr_complete(ledger: Ledger) -> Callable[[list[Document]], bool]:
+def _cdr_counts(counts: RunCounts) -> dict[str, int]:
+    return {event: counts.cdr_events.get(event, 0) for event in CDR_EVENTS}
+
+
+def counts_complete(ledger: Ledger) -> Callable[[RunCounts], bool]:
     """Whether the collector has written everything the run should produce: the ``cdr`` events,
     every summary (they may land in a later bulk than ``sessionSummary``) and final recording
-    statuses."""
+    statuses. Counts only (``simulator.verify.counts``): polled by aggregations while the
+    collector catches up, without reading a document."""
     expected = expected_cdr_counts(ledger)
     connections = [c for p in ledger.participants.values() for c in p.connections if c.joined_ms]
     users = {
@@ -67,23 +81,30 @@ def cdr_complete(ledger: Ledger) -> Callable[[list[Document]], bool]:
     }
     recordings = len(getattr(ledger, "recordings", []))
 
-    def complete(documents: list[Document]) -> bool:
-        kinds = Counter(d.get("elastic_type") for d in documents)
-        final = sum(
-            1
-            for d in documents
-            if d.get("event") == "recordingStatusChanged" and d.get("status") in ("ready", "failed")
-        )
+    def complete(counts: RunCounts) -> bool:
         return (
-            found_cdr_counts(documents) == expected
-            and all(kinds[kind] >= n for kind, n in wanted.items())
-            and final >= recordings
+            _cdr_counts(counts) == expected
+            and all(counts.types[kind] >= n for kind, n in wanted.items())
+            and counts.final_recordings >= recordings
         )
 
     return complete
 
 
+def cdr_complete(ledger: Ledger) -> Callable[[list[Document]], bool]:
+    """:func:`counts_complete` over a list of documents."""
+    complete = counts_complete(ledger)
+    ours = own_connections(ledger)
+    return lambda documents: complete(counts_of(documents, ours))
+
+
 def skeleton_checks(ledger: Ledger, documents: list[Document]) -> list[Check]:
+    return counted_skeleton_checks(ledger, counts_of(documents, own_connections(ledger)))
+
+
+def counted_skeleton_checks(ledger: Ledger, counts: RunCounts) -> list[Check]:
+    """Failed steps, frames each subscription owed, and the ``cdr`` counts against the ledger
+    (counts by aggregation for a stored run)."""
     checks = [
         Check(
             f"step {s.index} {s.do} by {s.who}",
@@ -108,7 +129,7 @@ def skeleton_checks(ledger: Ledger, documents: list[Document]) -> list[Check]:
                     )
                 )
     expected = expected_cdr_counts(ledger)
-    found = found_cdr_counts(documents)
+    found = _cdr_counts(counts)
     for event in CDR_EVENTS:
         checks.append(check_equal(f"cdr {event} documents", expected[event], found[event]))
     return checks

@@ -8,11 +8,10 @@ the server; the generator's self-watch (``simulator.watch``) says whether it was
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sized
 
 from simulator.ledger import ConnectionRecord, Ledger
 from simulator.scenario.model import ThroughputMetric
-from simulator.verify.store_reader import Document
 
 
 def connections(ledger: Ledger) -> list[ConnectionRecord]:
@@ -84,8 +83,9 @@ def first_frame_p95_ms(ledger: Ledger) -> float | None:
     return percentile(times, 95)
 
 
-def figure(metric: ThroughputMetric, ledger: Ledger, documents: list[Document]) -> float | None:
-    """The run's value of ``metric``; None when the run has nothing to measure it on."""
+def figure(metric: ThroughputMetric, ledger: Ledger, documents: Sized) -> float | None:
+    """The run's value of ``metric``; None when the run has nothing to measure it on.
+    ``documents``: the run's documents, or anything that knows how many (a digest)."""
     by_ledger: dict[str, Callable[[Ledger], float | None]] = {
         "peers_held": peers_held,
         "sessions_per_second": sessions_per_second,
@@ -98,7 +98,7 @@ def figure(metric: ThroughputMetric, ledger: Ledger, documents: list[Document]) 
     return by_ledger[metric](ledger)
 
 
-def all_figures(ledger: Ledger, documents: list[Document]) -> dict[str, float | None]:
+def all_figures(ledger: Ledger, documents: Sized) -> dict[str, float | None]:
     """Every metric, for summary.json: a load run reports them even without expectations."""
     metrics: list[ThroughputMetric] = [
         "peers_held",

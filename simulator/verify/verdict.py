@@ -1,18 +1,28 @@
 """Every check of a run, in one place: what ``rtcsim run`` and ``rtcsim check`` both apply.
 
-Built-in invariants hold on every run; the scenario's own expectations are added to them.
+Built-in invariants hold on every run; the scenario's own expectations are added to them. The
+checks are computed from a digest of the documents (``simulator.verify.digest``) and from
+counts (``simulator.verify.counts``): for a stored run the documents stream past once and the
+counts are Elasticsearch aggregations in the same point-in-time, and the two must agree on how
+many documents of each type there are, or the read is refused as incomplete. A list of
+documents gives the same checks (:func:`verify`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from simulator.ledger import Ledger
 from simulator.scenario.load import AnyScenario
 from simulator.verify.checks import Check
-from simulator.verify.expectations import expectation_checks
-from simulator.verify.invariants import Tolerances, invariant_checks
-from simulator.verify.schema import schema_checks
-from simulator.verify.skeleton import candidate_checks, skeleton_checks
-from simulator.verify.store_reader import Document
+from simulator.verify.counts import RunCounts, count_stored, counts_of, own_connections
+from simulator.verify.digest import RunDigest
+from simulator.verify.expectations import digest_expectation_checks, tallies
+from simulator.verify.foreign import foreign_checks
+from simulator.verify.invariants import Tolerances, digest_invariant_checks
+from simulator.verify.schema import digest_schema_checks
+from simulator.verify.skeleton import candidate_checks, counted_skeleton_checks
+from simulator.verify.store_reader import Document, ReadBackIncomplete, StoredRun
 
 NAMESPACE_NETWORK = "198.18.0.0/15"
 
@@ -39,11 +49,49 @@ def verify(
     tolerances: Tolerances | None = None,
 ) -> list[Check]:
     """All checks of one run: ledger against documents, then the scenario's expectations."""
+    digest = RunDigest.of(documents, tallies(scenario, ledger))
+    counts = counts_of(documents, own_connections(ledger))
+    return digest_checks(scenario, ledger, digest, counts, tolerances)
+
+
+def digest_checks(
+    scenario: AnyScenario,
+    ledger: Ledger,
+    digest: RunDigest,
+    counts: RunCounts,
+    tolerances: Tolerances | None = None,
+) -> list[Check]:
     tol = tolerances or Tolerances()
     return (
-        skeleton_checks(ledger, documents)
+        counted_skeleton_checks(ledger, counts)
         + candidate_checks(ledger, NAMESPACE_NETWORK)
-        + invariant_checks(ledger, documents, tol)
-        + schema_checks(documents, required_types(ledger))
-        + expectation_checks(scenario, ledger, documents)
+        + digest_invariant_checks(ledger, digest, tol)
+        + foreign_checks(ledger, digest.kept)
+        + digest_schema_checks(digest, required_types(ledger))
+        + digest_expectation_checks(scenario, ledger, digest)
     )
+
+
+async def verify_stored(
+    run: StoredRun,
+    scenario: AnyScenario,
+    ledger: Ledger,
+    tolerances: Tolerances | None = None,
+    *,
+    sink: Callable[[Document], None] | None = None,
+) -> tuple[list[Check], RunDigest]:
+    """All checks of a stored run: its documents streamed once into a digest (and to ``sink``,
+    each), its counts by aggregation. Raises :class:`ReadBackIncomplete` when the stream and
+    the aggregations disagree on what the run holds."""
+    digest = RunDigest(expectations=tallies(scenario, ledger))
+    async for doc in run.documents():
+        digest.add(doc)
+        if sink is not None:
+            sink(doc)
+    counts = await count_stored(run, own_connections(ledger))
+    if counts.total != digest.count or counts.types != digest.types:
+        raise ReadBackIncomplete(
+            f"read {digest.count} documents of the run, Elasticsearch counts {counts.total} "
+            f"(by type: read {dict(digest.types)}, counted {dict(counts.types)})"
+        )
+    return digest_checks(scenario, ledger, digest, counts, tolerances), digest

@@ -38,6 +38,7 @@ from simulator.scenario.loader import load_scenario
 from simulator.settings import Settings
 from simulator.verify.invariants import Tolerances
 from simulator.verify.skeleton import cdr_complete, expected_cdr_counts, found_cdr_counts
+from simulator.verify.store_reader import open_run, run_selection
 from simulator.verify.verdict import verify
 
 pytestmark = [
@@ -173,36 +174,12 @@ def stats(settings: Settings) -> dict[str, Any] | None:
 
 async def read_hits(settings: Settings, ledger: Ledger) -> list[dict[str, Any]]:
     """Every hit (``_id`` and ``_source``) of the run: its sessions' documents and the host's
-    ``monitoringStats`` while it lasted, the same selection as ``store_reader.run_documents``."""
-    session_ids = [s.session_id for s in ledger.sessions.values()]
-    end_ms = ledger.ended_ms or ledger.started_ms
-    query = {
-        "bool": {
-            "should": [
-                {"terms": {"sessionId": session_ids}},
-                {"terms": {"session": session_ids}},
-                {
-                    "bool": {
-                        "filter": [
-                            {"term": {"elastic_type": "monitoringStats"}},
-                            {"range": {"timestamp": {"gte": ledger.started_ms, "lte": end_ms}}},
-                        ]
-                    }
-                },
-            ],
-            "minimum_should_match": 1,
-        }
-    }
-    async with open_client(settings.es_client_options()) as es:
-        await es.indices.refresh(index=settings.es_index)
-        response = await es.search(
-            index=settings.es_index,
-            query=query,
-            size=10_000,
-            sort=[{"timestamp": {"order": "asc", "unmapped_type": "long"}}],
-        )
-    hits: list[dict[str, Any]] = response["hits"]["hits"]
-    return hits
+    ``monitoringStats`` while it lasted, read whole as ``rtcsim run`` reads them."""
+    async with (
+        open_client(settings.es_client_options()) as es,
+        open_run(es, settings.es_index, run_selection(ledger)) as run,
+    ):
+        return [hit async for hit in run.hits()]
 
 
 def settled_hits(settings: Settings, ledger: Ledger) -> list[dict[str, Any]]:

@@ -200,3 +200,26 @@ def test_a_dropped_publisher_is_let_go_by_the_server_before_its_room_is_destroye
     assert session["reason"] == "lastParticipantLeft"
     assert isinstance(session["destroyedAt"], int)
     assert session["destroyedAt"] >= caster.left_ms + 30_000  # not before Janus could know
+
+
+def test_a_hundred_users_ramping_up_and_down_are_read_back_whole(running_stack: Settings) -> None:
+    """load-ramp-100.yaml: rooms of four, up to 100 users and down again. Its ledger equals its
+    documents, read back whole: every cdr count, every session closed with its summary, and
+    locust heard a leave for every join."""
+    outcome = outcome_of("load-ramp-100", running_stack)
+    assert outcome.passed, [c for c in outcome.checks if not c.ok][:10]
+    assert outcome.document_count > 10_000  # past the window of a plain search
+    assert outcome.throughput["peers_held"] == 100
+    counts = {c.name: c for c in outcome.checks if c.name.startswith("cdr ")}
+    assert len(counts) == 6
+    assert all(c.ok for c in counts.values())
+    joined = [c for p in outcome.ledger.participants.values() for c in p.connections if c.joined_ms]
+    sessions = {c.session_id for c in joined}
+    assert len(sessions) >= 100
+    summarised = {
+        d["sessionId"] for d in outcome.documents if d.get("elastic_type") == "sessionSummary"
+    }
+    assert summarised == sessions
+    leaves = next(c for c in outcome.checks if c.name.startswith("locust counted a leave"))
+    assert leaves.ok
+    assert leaves.found == len(joined)

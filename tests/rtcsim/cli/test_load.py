@@ -1,3 +1,4 @@
+import socket
 import sys
 from pathlib import Path
 
@@ -5,7 +6,7 @@ import pytest
 import typer
 
 from rtcsim.cli.load import run_time_s
-from rtcsim.pipeline.load import locust_commands
+from rtcsim.pipeline.load import MASTER_PORT, free_loopback_port, locust_commands
 
 
 @pytest.mark.parametrize(
@@ -56,3 +57,10 @@ def test_workers_talk_to_their_master_on_loopback_only() -> None:
         assert worker[worker.index("--master-host") + 1] == "127.0.0.1"
         assert worker[worker.index("--master-port") + 1] == "5600"
         assert "--headless" not in worker
+
+
+def test_each_run_gets_a_master_port_nobody_listens_on() -> None:
+    port = free_loopback_port()
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", port))  # free: a second run's master could not share it
+    assert 0 < port != MASTER_PORT

@@ -77,3 +77,23 @@ def test_a_range_scope_filters_every_type_by_time() -> None:
 def test_the_interval_keeps_at_most_sixty_buckets() -> None:
     assert queries.interval_ms(Scope(0, 15_000)) == 1000
     assert queries.interval_ms(Scope(0, 3_600_000)) == 60_000
+
+
+def test_a_terms_answer_that_left_documents_out_is_found_at_any_depth() -> None:
+    aggs = {
+        "places": {"terms": {"field": "location", "size": 2}},
+        "ice": {
+            "filter": {"term": {"type": "x"}},
+            "aggs": {"state": {"terms": {"field": "state", "size": 3}}},
+        },
+    }
+    whole = {"places": {"sum_other_doc_count": 0, "buckets": []}, "ice": {"state": {}}}
+    assert panels.truncated_terms(aggs, whole) == []
+    short = {
+        "places": {"sum_other_doc_count": 5, "buckets": []},
+        "ice": {"state": {"sum_other_doc_count": 1, "buckets": []}},
+    }
+    assert panels.truncated_terms(aggs, short) == [
+        {"field": "location", "size": 2},
+        {"field": "state", "size": 3},
+    ]
