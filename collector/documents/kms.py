@@ -1,7 +1,7 @@
 """``elastic_type: "kms"``: endpoint events, named as Kurento names them.
 
 OpenVidu stored Kurento's WebRtcEndpoint events (``openvidu-documents.md`` §3). Janus reports the
-same facts as webrtc/media events; ``collector.kms_mapping`` translates them. Names are Kurento 6
+same facts as webrtc/media events; ``collector.model.kms`` translates them. Names are Kurento 6
 (OpenVidu ≤ 2.23, the seed's era): ``IceComponentStateChange``, ``MediaFlowInStateChange``.
 """
 

@@ -16,7 +16,7 @@ from collector.documents import (
     SubscriberSummary,
     UserSummary,
 )
-from collector.session_state import Connection, Endpoint, Session
+from collector.model.state import Connection, Endpoint, Session
 
 
 def stream_summary(
