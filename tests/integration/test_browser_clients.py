@@ -32,8 +32,8 @@ from typing import Any
 
 import aiohttp
 import pytest
-from elasticsearch import AsyncElasticsearch
 
+from collector.store.client import open_client
 from simulator.collector_client import CollectorClient
 from simulator.driver import videoroom
 from simulator.driver.janus_http import JanusHandle, JanusSession
@@ -168,7 +168,7 @@ async def _play(settings: Settings, workdir: Path) -> BrowserRun:
                     await media.run(videoroom.destroy_room(admin, room))
                 finally:
                     await harness.stop()
-        async with AsyncElasticsearch(settings.es_url, **settings.es_client_options()) as es:
+        async with open_client(settings.es_client_options()) as es:
             documents = await wait_for_documents(
                 es, settings.es_index, [room], _summaries_complete, timeout_s=20
             )
