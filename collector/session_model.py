@@ -11,6 +11,8 @@ LiveKit's webhooks) turns a server's events into calls on the model's collaborat
   leaving, a participant's reason cascading to its endpoints
 - ``leaves`` (``LeaveSettler``): leaves and ended subscriptions waiting to learn why
 - ``recordings`` (``RecordingStatuses``): recording statuses from the simulator
+- ``client`` (``ClientSide``): what only the client can say on a server that does not
+  (subscriptions, endpoint events), marked ``rtcsim_side: client``
 
 Each call on this class returns the documents it caused (every collaborator writes to one
 outbox, drained here and by the sources). No I/O and no clock reads on a server's path:
@@ -30,13 +32,16 @@ from collections.abc import Callable
 from collector.clock import Clock
 from collector.documents import Document, SignalSent
 from collector.metadata import (
+    ClientEndpointEvent,
     ClientStatsSample,
     Identity,
     RecordingInput,
     SessionInfo,
     SignalInput,
     StreamInfo,
+    SubscriptionInput,
 )
+from collector.model.client_side import ClientSide
 from collector.model.context import ModelContext
 from collector.model.endpoints import EndpointTracker
 from collector.model.leaves import LEAVING_GRACE_MS, LeaveSettler
@@ -64,7 +69,11 @@ class SessionModel:
         self.registry = SessionRegistry(self.ctx, self.registrations, self.endpoints)
         self.leaves = LeaveSettler(self.registry, self.endpoints)
         self.recordings = RecordingStatuses(self.ctx, self.registry)
+        self.client = ClientSide(
+            self.ctx, self.registrations, self.registry, self.endpoints, self.leaves
+        )
         self._server_lost: list[Callable[[], None]] = []
+        self._due: list[Callable[[int], None]] = []
 
     @property
     def counters(self) -> Counter[str]:
@@ -78,6 +87,11 @@ class SessionModel:
     def on_media_server_lost(self, forget: Callable[[], None]) -> None:
         """Have ``forget`` called when the media server is lost (a source's ids die with it)."""
         self._server_lost.append(forget)
+
+    def on_settle(self, settle: Callable[[int], None]) -> None:
+        """Have ``settle(now_ms)`` called with the model's due work (``settle_due``): a source's
+        own waiting ends whose time passed with nothing more said."""
+        self._due.append(settle)
 
     # -- what the simulator tells us
     def register_session(self, info: SessionInfo) -> None:
@@ -129,6 +143,16 @@ class SessionModel:
         self.ctx.out.append(client_stats(sample, identity, session))
         return self.drain()
 
+    def subscription(self, sub: SubscriptionInput) -> list[Document]:
+        """A subscription the client began or ended (``ClientSide.subscription``)."""
+        self.client.subscription(sub)
+        return self.drain()
+
+    def client_endpoint_event(self, event: ClientEndpointEvent) -> list[Document]:
+        """An endpoint event the client observed (``ClientSide.endpoint_event``)."""
+        self.client.endpoint_event(event)
+        return self.drain()
+
     # -- the server
     def media_server_lost(self, timestamp_ms: int | None = None) -> list[Document]:
         """The media server is gone (a shutdown event, or killed -9): close everything."""
@@ -143,8 +167,11 @@ class SessionModel:
         """Settle leaves whose grace period passed with nothing more said, and forget
         sessions closed longer than ``CLOSED_SESSION_KEEP_MS`` ago."""
         now_ms = self.ctx.clock.now_ms()
+        for settle in self._due:
+            settle(now_ms)  # first: an endpoint a source settles may cascade to waiting ones
         self.leaves.settle(before_ms=now_ms - LEAVING_GRACE_MS)
         self.registry.forget_closed(before_ms=now_ms - CLOSED_SESSION_KEEP_MS)
+        self.client.forget_closed()
         return self.drain()
 
     def webrtc_stats_due(self) -> list[Document]:

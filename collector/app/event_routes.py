@@ -21,12 +21,13 @@ from collector.app.http import http_error, json_response, parse_json, read_body
 from collector.app.service import COLLECTOR, Collector
 from collector.documents import Document
 from collector.events.errors import EventError
+from collector.settings import CollectorSettings
 from collector.sources.base import EventSource
 
 log = logging.getLogger("collector.app")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-Denied = Callable[[Collector, web.Request, bytes], str | None]
+Denied = Callable[[CollectorSettings, web.Request, bytes], str | None]
 """Why a post is refused (401), given the exact body (a signature may cover it), or None."""
 
 
@@ -36,7 +37,7 @@ def event_route(source_name: str, denied: Denied) -> Handler:
     async def handler(request: web.Request) -> web.Response:
         c = request.app[COLLECTOR]
         raw = await read_body(request, c.settings.max_body_bytes)
-        why = denied(c, request, raw)
+        why = denied(c.settings, request, raw)
         if why is not None:
             c.counters.api_rejected[request.path] += 1
             raise http_error(401, why)

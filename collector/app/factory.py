@@ -18,6 +18,7 @@ from collector.session_model import SessionModel
 from collector.settings import CollectorSettings
 from collector.sources.base import EventSource
 from collector.sources.janus.source import JanusEventSource
+from collector.sources.livekit.source import LiveKitEventSource
 from collector.spool import Spool
 from collector.store import Store
 from collector.writer import DocumentWriter
@@ -25,7 +26,7 @@ from collector.writer import DocumentWriter
 
 def event_sources(model: SessionModel) -> dict[str, EventSource[Any]]:
     """Every media server's event source, on one model."""
-    sources: list[EventSource[Any]] = [JanusEventSource(model)]
+    sources: list[EventSource[Any]] = [JanusEventSource(model), LiveKitEventSource(model)]
     return {source.name: source for source in sources}
 
 

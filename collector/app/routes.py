@@ -4,6 +4,7 @@ the simulator's actions and the sources' events by the same names.
 | route | who posts | what |
 |---|---|---|
 | ``POST /events`` | Janus's event handler | Janus events (``collector.sources.janus``) |
+| ``POST /livekit`` | LiveKit | its webhooks, signed (``collector.sources.livekit``) |
 | ``POST /sessions`` ... ``/generator-stats`` | the simulator | ``collector.app.simulator_routes`` |
 | ``GET /health``, ``GET /stats`` | anyone | counters |
 """
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from collector.app import simulator_routes as sim
-from collector.app.auth import janus_denied
+from collector.app.auth import janus_denied, livekit_denied
 from collector.app.event_routes import Denied, Handler, event_route
 from collector.app.observe import get_health, get_stats
 
@@ -29,7 +30,8 @@ class EventRoute:
 
 
 EVENT_ROUTES = (
-    EventRoute("/events", "janus", lambda c, request, _body: janus_denied(c.settings, request)),
+    EventRoute("/events", "janus", janus_denied),
+    EventRoute("/livekit", "livekit", livekit_denied),
 )
 
 SIMULATOR_ACTIONS: dict[str, sim.Action] = {
@@ -37,6 +39,8 @@ SIMULATOR_ACTIONS: dict[str, sim.Action] = {
     "/identities": sim.identities,
     "/streams": sim.streams,
     "/client-stats": sim.client_stats,
+    "/subscriptions": sim.subscriptions,
+    "/client-events": sim.client_events,
     "/signals": sim.signals,
     "/recordings": sim.recordings,
     "/media-server-lost": sim.media_server_lost,

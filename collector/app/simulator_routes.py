@@ -1,9 +1,10 @@
 """The simulator's routes: what it tells the collector that the server cannot.
 
-``POST /sessions`` ``/identities`` ``/streams`` ``/client-stats`` ``/signals`` ``/recordings``
-``/media-server-lost`` ``/generator-stats``; ``Authorization: Bearer <token>`` when a token is
-set. 200 ``{"ok": true, "documents": n}``; 400 invalid body; 401 bad credentials; 404 unknown
-session. Each route is an action on the collector; the journal replays the same actions.
+``POST /sessions`` ``/identities`` ``/streams`` ``/client-stats`` ``/subscriptions``
+``/client-events`` ``/signals`` ``/recordings`` ``/media-server-lost`` ``/generator-stats``;
+``Authorization: Bearer <token>`` when a token is set. 200 ``{"ok": true, "documents": n}``;
+400 invalid body; 401 bad credentials; 404 unknown session. Each route is an action on the
+collector; the journal replays the same actions.
 """
 
 from __future__ import annotations
@@ -20,12 +21,14 @@ from collector.app.service import COLLECTOR, Collector
 from collector.documents import Document
 from collector.documents.generator import GeneratorStatsInput, generator_stats
 from collector.metadata import (
+    ClientEndpointEvent,
     ClientStatsSample,
     Identity,
     RecordingInput,
     SessionInfo,
     SignalInput,
     StreamInfo,
+    SubscriptionInput,
 )
 from collector.session_model import UnknownSessionError
 
@@ -81,6 +84,20 @@ def client_stats(c: Collector, body: object) -> list[Document]:
     docs: list[Document] = []
     for item in body if isinstance(body, list) else [body]:
         docs.extend(c.model.client_stats(validated(ClientStatsSample, item)))
+    return docs
+
+
+def subscriptions(c: Collector, body: object) -> list[Document]:
+    docs: list[Document] = []
+    for item in body if isinstance(body, list) else [body]:
+        docs.extend(c.model.subscription(validated(SubscriptionInput, item)))
+    return docs
+
+
+def client_events(c: Collector, body: object) -> list[Document]:
+    docs: list[Document] = []
+    for item in body if isinstance(body, list) else [body]:
+        docs.extend(c.model.client_endpoint_event(validated(ClientEndpointEvent, item)))
     return docs
 
 

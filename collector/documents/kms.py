@@ -51,6 +51,9 @@ class KmsEvent(Document):
     endpoint: str
     msSinceEndpointCreation: int
     rtcsim_run_id: str | None = None
+    rtcsim_side: Literal["client"] | None = None
+    """``client``: the client observed this event (its own ICE agent; ``msSinceEndpointCreation``
+    counted from its own peer connection's creation), the server reports none (LiveKit)."""
     # payload (by type)
     streamId: int | None = None
     componentId: int | None = None

@@ -38,6 +38,7 @@ def webrtc_fields(ep: Endpoint, ts: int) -> dict[str, object]:
         "videoDimensions": opts.videoDimensions if opts.videoEnabled else None,
         "audioEnabled": opts.audioEnabled,
         "videoEnabled": opts.videoEnabled,
+        "rtcsim_side": "client" if ep.client_side else None,
     }
 
 
@@ -76,13 +77,14 @@ class EndpointTracker:
         *,
         key: int | str,
         remb_bps: int | None = None,
+        aliases: tuple[str, ...] = (),
     ) -> Endpoint:
         """The connection's open publisher endpoint, created if it publishes anew, with the
         stream the simulator announced (``POST /streams``) or a default one."""
         ep = conn.publisher
         if ep is not None and not ep.closed:
             return ep
-        announced = self._registrations.take_stream(conn.connection_id)
+        announced = self._registrations.take_stream(conn.connection_id, *aliases)
         ep = Endpoint(
             role=Role.PUBLISHER,
             stream=announced or default_stream(conn.connection_id, ts),
@@ -97,7 +99,12 @@ class EndpointTracker:
 
     @staticmethod
     def open_subscriber(
-        conn: Connection, publisher: Endpoint, ts: int, *, key: int | str
+        conn: Connection,
+        publisher: Endpoint,
+        ts: int,
+        *,
+        key: int | str,
+        client_side: bool = False,
     ) -> Endpoint:
         """A subscription of ``conn`` to ``publisher``'s stream."""
         ep = Endpoint(
@@ -107,6 +114,7 @@ class EndpointTracker:
             key=key,
             created_at_ms=ts,
             receiving_from=publisher.connection.connection_id,
+            client_side=client_side,
         )
         conn.subscribers[key] = ep
         return ep

@@ -10,11 +10,16 @@ from __future__ import annotations
 
 from collector.model.endpoints import EndpointTracker
 from collector.model.registry import SessionRegistry
-from collector.model.state import Connection, Endpoint, Session
+from collector.model.state import Connection, Endpoint, Role, Session
 from collector.reasons import EndReason
 
 LEAVING_GRACE_MS = 1_500
 """How long a ``leaving`` waits for its Janus session's ``destroyed`` or ``timeout``."""
+
+
+def own_end(ep: Endpoint) -> EndReason:
+    """The reason of an endpoint ended for nothing else: its client stopped it."""
+    return EndReason.UNPUBLISH if ep.role is Role.PUBLISHER else EndReason.UNSUBSCRIBE
 
 
 class LeaveSettler:
@@ -24,21 +29,23 @@ class LeaveSettler:
         self.leaving: dict[str, tuple[Connection, int]] = {}
         """Participants that left, not yet told why, by connection id."""
         self.ending: dict[int, tuple[Endpoint, int]] = {}
-        """Subscriber endpoints the server ended, not yet told why (a timed-out Janus session's
-        handles may go before its ``leaving`` and its ``timeout``), by ``id(endpoint)``."""
+        """Endpoints the server ended, not yet told why (a timed-out Janus session's handles may
+        go before its ``leaving`` and its ``timeout``; LiveKit unpublishes a leaving
+        participant's tracks just before it says it left), by ``id(endpoint)``."""
 
     def on_leaving(self, conn: Connection, ts: int) -> None:
         """``conn`` left at ``ts``; why is said later (``settle``)."""
         self.leaving[conn.connection_id] = (conn, ts)
 
-    def end_subscription(self, ep: Endpoint, ts: int) -> None:
-        """A subscriber endpoint the server ended: with its connection's known fate now, else
-        after the grace period as ``unsubscribe`` unless its participant's fate is told
-        meanwhile."""
+    def end_endpoint(self, ep: Endpoint, ts: int) -> None:
+        """An endpoint the server ended: with its connection's known fate now, else after the
+        grace period as its own end (``unsubscribe``, ``unpublish``) unless its participant
+        leaves meanwhile (then with the leave's reason)."""
         if ep.connection.fate is not None:
             self._endpoints.close(ep, ep.connection.fate, ts)
-        else:
-            self.ending.setdefault(id(ep), (ep, ts))
+        elif id(ep) not in self.ending:
+            ep.ended_at_ms = ts
+            self.ending[id(ep)] = (ep, ts)
 
     def settling(self, ep: Endpoint) -> bool:
         """The endpoint ends with a leave whose reason is not known yet (its own participant's,
@@ -77,7 +84,7 @@ class LeaveSettler:
                 del self.ending[key]
             elif ts < before_ms or mine:
                 del self.ending[key]
-                self._endpoints.close(ep, ep.connection.fate or EndReason.UNSUBSCRIBE, ts)
+                self._endpoints.close(ep, ep.connection.fate or own_end(ep), ts)
         for connection_id, (conn, ts) in list(self.leaving.items()):
             if (
                 ts < before_ms

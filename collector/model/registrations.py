@@ -21,19 +21,44 @@ class Registrations:
     def identity(self, connection_id: str) -> Identity:
         return self.identities.get(connection_id) or Identity.unknown(connection_id)
 
+    def told(self, connection_id: str, *aliases: str) -> Identity | None:
+        """What the simulator said of a connection, under its id or another name the server
+        knows it by (LiveKit: the participant's identity, chosen by the client before the
+        server gives the participant SID that is the connection id)."""
+        for name in (connection_id, *aliases):
+            identity = self.identities.get(name)
+            if identity is not None:
+                return identity
+        return None
+
     def participant_identity(
-        self, connection_id: str, display: str | None
+        self,
+        connection_id: str,
+        display: str | None,
+        *,
+        aliases: tuple[str, ...] = (),
+        user: str | None = None,
     ) -> tuple[Identity, bool]:
         """Who a new participant is: what the simulator said, else what the server knows (a
-        display name, as ``clientData``); the flag says the latter, so that the address ICE
-        connects to can complete it later (``ip``)."""
-        told = self.identities.get(connection_id)
+        display name, as ``clientData``; a user name); the flag says the latter, so that the
+        address ICE connects to can complete it later (``ip``)."""
+        told = self.told(connection_id, *aliases)
         if told is not None:
             return told, False
         identity = Identity.unknown(connection_id)
+        known: dict[str, str] = {}
         if display:
-            identity = identity.model_copy(update={"clientData": display})
+            known["clientData"] = display
+        if user:
+            known["user"] = user
+        if known:
+            identity = identity.model_copy(update=known)
         return identity, True
 
-    def take_stream(self, connection_id: str) -> StreamInfo | None:
-        return self.streams.pop(connection_id, None)
+    def take_stream(self, connection_id: str, *aliases: str) -> StreamInfo | None:
+        """The stream announced for the connection (under its id or an alias), taken."""
+        for name in (connection_id, *aliases):
+            stream = self.streams.pop(name, None)
+            if stream is not None:
+                return stream
+        return None

@@ -93,13 +93,18 @@ class SessionRegistry:
         ts: int,
         *,
         display: str | None = None,
+        aliases: tuple[str, ...] = (),
+        user: str | None = None,
         janus_session_id: int | None = None,
         control_handle_id: int | None = None,
     ) -> Connection:
         """A participant enters the room (opened if it was not): its connection, and
-        ``participantJoined``."""
+        ``participantJoined``. ``aliases``: other names the simulator may have registered it
+        under; ``display``, ``user``: what the server knows of it when nobody told more."""
         session = self.sessions.get(room) or self.open_session(room, ts)
-        identity, from_server = self._registrations.participant_identity(connection_id, display)
+        identity, from_server = self._registrations.participant_identity(
+            connection_id, display, aliases=aliases, user=user
+        )
         conn = Connection(
             connection_id=connection_id,
             session=session,

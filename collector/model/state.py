@@ -68,6 +68,10 @@ class Endpoint:
     gathering_done: bool = False
     ice_failed: bool = False
     """ICE reported ``failed`` and has not recovered: what Janus ends next ends for that."""
+    ended_at_ms: int | None = None
+    """The server ended it then, and why is not known yet: it closes when that is."""
+    client_side: bool = False
+    """The client reported this endpoint (``POST /subscriptions``): no server event has it."""
 
     @property
     def name(self) -> str:

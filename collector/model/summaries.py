@@ -45,6 +45,7 @@ def stream_summary(
         "connection": conn.connection_id,
         "connectionId": conn.connection_id,
         "rtcsim_run_id": session.run_id,
+        "rtcsim_side": "client" if endpoint.client_side else None,
     }
     if endpoint.receiving_from is None:
         if endpoint.simulcast:

@@ -169,4 +169,4 @@ class JanusHandles:
             if handle.endpoint.ice_failed:
                 self._endpoints.network_failure(handle.endpoint, event.timestamp_ms)
             elif not leaves.settling(handle.endpoint):
-                leaves.end_subscription(handle.endpoint, event.timestamp_ms)
+                leaves.end_endpoint(handle.endpoint, event.timestamp_ms)

@@ -102,7 +102,7 @@ class VideoRoomTranslator:
             if ep is not None and not ep.closed and ep.ice_failed:
                 self._endpoints.network_failure(ep, ts)
             elif ep is not None and not ep.closed and not self._leaves.settling(ep):
-                self._leaves.end_subscription(ep, ts)
+                self._leaves.end_endpoint(ep, ts)
         elif kind in ("leaving", "kicked"):
             conn = self._participant(room, data.id, event)
             if conn is None:
