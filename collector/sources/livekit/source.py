@@ -71,6 +71,10 @@ class LiveKitEventSource:
         """Each participant's published track SIDs."""
         self.unpublished: dict[str, tuple[Endpoint, int]] = {}
         """Publishers whose last track went, by participant SID, waiting for a leave."""
+        self.starting: dict[str, tuple[Endpoint, int]] = {}
+        """Publishers nobody announced with one track so far, by participant SID, waiting up to
+        the grace period for the other (LiveKit publishes a camera's two tracks ms apart), so
+        that ``webrtcConnectionCreated`` names both media."""
         model.on_media_server_lost(self.forget)
         model.on_settle(self.settle)
 
@@ -79,11 +83,18 @@ class LiveKitEventSource:
         self.tracks.clear()
         self.published.clear()
         self.unpublished.clear()
+        self.starting.clear()
 
-    def settle(self, now_ms: int, leaving: str | None = None) -> None:
-        """Publishers whose last track went more than the grace period ago with no leave of
-        their participant after it end as ``unpublish``, at that time; one whose participant
-        is ``leaving`` now ends with the leave."""
+    def settle(self, now_ms: int, leaving: str | None = None, about: str | None = None) -> None:
+        """Publishers waiting for their second track start once the grace period passed, or
+        when something else happens to their participant (``about``); publishers whose last
+        track went more than the grace period ago with no leave of their participant after it
+        end as ``unpublish``, at that time; one whose participant is ``leaving`` now ends with
+        the leave."""
+        for sid, (ep, ts) in list(self.starting.items()):
+            if sid in (about, leaving) or now_ms - ts > UNPUBLISH_GRACE_MS:
+                del self.starting[sid]
+                self._start(ep, ts)
         for sid, (ep, ts) in list(self.unpublished.items()):
             if sid == leaving and now_ms - ts <= UNPUBLISH_GRACE_MS:
                 del self.unpublished[sid]  # the leave closes it, with its reason
@@ -205,10 +216,20 @@ class LiveKitEventSource:
             key=participant.sid,
             aliases=(participant.identity,) if participant.identity else (),
         )
-        if not ep.announced:
-            _learn(ep, track, first=len(mine) == 1)
-        if model.endpoints.start(ep, now_ms):
-            model.client.publisher_opened(conn.session.session_id)
+        if ep.announced or ep.started_at_ms is not None:
+            self._start(ep, now_ms)
+            return
+        _learn(ep, track, first=len(mine) == 1)
+        waiting = self.starting.pop(participant.sid, None)
+        if waiting is not None:
+            self._start(ep, waiting[1])  # the other track: both media are known
+        elif len(mine) == 1:
+            self.starting[participant.sid] = (ep, now_ms)
+
+    def _start(self, ep: Endpoint, ts: int) -> None:
+        model = self._model
+        if not ep.closed and model.endpoints.start(ep, ts):
+            model.client.publisher_opened(ep.connection.session.session_id)
 
     def _track_unpublished(
         self, room: str, participant: Participant, track: Track, now_ms: int

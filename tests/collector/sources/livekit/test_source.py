@@ -39,6 +39,8 @@ def test_a_participants_audio_and_video_tracks_are_one_stream_named_by_its_first
     assert created["connection"] == "OUTBOUND"
     assert created["streamId"] == "TR_VCd74tLDVvJdVk"
     assert created["timestamp"] == 1796134746536
+    assert created["audioEnabled"] is True  # the audio track came 3 ms after the video
+    assert created["videoEnabled"] is True
     assert "rtcsim_side" not in created  # the server's own webhook
     summary = one(docs, elastic_type="publisherSummary")
     assert summary["audioEnabled"] is True
@@ -130,3 +132,18 @@ def test_an_unpublish_nothing_follows_settles_as_unpublish_on_the_next_tick() ->
     assert bodies(docs, event="webrtcConnectionDestroyed") == []
     docs = fed.settle_at(1796134750719 + 1_000)
     assert one(docs, event="webrtcConnectionDestroyed")["reason"] == "unpublish"
+
+
+def test_a_stream_with_one_track_starts_after_the_grace_period_with_that_media_only() -> None:
+    fed = Fed()
+    video_only = [
+        h
+        for h in hooks("session-a")
+        if h.received_ms <= 1796134746536 and h.json["event"] != "track_unpublished"
+    ]
+    fed.feed(video_only)
+    assert bodies(fed.docs, event="webrtcConnectionCreated") == []
+    created = one(fed.settle_at(1796134746536 + 1_000), event="webrtcConnectionCreated")
+    assert created["timestamp"] == 1796134746536
+    assert created["videoEnabled"] is True
+    assert created["audioEnabled"] is False
