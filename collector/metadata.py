@@ -14,7 +14,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from collector.documents import CandidatePair, KmsEventType
+from collector.documents import KmsEventType
+from collector.documents.kms import KmsPayload
 from collector.reasons import EndReason
 
 
@@ -142,12 +143,13 @@ class SubscriptionInput(_Input):
     (the publisher unpublished, a participant left) comes from the server's events first."""
 
 
-class ClientEndpointEvent(_Input):
+class ClientEndpointEvent(_Input, KmsPayload):
     """``POST /client-events``: one endpoint event the client's own WebRTC stack observed, for a
-    media server that reports none (LiveKit has no ICE or media-flow events server side): a
-    ``kms`` document marked ``rtcsim_side: client``. ``endpoint`` is Kurento's name, the
-    ``streamId`` for a publisher and ``<subscriber connectionId>_<streamId>`` for a
-    subscriber; ``msSinceEndpointCreation`` counts from the client's peer connection."""
+        media server that reports none (LiveKit has no ICE or media-flow events server side): a
+        ``kms`` document marked ``rtcsim_side: client``. ``endpoint`` is Kurento's name, the
+        ``streamId`` for a publisher and ``<subscriber connectionId>_<streamId>`` for a
+        subscriber; ``msSinceEndpointCreation`` counts from the client's peer connection; the rest is
+    the event's payload, as in the document (``KmsPayload``)."""
 
     sessionId: str = Field(min_length=1)
     connectionId: str = Field(min_length=1)
@@ -155,11 +157,3 @@ class ClientEndpointEvent(_Input):
     type: KmsEventType
     timestamp: int
     msSinceEndpointCreation: int = Field(ge=0)
-    streamId: int | None = None
-    componentId: int | None = None
-    state: str | None = None
-    candidatePair: CandidatePair | None = None
-    oldState: str | None = None
-    newState: str | None = None
-    padName: str | None = None
-    mediaType: Literal["AUDIO", "VIDEO", "DATA"] | None = None

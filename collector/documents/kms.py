@@ -36,8 +36,21 @@ class CandidatePair(BaseModel):
     remoteCandidate: str
 
 
-class KmsEvent(Document):
-    """One endpoint event; payload fields depend on ``type``."""
+class KmsPayload(BaseModel):
+    """The fields of an endpoint event that depend on its ``type`` (Kurento's event classes)."""
+
+    streamId: int | None = None
+    componentId: int | None = None
+    state: str | None = None
+    candidatePair: CandidatePair | None = None
+    oldState: str | None = None
+    newState: str | None = None
+    padName: str | None = None
+    mediaType: Literal["AUDIO", "VIDEO", "DATA"] | None = None
+
+
+class KmsEvent(Document, KmsPayload):
+    """One endpoint event; payload fields (``KmsPayload``) depend on ``type``."""
 
     elastic_type: Literal["kms"] = "kms"
     type: KmsEventType
@@ -54,15 +67,6 @@ class KmsEvent(Document):
     rtcsim_side: Literal["client"] | None = None
     """``client``: the client observed this event (its own ICE agent; ``msSinceEndpointCreation``
     counted from its own peer connection's creation), the server reports none (LiveKit)."""
-    # payload (by type)
-    streamId: int | None = None
-    componentId: int | None = None
-    state: str | None = None
-    candidatePair: CandidatePair | None = None
-    oldState: str | None = None
-    newState: str | None = None
-    padName: str | None = None
-    mediaType: Literal["AUDIO", "VIDEO", "DATA"] | None = None
 
     def identity(self) -> tuple[object, ...]:
         return (
