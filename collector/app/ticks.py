@@ -7,10 +7,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from collector.app import Collector
+from collector.app.service import Collector
 
 log = logging.getLogger("collector.app")
 

@@ -19,8 +19,8 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from collector.documents import CandidatePair, KmsEvent, KmsEventType
-from collector.janus_events import CandidateInfo, SelectedPairEvent
-from collector.session_state import Endpoint
+from collector.events.janus import CandidateInfo, SelectedPairEvent
+from collector.model.state import Endpoint
 
 
 def kms_event(

@@ -16,7 +16,7 @@ from collector.documents import (
     SubscriberSummary,
     UserSummary,
 )
-from collector.session_state import Connection, Endpoint, Session
+from collector.model.state import Connection, Endpoint, Session
 
 
 def stream_summary(
@@ -45,6 +45,7 @@ def stream_summary(
         "connection": conn.connection_id,
         "connectionId": conn.connection_id,
         "rtcsim_run_id": session.run_id,
+        "rtcsim_side": "client" if endpoint.client_side else None,
     }
     if endpoint.receiving_from is None:
         if endpoint.simulcast:

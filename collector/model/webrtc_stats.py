@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collector.documents import WebrtcStats
 from collector.metadata import ClientStatsSample, Identity
-from collector.session_state import Endpoint, MediaSample, Role, Session
+from collector.model.state import Endpoint, MediaSample, Role, Session
 
 LAYERS = {"video": 0, "video-sim1": 1, "video-sim2": 2}
 """Janus's media names for a simulcast publisher's layers, and the substream each one is."""

@@ -18,6 +18,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
+from collector.events.errors import EventError, describe
+
 
 def _id_to_str(value: object) -> object:
     if isinstance(value, int) and not isinstance(value, bool):
@@ -306,10 +308,6 @@ class Envelope(BaseModel):
     event: dict[str, Any]
 
 
-class EventError(ValueError):
-    """An event that cannot be understood; the message says which field and why."""
-
-
 @dataclass(frozen=True, slots=True)
 class JanusEvent:
     """One parsed event: envelope plus a typed payload."""
@@ -331,14 +329,6 @@ class JanusEvent:
     @property
     def ignored(self) -> bool:
         return isinstance(self.payload, IgnoredEvent)
-
-
-def _describe(exc: ValidationError) -> str:
-    parts = []
-    for err in exc.errors():
-        where = ".".join(str(p) for p in err["loc"]) or "(root)"
-        parts.append(f"{where}: {err['msg']}")
-    return "; ".join(parts)
 
 
 _OPTIONAL_INTS = ("subtype", "session_id", "handle_id")
@@ -377,7 +367,7 @@ def parse_event(raw: object) -> JanusEvent:
         try:
             envelope = Envelope.model_validate(raw).model_dump()
         except ValidationError as exc:
-            raise EventError(_describe(exc)) from None
+            raise EventError(describe(exc)) from None
     type_: int = envelope["type"]
     subtype: int | None = envelope.get("subtype")
     opaque_id: str | None = envelope.get("opaque_id")
@@ -396,7 +386,7 @@ def parse_event(raw: object) -> JanusEvent:
     try:
         payload = model.model_validate(fields)
     except ValidationError as exc:
-        raise EventError("event." + _describe(exc)) from None
+        raise EventError("event." + describe(exc)) from None
     return JanusEvent(
         type=event_type,
         subtype=subtype,
