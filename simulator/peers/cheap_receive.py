@@ -42,11 +42,11 @@ from aiortc.rtcrtpreceiver import StreamStatistics
 from aiortc.rtp import RtpPacket, unwrap_rtx
 
 from simulator.peers.rtp_counter import (
+    EXTENDED,
     PADDED,
     FrameCallback,
     PayloadCallback,
     RtpCounter,
-    header_length,
 )
 
 
@@ -401,10 +401,15 @@ def _reader(transport: Any, tap: _Tap, pump: _Pump) -> Callable[[], None]:
             if second < 192 or second > 208:  # RTP, not RTCP (aiortc's is_rtcp)
                 seq, timestamp, ssrc = fields(buf, 2)
                 counter = fast.get(ssrc, _UNKNOWN)
-                header = header_length(buf, size)
+                header = 12 + 4 * (first & 0x0F)  # header_length, inlined (per packet)
+                if first & EXTENDED:
+                    if size >= header + 4:
+                        header += 4 + 4 * ((buf[header + 2] << 8) | buf[header + 3])
+                    else:
+                        header = -1
                 if counter is _UNKNOWN:
                     counter = tap.learn(ssrc, second & 0x7F)
-                    if counter is None and tap.forward and header > 0:
+                    if counter is None and tap.forward and 0 < header <= size:
                         tap.keep_early(ssrc, seq, timestamp, second >> 7, size - header)
                 if counter is not None and header > 0 and size - header >= tap.tag_len:
                     payload = size - header - tap.tag_len

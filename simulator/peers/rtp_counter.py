@@ -91,18 +91,29 @@ class RtpCounter(StreamStatistics):
         self, seq: int, timestamp: int, marker: int, payload_len: int, now_s: float
     ) -> bool:
         """Count the next packet in sequence; False (nothing counted) for anything else."""
+        # The per-packet path: one call, the frame counting inlined (``_frame`` is the same).
         if seq - 1 != self.max_seq or not seq % RESYNC_EVERY:
             return False  # wrap (65535 → 0), gap, reorder, duplicate, resync
-        if self.nack is not None and self.nack.missing:
+        nack = self.nack
+        if nack is not None and nack.missing:
             return False
-        if timestamp != self._last_timestamp and self.on_frame_start is not None:
-            return False  # a frame's first packet: its payload is wanted
-        self.packets_received += 1
         if timestamp != self._last_timestamp:
+            if self.on_frame_start is not None:
+                return False  # a frame's first packet: its payload is wanted
             self._jitter(timestamp, now_s)
+        self.packets_received += 1
         self.max_seq = seq
         self._arrival_s = now_s
-        self._frame(payload_len, marker)
+        self.payload_bytes += payload_len
+        if not self.video:
+            self.frames += 1
+            self.on_frame(self.kind, payload_len)
+        elif marker:
+            self.frames += 1
+            self.on_frame(self.kind, self._pending + payload_len)
+            self._pending = 0
+        else:
+            self._pending += payload_len
         return True
 
     # -- the general path: any packet, its header read after decryption ---------------------
