@@ -156,15 +156,31 @@ def _python_worker(settings: Settings, role: str, room: str, *extra: str) -> lis
     ]
 
 
+@dataclass(frozen=True)
+class PublisherKind:
+    """What the publishers of a benchmark 1 ramp send: ``worker_args`` go to every publishing
+    ``bench.generator_worker`` process. Benchmark 1 ramps rtcsim once per kind (pion on the
+    first) and reports streams per core for each, so simulcast publishers (three layers sent)
+    are one more entry here once the worker's ``publish`` role can make them."""
+
+    name: str
+    worker_args: tuple[str, ...] = ()
+
+
+PUBLISHER_KINDS: tuple[PublisherKind, ...] = (PublisherKind("single layer"),)
+
+
 class Publishers:
     """The publishing processes; the first creates the room."""
 
-    def __init__(self, settings: Settings, progress: Progress) -> None:
+    def __init__(
+        self, settings: Settings, progress: Progress, kind: PublisherKind = PUBLISHER_KINDS[0]
+    ) -> None:
         self.room = f"bench-gen-{secrets.token_hex(3)}"
         total = PUBLISHER_PROCESSES * PUBLISHERS_PER_PROCESS
         progress(
-            f"publishers: {total} x 640x480@30 VP8 ~{BITRATE_BPS // 1000} kbit/s + Opus, "
-            f"in {PUBLISHER_PROCESSES} processes"
+            f"publishers ({kind.name}): {total} x 640x480@30 VP8 ~{BITRATE_BPS // 1000} kbit/s "
+            f"+ Opus, in {PUBLISHER_PROCESSES} processes"
         )
         self.workers: list[Worker] = []
         self.feeds: list[str] = []
@@ -174,6 +190,7 @@ class Publishers:
                 extra += ["--bitrate", str(BITRATE_BPS), "--room-publishers", str(total + 4)]
                 if index == 0:
                     extra.append("--create-room")
+                extra += kind.worker_args
                 worker = Worker(
                     f"publishers-{index}", _python_worker(settings, "publish", self.room, *extra)
                 )
@@ -432,7 +449,7 @@ def run_streams_per_core(settings: Settings, progress: Progress) -> BenchResult:
     """Benchmark 1: streams per core of one receiving process, rtcsim and pion side by side."""
     binary = pion_build.ensure_built(settings, progress)
     load_before = os.getloadavg()
-    with Publishers(settings, progress) as pubs:
+    with Publishers(settings, progress, PUBLISHER_KINDS[0]) as pubs:
         progress("rtcsim: one receiving process (cheap subscribers, counted from RTP headers)")
         ours = _ramp_one(
             "rtcsim", lambda: _rtcsim_receiver(settings, pubs, "rtcsim"), pubs, settings, progress
@@ -441,6 +458,19 @@ def run_streams_per_core(settings: Settings, progress: Progress) -> BenchResult:
         theirs = _ramp_one(
             "pion", lambda: _pion_receiver(settings, pubs, binary), pubs, settings, progress
         )
+    by_kind = {PUBLISHER_KINDS[0].name: _per_core(ours)}
+    for kind in PUBLISHER_KINDS[1:]:
+        with Publishers(settings, progress, kind) as pubs:
+            progress(f"rtcsim: one receiving process, publishers {kind.name}")
+            label = f"rtcsim-{len(by_kind)}"
+            other = _ramp_one(
+                label,
+                lambda pubs=pubs, label=label: _rtcsim_receiver(settings, pubs, label),  # type: ignore[misc]
+                pubs,
+                settings,
+                progress,
+            )
+        by_kind[kind.name] = _per_core(other)
     per_core, pion_per_core = _per_core(ours), _per_core(theirs)
     ratio = round(per_core / pion_per_core, 2) if pion_per_core else 0.0
     if ours.knee > 0:
@@ -464,7 +494,7 @@ def run_streams_per_core(settings: Settings, progress: Progress) -> BenchResult:
             "pion_version": pion_build.PION_VERSION,
             "loadavg_before": [round(x, 2) for x in load_before],
             "loadavg_after": [round(x, 2) for x in os.getloadavg()],
-            "publisher_kinds": ["single layer"],
+            "streams_per_core_by_publisher_kind": by_kind,
         },
         note=(
             ("" if _final_healthy(ours) else "rtcsim's knee window degraded on its re-measure; ")
