@@ -69,6 +69,7 @@ lint: setup
 	@$(BIN)/mypy
 
 bench: services
+	@$(BIN)/python -m bench.pion_build
 	@$(BIN)/python -m bench
 
 status: setup

@@ -9,7 +9,7 @@ dashboard would see), and the clock stops on the first hit. The collector's ``/s
 alongside, so each repetition also says when the collector had produced the summary (Janus's
 event handler + session model) and how long the write took to become searchable.
 
-Measured value: the worst repetition (target <= 2 s); the median is in the detail.
+Measured value: the worst repetition (target <= 1.2 s, issue 16); the median is in the detail.
 """
 
 from __future__ import annotations
@@ -160,7 +160,7 @@ async def _run(settings: Settings, progress: Progress, repetitions: int) -> Benc
         number=4,
         name="last leave to sessionSummary searchable",
         measured=round(worst, 3),
-        target=2.0,
+        target=1.2,
         better="lower",
         unit="s",
         detail={

@@ -164,7 +164,9 @@ class Participant:
             cheap.count_frames(
                 pc,
                 lambda kind, nbytes: self._counted(state, kind, nbytes),
-                on_keyframe=lambda width, height: self._keyframe(state, width, height),
+                on_frame_start=cheap.keyframe_sizes(
+                    lambda width, height: self._keyframe(state, width, height)
+                ),
             )
         else:
             tap_video(pc, state.layers)
