@@ -32,7 +32,20 @@ async def run_scenario_file(
     run_id: str | None = None,
     live: RunObserver | None = None,
 ) -> RunOutcome:
+    """A timeline scenario file played and concluded (``run_file`` takes any scenario file)."""
     scenario = load_scenario(path)
+    return await run_timeline(scenario, settings, progress=progress, run_id=run_id, live=live)
+
+
+async def run_timeline(
+    scenario: Scenario,
+    settings: Settings,
+    *,
+    progress: Progress,
+    run_id: str | None = None,
+    live: RunObserver | None = None,
+) -> RunOutcome:
+    """A parsed timeline scenario played and concluded, in a new ``results/<run-id>/``."""
     run_id = run_id or new_run_id()
     async with new_run_folder(scenario, settings, run_id):
         return await _run(scenario, settings=settings, run_id=run_id, progress=progress, live=live)
