@@ -31,10 +31,11 @@ from simulator.identity import make_identity
 from simulator.ledger import ConnectionRecord, Ledger, ParticipantRecord, now_ms
 from simulator.load.allocator import Seat
 from simulator.netns_loop import NamespaceLoop
-from simulator.player import recording_steps  # noqa: F401  (registers its steps and setup)
-from simulator.player.context import FEATURE_SETUPS, RunContext
+from simulator.player.context import RunContext
+from simulator.player.registry import Repertoire
 from simulator.player.runner import open_room
-from simulator.player.steps import end_connection, executor_for
+from simulator.player.standard import standard_repertoire
+from simulator.player.steps import end_connection
 from simulator.scenario.model import (
     JoinStep,
     ParticipantSpec,
@@ -86,8 +87,10 @@ class LoadSession:
         run_dir: Path,
         label: str,
         wait: Wait = blocking_wait,
+        repertoire: Repertoire | None = None,
     ) -> None:
         self.settings = settings
+        self.repertoire = repertoire or standard_repertoire()
         self.run_id = run_id
         self.run_dir = run_dir
         self._wait = wait
@@ -143,8 +146,7 @@ class LoadSession:
             client_address=settings.client_address,
             results_dir=self.run_dir,
         )
-        for setup in FEATURE_SETUPS:
-            setup(ctx)
+        self.repertoire.features.install(ctx)
         return ctx
 
     # -- what a visit does, each on the control loop --------------------------------------
@@ -186,7 +188,7 @@ class LoadSession:
             await opened.wait()
 
     async def step(self, step: StepBase, who: str) -> None:
-        await executor_for(str(getattr(step, "do", "?")))(self.ctx, step, who)
+        await self.repertoire.steps.run(self.ctx, step, who)
 
     async def room_publishers(self, who: str) -> list[str]:
         """The participants publishing in ``who``'s room, once there is one."""

@@ -25,14 +25,6 @@ T = TypeVar("T")
 RoomClosedHook = Callable[["RunContext", str, str], Awaitable[None]]
 """Called with (context, room name, OpenVidu reason) when a room's session closes."""
 RunEndHook = Callable[["RunContext"], Awaitable[None]]
-FeatureSetup = Callable[["RunContext"], None]
-FEATURE_SETUPS: list[FeatureSetup] = []
-"""Features beyond the core steps (recording, ...) install their state and hooks here."""
-
-
-def feature_setup(fn: FeatureSetup) -> FeatureSetup:
-    FEATURE_SETUPS.append(fn)
-    return fn
 
 
 @dataclass

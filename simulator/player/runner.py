@@ -26,15 +26,13 @@ from simulator.ledger import Ledger, ParticipantRecord, SessionRecord, StepRecor
 from simulator.netns_loop import NamespaceLoop
 from simulator.peers.clips import default_clips_dir
 from simulator.peers.publishing import PublishOptions, prepare_clips
-from simulator.player import (
-    client_stats,
-    drops,
-    recording_steps,  # noqa: F401  (registers its steps and setup)
-)
-from simulator.player.context import FEATURE_SETUPS, RunContext
+from simulator.player import client_stats, drops
+from simulator.player.context import RunContext
 from simulator.player.health import MEDIA_SERVER_LOST, JanusWatcher, MediaServerLost, probe_janus
 from simulator.player.impairment_hook import KERNEL, apply_impairment
-from simulator.player.steps import end_connection, executor_for
+from simulator.player.registry import Repertoire
+from simulator.player.standard import standard_repertoire
+from simulator.player.steps import end_connection
 from simulator.scenario.model import (
     DestroyRoomStep,
     ParticipantStep,
@@ -81,7 +79,11 @@ async def play(
     live: RunObserver | None = None,
     watcher: JanusWatcher | None = None,
     drop_detection_s: float = 64.0,
+    repertoire: Repertoire | None = None,
 ) -> Ledger:
+    """Play the timeline with ``repertoire`` (the standard one unless given) and return the
+    ledger of what was done."""
+    repertoire = repertoire or standard_repertoire()
     ledger = Ledger(run_id=run_id, scenario=scenario.name, seed=scenario.seed, started_ms=now_ms())
     media_http = await media.run(_new_http())
     admin_session = await media.run(JanusSession.create(media_http, janus_url))
@@ -104,8 +106,7 @@ async def play(
     )
     if kernel_impairer is not None:
         ctx.features[KERNEL] = kernel_impairer
-    for setup in FEATURE_SETUPS:
-        setup(ctx)
+    repertoire.features.install(ctx)
     for name, identity in ctx.identities.items():
         ledger.participants[name] = ParticipantRecord(
             name=name,
@@ -121,7 +122,7 @@ async def play(
         if live is not None:
             live.start(ctx)
         try:
-            lost = await _play_watched(ctx, progress, watcher or _janus_watcher(ctx))
+            lost = await _play_watched(ctx, repertoire, progress, watcher or _janus_watcher(ctx))
         finally:
             if live is not None:
                 await live.stop()
@@ -208,10 +209,10 @@ def _janus_watcher(ctx: RunContext) -> JanusWatcher:
 
 
 async def _play_watched(
-    ctx: RunContext, progress: Progress, watcher: JanusWatcher
+    ctx: RunContext, repertoire: Repertoire, progress: Progress, watcher: JanusWatcher
 ) -> MediaServerLost | None:
     """Play the timeline while the watcher probes Janus; a lost Janus stops the timeline."""
-    timeline = asyncio.create_task(_play_timeline(ctx, progress), name="timeline")
+    timeline = asyncio.create_task(_play_timeline(ctx, repertoire, progress), name="timeline")
     watch = asyncio.create_task(watcher.watch(now_ms()), name="janus-watch")
     try:
         await asyncio.wait({timeline, watch}, return_when=asyncio.FIRST_COMPLETED)
@@ -271,7 +272,7 @@ def _stamp_ends(ledger: Ledger, at_ms: int) -> None:
                     subscription.ended_ms = at_ms
 
 
-async def _play_timeline(ctx: RunContext, progress: Progress) -> None:
+async def _play_timeline(ctx: RunContext, repertoire: Repertoire, progress: Progress) -> None:
     loop = asyncio.get_running_loop()
     start = loop.time()
     ordered = sorted(enumerate(ctx.scenario.timeline), key=lambda pair: pair[1].at)
@@ -279,7 +280,9 @@ async def _play_timeline(ctx: RunContext, progress: Progress) -> None:
         await asyncio.sleep(max(0.0, start + at - loop.time()))
         batch = [(index, step, who) for index, step in group for who in _targets(ctx, step)]
         progress(f"t={at:5.1f}s " + ", ".join(f"{who} {step.do}" for _i, step, who in batch))
-        await asyncio.gather(*(_run_step(ctx, index, step, who) for index, step, who in batch))
+        await asyncio.gather(
+            *(_run_step(ctx, repertoire, index, step, who) for index, step, who in batch)
+        )
 
 
 def _targets(ctx: RunContext, step: StepBase) -> list[str]:
@@ -290,7 +293,9 @@ def _targets(ctx: RunContext, step: StepBase) -> list[str]:
     raise TypeError(f"step kind {type(step).__name__} has no targets")
 
 
-async def _run_step(ctx: RunContext, index: int, step: StepBase, who: str) -> None:
+async def _run_step(
+    ctx: RunContext, repertoire: Repertoire, index: int, step: StepBase, who: str
+) -> None:
     do = str(getattr(step, "do", "?"))
     record = StepRecord(
         index=index, do=do, who=who, label=step.label, planned_at_s=step.at, started_ms=now_ms()
@@ -298,7 +303,7 @@ async def _run_step(ctx: RunContext, index: int, step: StepBase, who: str) -> No
     ctx.ledger.steps.append(record)
     try:
         async with asyncio.timeout(STEP_TIMEOUT_S):
-            await executor_for(do)(ctx, step, who)
+            await repertoire.steps.run(ctx, step, who)
         record.ok = True
     except Exception as exc:  # a failed step is a result to report, not a crash
         record.error = f"{type(exc).__name__}: {exc}"
