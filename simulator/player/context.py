@@ -7,10 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-import aiohttp
-
 from simulator.collector_client import CollectorClient
-from simulator.driver.janus_http import JanusHandle, JanusSession
+from simulator.driver.protocol import MediaServer
 from simulator.identity import Identity
 from simulator.ledger import Ledger
 from simulator.netns_loop import NamespaceLoop
@@ -36,10 +34,8 @@ class RunContext:
     ledger: Ledger
     media: NamespaceLoop
     collector: CollectorClient
-    janus_url: str
-    media_http: aiohttp.ClientSession
-    admin_session: JanusSession
-    admin_handle: JanusHandle
+    server: MediaServer
+    """The media server's driver, used on ``media`` (``on_media``)."""
     session_ids: dict[str, str] = field(default_factory=dict)
     identities: dict[str, Identity] = field(default_factory=dict)
     participants: dict[str, Participant] = field(default_factory=dict)

@@ -24,7 +24,6 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from simulator.driver import videoroom
 from simulator.ledger import (
     ConnectionRecord,
     PublicationRecord,
@@ -79,19 +78,16 @@ async def _watch(ctx: RunContext, pending: PendingDrop) -> None:
     try:
         while now_ms() < deadline:
             try:
-                listed = await ctx.on_media(
-                    videoroom.list_participants(ctx.admin_handle, record.session_id)
-                )
+                listed = await ctx.on_media(ctx.server.participants(record.session_id))
             except Exception as exc:  # the room is gone (destroyed by a step): nothing to wait for
                 log.info("%s: room %s no longer answers (%s)", pending.who, record.session_id, exc)
                 return
-            entry = next((p for p in listed if p.get("id") == record.connection_id), None)
-            if not media_noticed and (entry is None or not entry.get("publisher")):
+            if not media_noticed and not listed.get(record.connection_id, False):
                 # Janus hung up its publisher: the subscriptions still open end now.
                 media_noticed = True
                 if pending.on_media_noticed is not None:
                     pending.on_media_noticed()
-            if entry is None:
+            if record.connection_id not in listed:
                 record.noticed_ms = now_ms()
                 await _evicted(ctx, pending)
                 return

@@ -52,7 +52,7 @@ def publication_media(record: PublicationRecord, state: PublisherState) -> None:
     if isinstance(video, SimulcastVideo):
         record.simulcast = True
         record.simulcast_accepted = any(
-            s.get("type") == "video" and s.get("simulcast") for s in state.janus_streams
+            s.get("type") == "video" and s.get("simulcast") for s in state.server_streams
         )
         record.layers = []
         for layer_state in video.states:

@@ -15,7 +15,6 @@ from pathlib import Path
 from simulator.driver.capabilities import Capability
 from simulator.player.context import RunContext
 from simulator.player.registry import Repertoire
-from simulator.recording import janus_control
 from simulator.recording.manager import RecordingManager
 from simulator.recording.options import RecordingError, RecordingOptions
 from simulator.scenario.model import StartRecordingStep, StopRecordingStep
@@ -27,19 +26,19 @@ STOPPED_BY_STEP = "recordingStoppedByServer"  # a stop asked through OpenVidu's 
 CLOSED_AT_RUN_END = "sessionClosedByServer"  # the runner destroys every room at the end
 
 
-class JanusRoomRecorder:
-    """``RoomRecorder`` over the run's admin handle, on the client namespace's loop."""
+class ServerRoomRecorder:
+    """``RoomRecorder`` over the run's media server, on the client namespace's loop."""
 
     def __init__(self, ctx: RunContext) -> None:
         self._ctx = ctx
 
     async def start(self, session_id: str, rec_dir: Path) -> None:
         ctx = self._ctx
-        await ctx.on_media(janus_control.start(ctx.admin_handle, session_id, rec_dir))
+        await ctx.on_media(ctx.server.start_recording(session_id, rec_dir))
 
     async def stop(self, session_id: str) -> None:
         ctx = self._ctx
-        await ctx.on_media(janus_control.stop(ctx.admin_handle, session_id))
+        await ctx.on_media(ctx.server.stop_recording(session_id))
 
 
 def add_recording(repertoire: Repertoire) -> None:
@@ -68,7 +67,7 @@ def stream_ids(ctx: RunContext) -> dict[str, str]:
 def install(ctx: RunContext) -> None:
     results = ctx.results_dir or Path(tempfile.mkdtemp(prefix=f"rtcsim-{ctx.run_id}-"))
     ctx.features[FEATURE] = RecordingManager(
-        recorder=JanusRoomRecorder(ctx),
+        recorder=ServerRoomRecorder(ctx),
         post=ctx.collector.post,
         records=ctx.ledger.recordings,
         out_root=results / OUTPUT_FOLDER,

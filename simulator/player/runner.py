@@ -15,11 +15,8 @@ from itertools import groupby
 from pathlib import Path
 from typing import Protocol
 
-import aiohttp
-
 from simulator.collector_client import CollectorClient, CollectorUnavailable
-from simulator.driver import videoroom
-from simulator.driver.janus_http import JanusSession
+from simulator.driver.protocol import Driver, RoomOptions
 from simulator.identity import make_identity
 from simulator.impairment.kernel import KernelImpairer
 from simulator.ledger import Ledger, ParticipantRecord, SessionRecord, StepRecord, now_ms
@@ -28,7 +25,7 @@ from simulator.peers.clips import default_clips_dir
 from simulator.peers.publishing import PublishOptions, prepare_clips
 from simulator.player import client_stats, drops
 from simulator.player.context import RunContext
-from simulator.player.health import MEDIA_SERVER_LOST, JanusWatcher, MediaServerLost, probe_janus
+from simulator.player.health import MEDIA_SERVER_LOST, JanusWatcher, MediaServerLost
 from simulator.player.impairment_hook import KERNEL, apply_impairment
 from simulator.player.registry import Repertoire
 from simulator.player.standard import standard_repertoire
@@ -70,7 +67,7 @@ async def play(
     run_id: str,
     media: NamespaceLoop,
     collector: CollectorClient,
-    janus_url: str,
+    driver: Driver,
     client_address: str = "",
     kernel_impairer: KernelImpairer | None = None,
     progress: Progress = lambda _msg: None,
@@ -85,19 +82,14 @@ async def play(
     ledger of what was done."""
     repertoire = repertoire or standard_repertoire()
     ledger = Ledger(run_id=run_id, scenario=scenario.name, seed=scenario.seed, started_ms=now_ms())
-    media_http = await media.run(_new_http())
-    admin_session = await media.run(JanusSession.create(media_http, janus_url))
-    admin_handle = await media.run(admin_session.attach(videoroom.PLUGIN, "rtcsim:admin"))
+    server = await media.run(driver.connect())
     ctx = RunContext(
         scenario=scenario,
         run_id=run_id,
         ledger=ledger,
         media=media,
         collector=collector,
-        janus_url=janus_url,
-        media_http=media_http,
-        admin_session=admin_session,
-        admin_handle=admin_handle,
+        server=server,
         identities={name: make_identity(scenario.seed, name) for name in scenario.everyone},
         client_address=client_address,
         impairment_hook=apply_impairment,
@@ -122,7 +114,7 @@ async def play(
         if live is not None:
             live.start(ctx)
         try:
-            lost = await _play_watched(ctx, repertoire, progress, watcher or _janus_watcher(ctx))
+            lost = await _play_watched(ctx, repertoire, progress, watcher or _server_watcher(ctx))
         finally:
             if live is not None:
                 await live.stop()
@@ -164,13 +156,9 @@ async def _prepare_clips(scenario: Scenario, progress: Progress) -> None:
         progress(f"{len(wanted)} kind(s) of cheap media ready")
 
 
-async def _new_http() -> aiohttp.ClientSession:
-    return aiohttp.ClientSession()
-
-
 async def _create_rooms(ctx: RunContext, progress: Progress) -> None:
     for room in ctx.scenario.rooms:
-        options = videoroom.RoomOptions(
+        options = RoomOptions(
             publishers=room.max_publishers,
             bitrate_bps=room.bitrate_bps,
             audiolevel_event=room.audio_level_event,
@@ -181,8 +169,8 @@ async def _create_rooms(ctx: RunContext, progress: Progress) -> None:
         progress(f"room {room.name} created as session {session_id}")
 
 
-async def open_room(ctx: RunContext, room: str, options: videoroom.RoomOptions) -> str:
-    """Announce the room's session to the collector, create it on Janus, enter it in the
+async def open_room(ctx: RunContext, room: str, options: RoomOptions) -> str:
+    """Announce the room's session to the collector, create it on the server, enter it in the
     ledger; the session id is returned. Load users open their rooms with it too."""
     session_id = session_id_for(room, ctx.run_id)
     ctx.session_ids[room] = session_id
@@ -196,22 +184,22 @@ async def open_room(ctx: RunContext, room: str, options: videoroom.RoomOptions) 
             "recordingMode": "MANUAL",
         },
     )
-    await ctx.on_media(videoroom.create_room(ctx.admin_handle, session_id, options))
+    await ctx.on_media(ctx.server.create_room(session_id, options))
     ctx.ledger.sessions[room] = SessionRecord(room, session_id, created_ms=now_ms())
     return session_id
 
 
-def _janus_watcher(ctx: RunContext) -> JanusWatcher:
+def _server_watcher(ctx: RunContext) -> JanusWatcher:
     async def probe() -> None:
-        await ctx.on_media(probe_janus(ctx.media_http, ctx.janus_url, HEALTH_PROBE_TIMEOUT_S))
+        await ctx.on_media(ctx.server.probe(HEALTH_PROBE_TIMEOUT_S))
 
-    return JanusWatcher(probe, ctx.janus_url)
+    return JanusWatcher(probe, ctx.server.url)
 
 
 async def _play_watched(
     ctx: RunContext, repertoire: Repertoire, progress: Progress, watcher: JanusWatcher
 ) -> MediaServerLost | None:
-    """Play the timeline while the watcher probes Janus; a lost Janus stops the timeline."""
+    """Play the timeline while the watcher probes the server; a lost server stops the timeline."""
     timeline = asyncio.create_task(_play_timeline(ctx, repertoire, progress), name="timeline")
     watch = asyncio.create_task(watcher.watch(now_ms()), name="janus-watch")
     try:
@@ -341,7 +329,7 @@ async def _destroy_rooms(ctx: RunContext) -> None:
         if ctx.ledger.sessions[room].destroyed_by_server:
             continue
         try:
-            await ctx.on_media(videoroom.destroy_room(ctx.admin_handle, session_id))
+            await ctx.on_media(ctx.server.destroy_room(session_id))
         except Exception as exc:
             log.warning("room %s could not be destroyed: %s", room, exc)
         ctx.ledger.sessions[room].closed_ms = ctx.ledger.sessions[room].closed_ms or now_ms()
@@ -353,7 +341,6 @@ async def _release(ctx: RunContext) -> None:
         await ctx.on_media(participant.close_quietly())
     ctx.participants.clear()
     try:
-        await ctx.on_media(ctx.admin_session.destroy())
+        await ctx.on_media(ctx.server.close())
     except Exception as exc:
-        log.warning("janus admin session not destroyed: %s", exc)
-    await ctx.on_media(ctx.media_http.close())
+        log.warning("the media server's admin connection did not close cleanly: %s", exc)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
-from simulator.driver import videoroom
 from simulator.driver.capabilities import Capability
 from simulator.identity import connection_id, stream_id
 from simulator.ledger import (
@@ -106,7 +105,7 @@ async def _join(ctx: RunContext, who: str) -> None:
     )
     conn = ConnectionRecord(connection_id=connection, session_id=session_id)
     record.connections.append(conn)
-    participant = Participant(ctx.media_http, ctx.janus_url, connection, who)
+    participant = Participant(ctx.server.participant(connection, who), connection, who)
     ctx.participants[who] = participant
     try:
         await ctx.on_media(participant.join(session_id))
@@ -151,13 +150,13 @@ async def drop(ctx: RunContext, step: DropStep, who: str) -> None:
 async def kick(ctx: RunContext, step: KickStep, who: str) -> None:
     participant = ctx.participant(who)
     room = ctx.ledger.participants[who].current.session_id
-    await ctx.on_media(videoroom.kick(ctx.admin_handle, room, participant.connection_id))
+    await ctx.on_media(ctx.server.kick(room, participant.connection_id))
     await end_connection(ctx, who, "forceDisconnectByServer", how="forget")
 
 
 async def destroy_room(ctx: RunContext, step: DestroyRoomStep, who: str) -> None:
     session_id = ctx.session_ids[step.room]
-    await ctx.on_media(videoroom.destroy_room(ctx.admin_handle, session_id))
+    await ctx.on_media(ctx.server.destroy_room(session_id))
     session = ctx.ledger.sessions[step.room]
     session.closed_ms = now_ms()
     session.destroyed_by_server = True
@@ -415,11 +414,11 @@ def _live_publication(ctx: RunContext, publisher: str) -> PublicationRecord:
 
 
 async def _wait_for_feed(ctx: RunContext, room: str, feed: str) -> None:
-    """Janus lists a publisher only after its webrtcup; subscribing earlier finds no feed."""
+    """A server offers a publisher's feed only once its media is up (Janus: after its
+    webrtcup); subscribing earlier finds no feed."""
     async with asyncio.timeout(FEED_WAIT_S):
         while True:
-            participants = await videoroom.list_participants(ctx.admin_handle, room)
-            if any(p.get("id") == feed and p.get("publisher") for p in participants):
+            if feed in await ctx.server.publishers(room):
                 return
             await asyncio.sleep(0.1)
 

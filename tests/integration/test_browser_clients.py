@@ -32,11 +32,11 @@ from typing import Any
 
 import aiohttp
 import pytest
+from simulator.driver.janus_http import JanusHandle, JanusSession
 
 from collector.store import open_client
 from simulator.collector_client import CollectorClient
 from simulator.driver import videoroom
-from simulator.driver.janus_http import JanusHandle, JanusSession
 from simulator.netns_loop import NamespaceLoop
 from simulator.peers.participant import Participant, PublishOptions
 from simulator.settings import Settings

@@ -12,9 +12,9 @@ from typing import Any, TypeVar
 
 import aiohttp
 import pytest
+from simulator.driver.janus_http import JanusHandle, JanusSession
 
 from simulator.driver import videoroom
-from simulator.driver.janus_http import JanusHandle, JanusSession
 from simulator.netns_loop import NamespaceLoop
 from simulator.peers.cheap import PacketTrack
 from simulator.peers.clips import default_clips_dir
