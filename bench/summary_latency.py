@@ -28,7 +28,8 @@ from bench.common import BenchResult, Progress
 from simulator.driver.protocol import MediaServer, RoomOptions
 from simulator.driver.servers import driver_for
 from simulator.netns_loop import NamespaceLoop
-from simulator.peers.participant import Participant, PublishOptions
+from simulator.participant import Participant
+from simulator.peers.publishing import PublishOptions
 from simulator.settings import Settings
 
 POLL_S = 0.05

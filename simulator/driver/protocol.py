@@ -9,8 +9,8 @@ Three levels, as a run meets them:
   health probe), over one admin connection, on the client namespace's loop;
 * ``MediaServer.participant`` gives one participant's ``ParticipantLink``: its signalling (join,
   publish with options, mute, unpublish, subscribe and answer, choose a layer, unsubscribe,
-  leave). The peers (``simulator.peers.participant``) keep the media: the aiortc peer
-  connections, tracks and counters, which are the same whatever the server.
+  leave). The participant (``simulator.participant``) keeps the media (its aiortc peer
+  connections, tracks and counters, made of ``simulator.peers``), the same whatever the server.
 
 The SDP exchange is shaped so both kinds of server fit:
 

@@ -19,7 +19,7 @@ from simulator.load.session import LoadSession
 from simulator.load.timings import Timings
 from simulator.peers.cheap import Media
 from simulator.peers.clips import default_clips_dir
-from simulator.peers.participant import SubscriptionState
+from simulator.peers.peer_state import SubscriptionState
 from simulator.peers.publishing import PublishOptions, prepare_clips
 from simulator.scenario.model import (
     JoinStep,

@@ -12,7 +12,7 @@ from simulator.driver.protocol import MediaServer
 from simulator.identity import Identity
 from simulator.ledger import Ledger
 from simulator.netns_loop import NamespaceLoop
-from simulator.peers.participant import Participant
+from simulator.participant import Participant
 from simulator.scenario.model import ImpairStep, Scenario
 
 if TYPE_CHECKING:

@@ -19,9 +19,10 @@ from simulator.ledger import (
     TalkingRecord,
     now_ms,
 )
+from simulator.participant import Participant
 from simulator.peers.cheap import PacketTrack
-from simulator.peers.participant import Participant, TalkOptions
 from simulator.peers.peer_state import PublisherState, SubscriptionState
+from simulator.peers.publishing import TalkOptions
 from simulator.peers.simulcast.publisher import SimulcastVideo
 from simulator.scenario.model import TalkSpec
 

@@ -21,7 +21,8 @@ from simulator.ledger import (
     SubscriptionRecord,
     now_ms,
 )
-from simulator.peers.participant import Participant, PublishOptions, TalkOptions
+from simulator.participant import Participant
+from simulator.peers.publishing import PublishOptions, TalkOptions
 from simulator.peers.rtc import candidate_addresses
 from simulator.player import client_stats, drops, media_records
 from simulator.player.context import RunContext

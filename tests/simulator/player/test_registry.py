@@ -107,3 +107,33 @@ def test_features_are_installed_in_the_order_they_were_added() -> None:
     features.add(lambda ctx: order.append("other"))
     features.install(cast(Any, None))
     assert order == ["recording", "other"]
+
+
+LAYERED = parse_scenario(
+    """
+name: layered
+rooms: [{name: r}]
+participants: [{name: a, room: r}, {name: b, room: r}]
+timeline:
+  - {at: 0, do: join, who: all}
+  - at: 1
+    do: publish
+    who: a
+    media: cheap
+    simulcast: true
+    video: {width: 640, height: 360, fps: 30}
+  - {at: 2, do: publish, who: b}
+  - {at: 3, do: subscribe, who: b, to: a, substream: 0}
+  - {at: 4, do: subscribe, who: a, to: b}
+  - {at: 5, do: leave, who: all}
+"""
+)
+
+
+def test_what_a_step_needs_can_depend_on_its_fields() -> None:
+    steps = standard_repertoire().steps
+    without_layers = frozenset(Capability) - {Capability.SIMULCAST, Capability.LAYER_CHOICE}
+    assert steps.refusals(LAYERED, without_layers) == [
+        "timeline[1] (publish at 1 s): needs simulcast, which the media server cannot do",
+        "timeline[3] (subscribe at 3 s): needs layer_choice, which the media server cannot do",
+    ]

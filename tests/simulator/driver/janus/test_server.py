@@ -10,8 +10,8 @@ from typing import Any, cast
 from simulator.driver.capabilities import Capability
 from simulator.driver.janus import videoroom
 from simulator.driver.janus.http import JanusHandle, JsonObject, PluginReply
-from simulator.driver.janus.server import JanusDriver, JanusLink, JanusServer
-from simulator.driver.protocol import Driver, Layer, RoomOptions, SubscriberOffer
+from simulator.driver.janus.server import JanusDriver, JanusLink, JanusServer, _relayed, _talking
+from simulator.driver.protocol import Driver, Layer, RoomOptions, SubscriberOffer, Talking
 from simulator.player.standard import standard_repertoire
 from simulator.scenario.load import LoadScenario
 from simulator.scenario.loader import load_any_scenario
@@ -66,16 +66,45 @@ def test_a_mute_stops_relaying_the_track_s_streams() -> None:
     ]
 
 
-def test_a_layer_choice_configures_the_feed_s_subscriber_handle() -> None:
+def test_a_layer_choice_configures_the_video_stream_of_the_feed_s_handle() -> None:
     link = JanusLink(cast(Any, None), "http://x/janus", "conn", "alice")
     feed = SentHandle()
     link.feeds["pub1"] = as_handle(feed)
-    asyncio.run(link.choose_layer("pub1", Layer(spatial=2, temporal=1)))
-    asyncio.run(link.choose_layer("pub1", Layer(spatial=0)))
+    link.video_mids["pub1"] = "1"
+    asyncio.run(link.choose_layer("pub1", Layer(substream=2, temporal=1)))
+    asyncio.run(link.choose_layer("pub1", Layer(substream=0)))
     assert feed.sent == [
-        {"request": "configure", "substream": 2, "temporal": 1},
-        {"request": "configure", "substream": 0},
+        {"request": "configure", "streams": [{"mid": "1", "substream": 2, "temporal": 1}]},
+        {"request": "configure", "streams": [{"mid": "1", "substream": 0}]},
     ]
+
+
+def test_the_room_s_talking_notices_reach_the_participant_typed() -> None:
+    heard: list[Talking] = []
+    event = {
+        "janus": "event",
+        "plugindata": {
+            "data": {"videoroom": "talking", "id": "pub1", "audio-level-dBov-avg": 21.5}
+        },
+    }
+    _talking(event, heard.append)
+    _talking({"janus": "event", "plugindata": {"data": {"videoroom": "event"}}}, heard.append)
+    assert heard == [Talking(feed="pub1", talking=True, level_dbov=21.5)]
+
+
+def test_the_layer_janus_relays_reaches_the_subscriber_as_substream_and_temporal() -> None:
+    relayed: list[tuple[int | None, int | None]] = []
+
+    def on_layer(substream: int | None, temporal: int | None) -> None:
+        relayed.append((substream, temporal))
+
+    def event(**data: int) -> JsonObject:
+        return {"janus": "event", "plugindata": {"data": {"videoroom": "event", **data}}}
+
+    _relayed(event(substream=2), on_layer)
+    _relayed(event(temporal=1), on_layer)
+    _relayed({"janus": "webrtcup"}, on_layer)
+    assert relayed == [(2, None), (None, 1)]
 
 
 class OfferingSession:
@@ -112,13 +141,10 @@ def test_each_subscription_on_janus_is_a_handle_and_a_peer_of_its_own() -> None:
     ]
 
 
-def test_janus_is_a_driver_that_offers_everything_but_simulcast_for_now() -> None:
+def test_janus_is_a_driver_that_offers_every_capability() -> None:
     driver: Driver = JanusDriver("http://198.18.0.1:8088/janus")
     assert driver.name == "janus"
-    assert frozenset(Capability) - driver.capabilities == {
-        Capability.SIMULCAST,
-        Capability.LAYER_CHOICE,
-    }
+    assert driver.capabilities == frozenset(Capability)
 
 
 def test_every_library_scenario_is_playable_on_janus() -> None:

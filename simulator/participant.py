@@ -1,5 +1,6 @@
-"""One synthetic participant: a publisher peer and subscriber peers, signalled through the
-media server's driver (a ``ParticipantLink``, ``simulator.driver.protocol``).
+"""One synthetic participant: a publisher peer and subscriber peers (made of
+``simulator.peers``), signalled through the media server's driver (a ``ParticipantLink``,
+``simulator.driver.protocol``).
 
 It keeps its own counters (frames and bytes sent and received per track): that is the
 simulator's ground truth, recorded on a path that never goes through the collector.
