@@ -22,7 +22,6 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from simulator.ledger import (
     ConnectionRecord,
@@ -30,7 +29,7 @@ from simulator.ledger import (
     SubscriptionRecord,
     now_ms,
 )
-from simulator.player.context import RunContext
+from simulator.player.context import PendingDrop, RunContext
 
 log = logging.getLogger(__name__)
 
@@ -38,20 +37,6 @@ POLL_S = 0.5
 ICE_EARLIEST_S = 30.0
 """The soonest Janus can hang up a dropped peer's PeerConnection: libnice fails it 50 s after the
 last keepalive answer, keepalives go every 25 s, and Janus waits 5 s more."""
-
-
-@dataclass
-class PendingDrop:
-    """A dropped connection the server still lists."""
-
-    who: str
-    room: str
-    record: ConnectionRecord
-    on_media_noticed: Callable[[], None] | None
-    task: asyncio.Task[None] | None = None
-    provisional: list[SubscriptionRecord] = field(default_factory=list)
-    """Its subscriptions, booked as ended by the drop unless their publisher ends them first
-    (the server ends a subscription with its publisher's reason: ``feed_ended``)."""
 
 
 def watch(
