@@ -32,8 +32,9 @@ from typing import Any
 import aiohttp
 from aiortc import RTCPeerConnection, RTCSessionDescription
 
-from simulator.driver import videoroom
-from simulator.driver.janus_http import JanusHandle, JanusSession
+from simulator.driver.janus import videoroom
+from simulator.driver.janus.http import JanusHandle, JanusSession
+from simulator.driver.protocol import RoomOptions
 from simulator.netns_loop import NamespaceLoop
 from simulator.peers import cheap
 from simulator.peers.cheap_receive import Counting
@@ -114,7 +115,7 @@ def publish(args: argparse.Namespace) -> None:
     admin = media.run_sync(JanusSession.create(http, args.janus_url))
     handle = media.run_sync(admin.attach(videoroom.PLUGIN, "rtcsim:bench-admin"))
     if args.create_room:
-        options = videoroom.RoomOptions(publishers=args.room_publishers, bitrate_bps=args.bitrate)
+        options = RoomOptions(publishers=args.room_publishers, bitrate_bps=args.bitrate)
         media.run_sync(videoroom.create_room(handle, args.room, options))
     feeds = [f"{args.room}-{args.label}-pub{i}" for i in range(args.publishers)]
     pcs: list[RTCPeerConnection] = []

@@ -8,7 +8,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from simulator.driver.janus_http import JanusError, JanusSession
+from simulator.driver.janus.http import JanusError, JanusSession
 
 
 class FakeJanus:
