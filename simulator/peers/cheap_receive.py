@@ -48,11 +48,14 @@ def count_frames(
     transceivers: Iterable[RTCRtpTransceiver] | None = None,
     *,
     on_keyframe: Callable[[int, int], None] | None = None,
+    on_frame_start: Callable[[bytes, int], None] | None = None,
 ) -> None:
     """Make every receiver of ``pc`` count instead of decode; call between
     ``setRemoteDescription`` and the connection coming up (the decoder thread takes its queue
     when the receiver starts). ``on_frame(kind, nbytes)`` runs on the event loop, and
-    ``on_keyframe(width, height)`` when a VP8 key frame starts (its size, for layer tracking).
+    ``on_keyframe(width, height)`` when a VP8 key frame starts (its size, for layer tracking),
+    ``on_frame_start(payload, arrival_time_ms)`` on every video frame's first packet (one-way
+    latency, ``peers.latency``).
 
     ``transceivers``: only these (those a renegotiation added; LiveKit's subscriber peer
     connection grows by one per subscribed track), not every one of ``pc``."""
@@ -67,7 +70,7 @@ def count_frames(
         if not hasattr(receiver, "_RTCRtpReceiver__decoder_queue"):
             raise RuntimeError("this aiortc has no RTCRtpReceiver decoder queue to replace")
         receiver._RTCRtpReceiver__decoder_queue = CountingQueue(counted)
-        handler = _counting_rtp_handler(receiver, kind, on_frame, on_keyframe)
+        handler = _counting_rtp_handler(receiver, kind, on_frame, on_keyframe, on_frame_start)
         receiver._handle_rtp_packet = handler  # type: ignore[method-assign,assignment]
 
 
@@ -76,6 +79,7 @@ def _counting_rtp_handler(
     kind: str,
     on_frame: Callable[[str, int], None],
     on_keyframe: Callable[[int, int], None] | None = None,
+    on_frame_start: Callable[[bytes, int], None] | None = None,
 ) -> Callable[[RtpPacket, int], Coroutine[Any, Any, None]]:
     """aiortc's ``RTCRtpReceiver._handle_rtp_packet`` without what counting does not need.
 
@@ -122,10 +126,13 @@ def _counting_rtp_handler(
             on_frame(kind, len(packet.payload))
             return
         payload = packet.payload
-        if on_keyframe is not None and payload and payload[0] & 0x17 == 0x10:
-            size = payload_keyframe_size(payload)
-            if size is not None:
-                on_keyframe(*size)
+        if payload and payload[0] & 0x17 == 0x10:  # a frame's first packet
+            if on_frame_start is not None:
+                on_frame_start(payload, arrival_time_ms)
+            if on_keyframe is not None:
+                size = payload_keyframe_size(payload)
+                if size is not None:
+                    on_keyframe(*size)
         pending += len(payload)
         if packet.marker:
             on_frame(kind, pending)

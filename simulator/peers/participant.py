@@ -23,7 +23,7 @@ from simulator.driver.janus_http import JanusHandle, JanusSession
 from simulator.impairment.inprocess import InProcessImpairer
 from simulator.impairment.kernel import host_candidate_ports
 from simulator.impairment.model import Impairment
-from simulator.peers import cheap, client_samples, clips, publishing
+from simulator.peers import cheap, client_samples, clips, latency, publishing
 from simulator.peers.keyframe_request import KeyframeRequester, pli_sender, video_ssrc
 from simulator.peers.layer_tracking import tap_video, video_mid
 from simulator.peers.peer_state import PublisherState, SubscriptionState, TrackCounters
@@ -53,6 +53,7 @@ class Participant:
         impairer: InProcessImpairer | None = None,
         *,
         clips_dir: Path | None = None,
+        sent_frames: latency.SentFramesBook | None = None,
     ) -> None:
         self.http = http
         self.janus_url = janus_url
@@ -70,6 +71,9 @@ class Participant:
         self.impairer = impairer or InProcessImpairer(random.Random(connection_id))
         # Where cheap publishers find their pre-encoded clips (made there on first use).
         self.clips_dir = clips_dir
+        # When our frames left, and where our subscriptions look theirs up (one-way latency):
+        # every participant of the process shares one book unless told otherwise.
+        self.sent_frames = sent_frames if sent_frames is not None else latency.PROCESS_BOOK
         self.talking: list[tuple[int, str, bool, float | None]] = []
         """(ms, feed, talking, average dBov) per VideoRoom talking notification received."""
 
@@ -105,6 +109,7 @@ class Participant:
         transceiver = publishing.add_tracks(pc, audio, video, options.media)
         state = PublisherState(stream_id, options, pc, audio, video, time.monotonic())
         self.publisher = state
+        self._note_sent_frames(state)
         await pc.setLocalDescription(await pc.createOffer())
         self.impairer.attach(pc)
         state.local_sdp = pc.localDescription.sdp
@@ -146,6 +151,8 @@ class Participant:
         state.video_mid = video_mid(offer)
         state.layers.request(substream, temporal)
         handle.listeners.append(state.layers.on_handle_event)
+        book = self.sent_frames
+        meter = state.latency = latency.LatencyMeter(lambda: book.get(feed))
         self.subscriptions[feed] = state
 
         @pc.on("track")
@@ -165,9 +172,11 @@ class Participant:
                 pc,
                 lambda kind, nbytes: self._counted(state, kind, nbytes),
                 on_keyframe=lambda width, height: self._keyframe(state, width, height),
+                on_frame_start=meter.on_frame_start,
             )
         else:
             tap_video(pc, state.layers)
+            latency.tap_frame_starts(pc, meter.on_frame_start)
         await pc.setLocalDescription(await pc.createAnswer())
         if media == "cheap":
             cheap.drain_sockets(pc)
@@ -206,7 +215,7 @@ class Participant:
             return
         await self._snapshot_publisher(state)
         await videoroom.unpublish(self._require_control())
-        await _close_publisher(state)
+        await self._close_publisher(state)
         self.publisher = None
 
     async def leave(self) -> None:
@@ -223,7 +232,7 @@ class Participant:
             await self._close_subscription(state)
         self.subscriptions.clear()
         if self.publisher is not None:
-            await _close_publisher(self.publisher)
+            await self._close_publisher(self.publisher)
             self.publisher = None
         self.control = None
         if self.session is not None:
@@ -283,7 +292,7 @@ class Participant:
         for state in self.subscriptions.values():
             await self._close_subscription(state)
         if self.publisher is not None:
-            await _close_publisher(self.publisher)
+            await self._close_publisher(self.publisher)
         if self.session is not None:
             if destroy_session and not self.session.closed:
                 with contextlib.suppress(Exception):
@@ -374,6 +383,20 @@ class Participant:
         state.layers.on_keyframe(width, height)
         if state.first_frame_s is None:
             state.first_frame_s = time.monotonic() - state.started_at
+
+    def _note_sent_frames(self, state: PublisherState) -> None:
+        """Log when each frame of a (non-simulcast) video leaves, for our subscribers'
+        latency; a simulcast video's picture ids do not survive Janus (``peers.latency``)."""
+        for transceiver in state.pc.getTransceivers():
+            sender = transceiver.sender
+            if transceiver.kind == "video" and sender.track is not None:
+                state.sent_frames = self.sent_frames.open(self.connection_id)
+                latency.note_sent_frames(sender, state.sent_frames)
+
+    async def _close_publisher(self, state: PublisherState) -> None:
+        if state.sent_frames is not None:
+            self.sent_frames.close(self.connection_id, state.sent_frames)
+        await _close_publisher(state)
 
     @staticmethod
     async def _close_subscription(state: SubscriptionState) -> None:

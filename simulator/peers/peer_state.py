@@ -10,6 +10,7 @@ from aiortc import RTCPeerConnection
 
 from simulator.driver.janus_http import JanusHandle
 from simulator.peers.keyframe_request import KeyframeRequester
+from simulator.peers.latency import LatencyMeter, SentFrames
 from simulator.peers.layer_tracking import LayerTracker
 from simulator.peers.publishing import Audio, PublishOptions, Video
 
@@ -36,6 +37,8 @@ class PublisherState:
     remote_sdp: str = ""
     janus_streams: list[dict[str, Any]] = field(default_factory=list)
     """The streams Janus's ``configured`` reply lists (``simulcast: true`` when accepted)."""
+    sent_frames: SentFrames | None = None
+    """When each video frame left (``peers.latency``); None for simulcast or no video."""
 
 
 @dataclass
@@ -58,3 +61,5 @@ class SubscriptionState:
     """A cheap subscriber asks for a key frame while it has none (``peers.keyframe_request``)."""
     video_mid: str | None = None
     """The subscription's video m-line (Janus's offer), where a layer change applies."""
+    latency: LatencyMeter | None = None
+    """One-way latency of each video frame received (``peers.latency``)."""
