@@ -10,6 +10,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import yaml
@@ -84,9 +85,15 @@ async def conclude(
     *,
     progress: Progress,
     extra_checks: list[Check] | None = None,
+    invalid: str | bool | None = True,
+    sections: dict[str, Any] | None = None,
 ) -> RunOutcome:
     """After the play (a timeline or a locust run): the ledger written, the documents read
-    back, every check applied, summary, report and junit written."""
+    back, every check applied, summary, report and junit written.
+
+    ``invalid``: True judges validity from the whole run's generator reports; a capacity
+    search, which judges its generator step by step, passes its own reason (or None).
+    ``sections``: more top-level parts of ``summary.json`` (a search's ``capacity``)."""
     run_id = ledger.run_id
     for report in ledger.generator:
         progress(generator_line(report))
@@ -112,7 +119,10 @@ async def conclude(
             "the ledger is kept: `rtcsim check` this run once Elasticsearch is back",
         )
     outcome = RunOutcome(run_id, scenario.name, results, ledger, count)
-    outcome.invalid_reason = invalid_reason(ledger.generator)
+    outcome.sections = dict(sections or {})
+    outcome.invalid_reason = (
+        invalid_reason(ledger.generator) if invalid is True else invalid or None
+    )
     outcome.checks = ([failure] if failure else []) + checks + (extra_checks or [])
     if ledger.media_server_lost is not None:
         # The cause first: the other checks then only say what the loss left behind.

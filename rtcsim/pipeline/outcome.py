@@ -12,6 +12,7 @@ import secrets
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import orjson
 
@@ -40,6 +41,8 @@ class RunOutcome:
     checks: list[Check] = field(default_factory=list)
     invalid_reason: str | None = None
     """Set when a generator process was saturated: the run is INVALID whatever the checks say."""
+    sections: dict[str, Any] = field(default_factory=dict)
+    """More parts of ``summary.json`` (a capacity search's ``capacity``)."""
     _loaded: list[Document] | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
@@ -97,6 +100,7 @@ def write_summary(outcome: RunOutcome) -> None:
         "checks": [check.as_dict() for check in outcome.checks],
         "documents": outcome.document_count,
         "throughput": outcome.throughput,
+        **outcome.sections,
     }
     (outcome.results_dir / "summary.json").write_bytes(
         orjson.dumps(summary, option=orjson.OPT_INDENT_2)

@@ -1,0 +1,141 @@
+"""A capacity search from start to verdict, in this process: a load session (the same executors,
+ledger and collector calls as a load run) plays the search on its control loop, every seat
+leaves, and the run is concluded like any other (documents read back, built-in invariants, the
+scenario's ``expect``, summary, report, junit) with the search's own checks and
+``capacity.json`` beside them.
+
+One generator process on purpose: each step is judged on what the process saw (its rooms, its
+loops' health), and the search stops at the first step that breaks, which a locust master
+could not see without its workers' ledgers. This machine's second core runs Janus, the
+collector and Elasticsearch (``make bench``: a second generator process adds no streams here).
+
+Exit codes as ``rtcsim run``: 0 the search found the capacity (or every step held) and every
+check passed; 1 a check failed, including the first step breaking an SLO (capacity 0); 2 setup;
+3 INVALID: the generator saturated before the server broke an SLO, so the capacity found is only
+a lower bound on the server's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from elasticsearch import AsyncElasticsearch
+
+from rtcsim.pipeline.conclude import check_collector, conclude, new_run_folder
+from rtcsim.pipeline.outcome import RunOutcome, new_run_id
+from simulator.load.capacity.result import CapacityResult
+from simulator.load.capacity.search import CapacitySearch
+from simulator.load.session import LoadSession
+from simulator.peers.clips import default_clips_dir
+from simulator.peers.publishing import PublishOptions, prepare_clips
+from simulator.scenario.capacity import CapacityScenario
+from simulator.settings import Settings
+from simulator.verify.checks import Check
+from simulator.verify.store_reader import Document, host_documents
+
+Progress = Callable[[str], None]
+
+
+async def run_capacity_scenario(
+    scenario: CapacityScenario,
+    source: Path,
+    settings: Settings,
+    *,
+    progress: Progress,
+    run_id: str | None = None,
+) -> RunOutcome:
+    run_id = run_id or new_run_id()
+    async with new_run_folder(scenario, settings, run_id) as results:
+        return await _run(scenario, settings, results, run_id, progress)
+
+
+async def _run(
+    scenario: CapacityScenario,
+    settings: Settings,
+    results: Path,
+    run_id: str,
+    progress: Progress,
+) -> RunOutcome:
+    await check_collector(settings)
+    spec = scenario.capacity
+    progress(
+        f"run {run_id}: capacity search {scenario.name}: rooms of {spec.room.users} "
+        f"({spec.room.publishers} publishing, {spec.room.media} media), "
+        f"{spec.start_rooms} rooms then +{spec.step_rooms} a step, at most {spec.max_steps} steps"
+    )
+    session = await asyncio.to_thread(
+        LoadSession, settings, run_id=run_id, run_dir=results, label="capacity"
+    )
+    try:
+        await asyncio.wrap_future(session.control.submit(_warm_clips(session, scenario)))
+        search = CapacitySearch(
+            session,
+            scenario,
+            server_samples=_server_samples(settings),
+            monitoring_interval_s=settings.monitoring_interval_s,
+            progress=progress,
+        )
+        result = await asyncio.wrap_future(session.control.submit(search.run()))
+    finally:
+        progress("every seat leaves")
+        part = await asyncio.to_thread(session.finish)
+    part.unlink(missing_ok=True)  # conclude writes the whole ledger as ledger.json
+    result.write(results)
+    progress(result.headline())
+    return await conclude(
+        scenario,
+        session.ctx.ledger,
+        settings,
+        results,
+        progress=progress,
+        extra_checks=capacity_checks(result),
+        invalid=result.invalid_reason,
+        sections={"capacity": result.as_dict()},
+    )
+
+
+async def _warm_clips(session: LoadSession, scenario: CapacityScenario) -> None:
+    """Make (first time) and load the clips before the first step's clock starts."""
+    room = scenario.capacity.room
+    options = PublishOptions(
+        audio=room.audio,
+        video=True,
+        width=room.video.width,
+        height=room.video.height,
+        fps=room.video.fps,
+        media=room.media,
+    )
+    await asyncio.to_thread(prepare_clips, options, default_clips_dir())
+
+
+def _server_samples(settings: Settings) -> Callable[[int, int], Awaitable[list[Document]]]:
+    async def read(start_ms: int, end_ms: int) -> list[Document]:
+        async with AsyncElasticsearch(settings.es_url, **settings.es_client_options()) as es:
+            await es.indices.refresh(index=settings.es_index)
+            return await host_documents(es, settings.es_index, start_ms, end_ms)
+
+    return read
+
+
+def capacity_checks(result: CapacityResult) -> list[Check]:
+    """The search's own checks: it measured a step, and the server held the first one."""
+    first = result.steps[0] if result.steps else None
+    held_first = first is not None and first.verdict in ("good", "generator")
+    return [
+        Check(
+            "capacity: the search measured at least one step",
+            bool(result.steps),
+            ">= 1 step",
+            len(result.steps),
+            result.headline(),
+        ),
+        Check(
+            "capacity: the server held every SLO at the first step",
+            held_first,
+            "first step good",
+            first.verdict if first is not None else "no step",
+            first.why if first is not None else "",
+        ),
+    ]

@@ -1,0 +1,59 @@
+"""What a search found: the capacity is the last good step before the one that ended it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from simulator.load.capacity.result import (
+    CapacityResult,
+    GeneratorHealth,
+    SloOutcome,
+    StepResult,
+    read_capacity,
+)
+
+
+def _step(number: int, verdict: str, why: str = "") -> StepResult:
+    step = StepResult(number, rooms=2 * number, users=8 * number, streams=8 * number, started_ms=0)
+    step.verdict = verdict  # type: ignore[assignment]
+    step.why = why
+    if verdict == "slo":
+        step.slo = [SloOutcome("loss", "subscriber_loss_pct", "<=", 1.0, 4.0, False)]
+    if verdict == "generator":
+        step.generator = GeneratorHealth(saturated=True, reason="lag")
+    return step
+
+
+def test_the_step_before_the_knee_is_the_capacity(tmp_path: Path) -> None:
+    result = CapacityResult("cap", 4, 1, "cheap", [_step(1, "good"), _step(2, "good")])
+    result.steps.append(_step(3, "slo", "subscriber_loss_pct 4 (SLO <= 1)"))
+    result.ending = "slo"
+    assert result.capacity_rooms == 4
+    assert result.knee is not None
+    assert result.knee.step == 3
+    assert result.invalid_reason is None
+    assert result.headline() == (
+        "capacity 4 rooms of 4 (16 users, 16 streams): at 6 rooms subscriber_loss_pct 4 (SLO <= 1)"
+    )
+    result.write(tmp_path)
+    written = read_capacity(tmp_path)
+    assert written is not None
+    assert (written["capacity_rooms"], written["knee_step"]) == (4, 3)
+    assert read_capacity(tmp_path / "nothing") is None
+
+
+def test_a_search_the_generator_ended_is_invalid_and_only_a_lower_bound() -> None:
+    result = CapacityResult("cap", 4, 1, "cheap", [_step(1, "good"), _step(2, "generator")])
+    result.ending = "generator"
+    assert result.capacity_rooms == 2
+    assert result.knee is None
+    assert result.invalid_reason is not None
+    assert "held every SLO up to 2 rooms" in result.invalid_reason
+    assert result.headline().startswith("capacity at least 2 rooms of 4")
+
+
+def test_a_first_step_that_breaks_leaves_no_capacity() -> None:
+    result = CapacityResult("cap", 4, 1, "cheap", [_step(1, "slo", "loss")], ending="slo")
+    assert result.capacity_rooms == 0
+    assert result.capacity_step is None
+    assert result.headline() == "capacity 0 rooms of 4: at 2 rooms loss"
