@@ -1,5 +1,5 @@
 """The ``rtcsim`` command line: one typer app, every subcommand mounted here from the module of
-its group (``run``, ``results``, ``report``, ``load``, ``soak``, ``capacity``,
+its group (``run``, ``results``, ``report``, ``load``, ``soak``, ``capacity``, ``compare``,
 ``services``, ``recording``).
 
 Exit codes: 0 passed, 1 a check failed, 2 setup error (bad scenario, services missing), 3 the run
@@ -12,6 +12,7 @@ import typer
 
 from rtcsim.cli import (
     capacity,
+    compare,
     load,
     recording,
     report,
@@ -32,6 +33,7 @@ report.register(app)  # report, kibana import
 load.register(app)  # load (locust; imported only by the locust processes it starts)
 soak.register(app)  # soak (a bounded load with churn, the collector watched for leaks)
 capacity.register(app)  # capacity (rooms added step by step until an SLO breaks)
+compare.register(app)  # compare (two runs, metric by metric; exit 1 on a regression)
 
 
 def main() -> None:
