@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -19,25 +20,32 @@ from rich.table import Table
 from rtcsim.cli.output import console, fail, print_outcome
 from rtcsim.pipeline.capacity import run_capacity_scenario
 from rtcsim.pipeline.outcome import SetupError
-from simulator.load.capacity.verdict import shown
 from simulator.scenario.capacity import CapacityScenario
 from simulator.scenario.loader import ScenarioError, load_any_scenario
 from simulator.settings import Settings
 
-STEP_COLUMNS = (
-    ("rooms", None),
-    ("streams", None),
-    ("joins", "join_success_ratio"),
-    ("ICE p95 ms", "ice_p95_ms"),
-    ("1st frame p95 ms", "first_frame_p95_ms"),
-    ("latency p50/p95 ms", None),
-    ("loss %", "subscriber_loss_pct"),
-    ("fps p5", "video_fps_p5"),
-    ("Janus CPU %", None),
-    ("CPU %/stream", "server_cpu_per_stream_pct"),
-    ("generator", None),
-    ("verdict", None),
+COLUMNS = (
+    "rooms",
+    "streams",
+    "joins",
+    "ICE p95",
+    "frame p95",
+    "latency",
+    "loss %",
+    "fps p5",
+    "Janus %",
+    "generator",
+    "verdict",
 )
+"""ICE, first frame: ms, p95; latency: ms, p50/p95; Janus: % of one core; generator: its CPU
+(cores) / the worst loop lag p95 (ms)."""
+
+
+def _num(value: float | None, digits: int = 0) -> str:
+    """A figure in a table cell: ``—`` not measured, ``never`` infinite (``verdict.shown``)."""
+    if value is None or math.isinf(value):
+        return "—" if value is None else "never"
+    return f"{value:.{digits}f}"
 
 
 def capacity(
@@ -77,32 +85,29 @@ def print_capacity(result: dict[str, Any]) -> None:
     """The steps as a table, then the headline."""
     if not result:
         return
-    table = Table(title=f"capacity — {result['scenario']}", title_justify="left")
-    for column, _metric in STEP_COLUMNS:
-        table.add_column(column, justify="left" if column == "verdict" else "right")
+    table = Table(
+        title=f"capacity — {result['scenario']}",
+        title_justify="left",
+        caption="ICE, frame: ms; latency: p50/p95 ms; Janus: % of a core; "
+        "generator: cores/loop lag p95 ms",
+    )
+    for column in COLUMNS:
+        table.add_column(column, justify="left" if column == "verdict" else "right", no_wrap=True)
     for step in result["steps"]:
-        figures = step["figures"]
-        generator = step["generator"]
-        cpu = step["server"]["janus_cpu_pct"]
-        latency = f"{shown(figures.get('latency_p50_ms'))}/{shown(figures.get('latency_p95_ms'))}"
-        cells = []
-        for column, metric in STEP_COLUMNS:
-            if metric is not None:
-                cells.append(shown(figures.get(metric)))
-            elif column == "rooms":
-                cells.append(str(step["rooms"]))
-            elif column == "streams":
-                cells.append(str(step["streams"]))
-            elif column.startswith("latency"):
-                cells.append(latency)
-            elif column == "Janus CPU %":
-                cells.append(shown(cpu))
-            elif column == "generator":
-                lag = generator["loop_lag_p95_max_ms"]
-                cells.append(f"{generator['cpu_avg_cores']:.2f} core, {lag:.0f} ms")
-            else:
-                cells.append(_verdict(step["verdict"]))
-        table.add_row(*cells)
+        f, generator, server = step["figures"], step["generator"], step["server"]
+        table.add_row(
+            str(step["rooms"]),
+            str(step["streams"]),
+            _num(f.get("join_success_ratio"), 2),
+            _num(f.get("ice_p95_ms")),
+            _num(f.get("first_frame_p95_ms")),
+            f"{_num(f.get('latency_p50_ms'))}/{_num(f.get('latency_p95_ms'))}",
+            _num(f.get("subscriber_loss_pct"), 2),
+            _num(f.get("video_fps_p5"), 1),
+            _num(server.get("janus_cpu_pct"), 1),
+            f"{generator['cpu_avg_cores']:.2f}/{generator['loop_lag_p95_max_ms']:.0f}",
+            _verdict(step["verdict"]),
+        )
     console.print(table)
     console.print(f"[bold]{escape(result['headline'])}[/]  (load average {result['load_average']})")
 
