@@ -100,6 +100,13 @@ class CapacitySpec(Strict):
         3.0, ge=0, le=120, description="from steady to the window (key frames, NACKs settle)"
     )
     hold_s: float = Field(30.0, ge=5, le=600, description="the measured window of each step")
+    retries: int = Field(
+        1,
+        ge=0,
+        le=5,
+        description="a window in which the generator was saturated is measured again, the "
+        "same rooms held, this many times before the step counts as invalid",
+    )
 
     def rooms_at(self, step: int) -> int:
         """Rooms held at step ``step`` (1-based)."""
@@ -152,4 +159,5 @@ class CapacityScenario(Strict):
         """An upper bound: every step at its longest."""
         spec = self.capacity
         fill = spec.rooms_at(spec.max_steps) * spec.room.users / spec.arrival_rate
-        return fill + spec.max_steps * (spec.settle_timeout_s + spec.warmup_s + spec.hold_s)
+        window = (1 + spec.retries) * (spec.warmup_s + spec.hold_s)
+        return fill + spec.max_steps * (spec.settle_timeout_s + window)

@@ -75,6 +75,8 @@ class StepResult:
     server: ServerUse = field(default_factory=ServerUse)
     verdict: Verdict = "good"
     why: str = ""
+    remeasured: int = 0
+    """Windows measured again because the generator was saturated in the one before."""
 
     @property
     def broken(self) -> list[SloOutcome]:

@@ -73,13 +73,19 @@ class World:
     generator saturates from ``saturates_at`` rooms; publishers of ``hangs_in`` never connect."""
 
     def __init__(
-        self, ms_per_room: float = 0.0, saturates_at: int = 99, hangs_in: str | None = None
+        self,
+        ms_per_room: float = 0.0,
+        saturates_at: int = 99,
+        hangs_in: str | None = None,
+        busy_windows: int = 99,
     ) -> None:
         self.ctx = _Ctx()
         self.watch = _Watch()
         self.ms_per_room = ms_per_room
         self.saturates_at = saturates_at
         self.hangs_in = hangs_in
+        self.busy_windows = busy_windows
+        """How many windows a saturated generator stays so (other work on the machine)."""
 
     @property
     def rooms(self) -> int:
@@ -92,12 +98,15 @@ class World:
             for sub in participant.subscriptions.values():
                 sub.received.setdefault("video", TrackCounters()).frames += frames
                 sub.latency.samples.extend([10.0 + self.ms_per_room * self.rooms] * frames)
-        saturated = self.rooms >= self.saturates_at
+        saturated = self.rooms >= self.saturates_at and self.busy_windows > 0
+        if saturated and seconds >= 1:
+            self.busy_windows -= 1
         lag = LagSummary(p95_ms=300.0 if saturated else 5.0)
         sample = GeneratorSample(now_ms(), "capacity", 1, "h", 0.3, 1000, {"media": lag}, saturated)
         # Busy, it is all the watch sees (the pretend clock runs fast: steps share their ms).
         self.watch.samples += [sample] * (4 if saturated else 1)
-        await asyncio.sleep(0)
+        # A few real ms for a window's worth of pretend seconds: windows get instants apart.
+        await asyncio.sleep(0.005 if seconds >= 1 else 0)
 
     # -- what seats ask of the session --------------------------------------------------------
     async def arrive(self, who: str, room: str) -> None:
@@ -190,6 +199,14 @@ async def test_a_step_whose_generator_saturated_ends_the_search_as_invalid() -> 
     assert result.capacity_rooms == 1
     assert result.invalid_reason is not None
     assert "step 2 (2 rooms)" in result.invalid_reason
+
+
+async def test_a_window_saturated_by_a_passing_burst_is_measured_again() -> None:
+    world = World(saturates_at=2, busy_windows=1)  # the second step's first window only
+    result, lines = await _search(world, _scenario(max_steps=3))
+    assert [s.verdict for s in result.steps] == ["good", "good", "good"]
+    assert [s.remeasured for s in result.steps] == [0, 1, 0]
+    assert any("measuring the window again (1 of 1)" in line for line in lines)
 
 
 async def test_a_step_that_never_settles_breaks_the_search() -> None:
