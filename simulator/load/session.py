@@ -33,6 +33,7 @@ from simulator.load.allocator import Seat
 from simulator.netns_loop import NamespaceLoop
 from simulator.player import recording_steps  # noqa: F401  (registers its steps and setup)
 from simulator.player.context import FEATURE_SETUPS, RunContext
+from simulator.player.impairment_hook import apply_impairment
 from simulator.player.runner import open_room
 from simulator.player.steps import end_connection, executor_for
 from simulator.scenario.model import (
@@ -141,6 +142,7 @@ class LoadSession:
             admin_session=admin_session,
             admin_handle=admin_handle,
             client_address=settings.client_address,
+            impairment_hook=apply_impairment,  # in-process impairment (a capacity search's)
             results_dir=self.run_dir,
         )
         for setup in FEATURE_SETUPS:
