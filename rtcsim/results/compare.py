@@ -51,23 +51,24 @@ METRICS: dict[str, MetricInfo] = {
 
 DEFAULT_THRESHOLDS: dict[str, str] = {
     "join_success_ratio": "0.01",
-    "ice_p50_ms": "50%+250",
-    "ice_p95_ms": "50%+250",
-    "first_frame_p50_ms": "50%+250",
-    "first_frame_p95_ms": "50%+250",
-    "latency_p50_ms": "50%+25",
-    "latency_p95_ms": "50%+25",
+    "ice_p50_ms": "50%+500",
+    "ice_p95_ms": "100%+1500",
+    "first_frame_p50_ms": "50%+500",
+    "first_frame_p95_ms": "100%+1500",
+    "latency_p50_ms": "50%+20",
+    "latency_p95_ms": "100%+100",
     "subscriber_loss_pct": "1",
-    "jitter_p95_ms": "50%+10",
-    "video_fps_p5": "10%",
-    "server_cpu_per_stream_pct": "50%+0.2",
+    "jitter_p95_ms": "100%+20",
+    "video_fps_p5": "20%",
+    "server_cpu_per_stream_pct": "50%+0.5",
     "docs_per_second": "50%",
     "capacity_rooms": "step",
 }
-"""Loose enough that two clean runs on a busy shared machine pass (ICE and first frames
-there vary by hundreds of ms), tight enough that 1 % more loss, a doubled latency or a lost
-capacity step fails. ``step``: more than one step of the baseline's search fewer rooms (a
-rerun lands on the same step or the next one)."""
+"""Loose enough that two clean runs on a busy shared machine pass (there a p95 of ICE or first
+frames is often one connection's ~1 s retry, and a burst of other work adds tens of ms to
+latency), tight enough that a point more of loss, a doubled latency or a lost capacity step
+fails. ``step``: more than one step of the baseline's search fewer rooms (a rerun lands on
+the same step or the next one). ``--fail-on`` and ``--thresholds`` tighten them."""
 
 _LIMIT = re.compile(r"^\s*(?:(?P<pct>\d+(?:\.\d+)?)\s*%)?\s*\+?\s*(?P<abs>\d+(?:\.\d+)?)?\s*$")
 

@@ -58,7 +58,7 @@ def test_two_clean_runs_with_ordinary_noise_are_no_regression(tmp_path: Path) ->
 
 
 def test_five_percent_loss_on_every_subscriber_is_a_regression(tmp_path: Path) -> None:
-    lossy = CLEAN | {"subscriber_loss_pct": 5.1, "video_fps_p5": 24.0}
+    lossy = CLEAN | {"subscriber_loss_pct": 5.1, "video_fps_p5": 20.0}
     a = read_run(write_run(tmp_path / "a", CLEAN, capacity=_capacity(8)))
     b = read_run(write_run(tmp_path / "b", lossy, capacity=_capacity(0)))
     comparison = compare(a, b)
@@ -76,7 +76,7 @@ def test_five_percent_loss_on_every_subscriber_is_a_regression(tmp_path: Path) -
 
 
 def test_which_way_is_worse_depends_on_the_metric(tmp_path: Path) -> None:
-    base = read_run(write_run(tmp_path / "a", {"latency_p95_ms": 100.0, "docs_per_second": 10.0}))
+    base = read_run(write_run(tmp_path / "a", {"latency_p95_ms": 300.0, "docs_per_second": 10.0}))
     better = read_run(write_run(tmp_path / "b", {"latency_p95_ms": 20.0, "docs_per_second": 30.0}))
     rows = {row.metric: row.verdict for row in compare(base, better).rows}
     assert rows == {"latency_p95_ms": "better", "docs_per_second": "better"}
