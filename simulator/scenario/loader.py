@@ -75,8 +75,10 @@ def load_python_scenario(path: Path) -> Scenario:
 
 def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
     scenario = parse_any_scenario(text, source)
-    if not isinstance(scenario, Scenario):
-        raise ScenarioError(f"{source}: a load or capacity scenario is not a timeline scenario")
+    if isinstance(scenario, LoadScenario):
+        raise ScenarioError(f"{source}: a load scenario (load:) is not a timeline scenario")
+    if isinstance(scenario, CapacityScenario):
+        raise ScenarioError(f"{source}: a capacity scenario (capacity:) is not a timeline one")
     return scenario
 
 
