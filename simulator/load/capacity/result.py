@@ -112,6 +112,21 @@ class CapacityResult:
         last = self.steps[-1] if self.steps else None
         return last if last is not None and last.verdict in ("slo", "unsteady") else None
 
+    def per_added_stream(self) -> dict[str, float | None]:
+        """What each stream added cost Janus: the least-squares slope of its CPU and RSS over
+        the streams of every step with a server sample (the intercept is its idle cost), which
+        says more than a step's own per-stream figure, where the idle cost is shared out."""
+        measured = [s for s in self.steps if s.server.janus_cpu_pct is not None and s.streams]
+        cpu = _fit([(s.streams, s.server.janus_cpu_pct) for s in measured])
+        rss = _fit([(s.streams, s.server.janus_rss_kb) for s in measured])
+        return {
+            "steps": len(measured),
+            "cpu_pct": _round(cpu[0], 4),
+            "idle_cpu_pct": _round(cpu[1], 2),
+            "rss_kb": _round(rss[0], 1),
+            "idle_rss_kb": _round(rss[1], 0),
+        }
+
     @property
     def invalid_reason(self) -> str | None:
         """Set when the generator, not the server, ended the search: the capacity is then
@@ -147,6 +162,7 @@ class CapacityResult:
         data["capacity_users"] = step.users if step is not None else 0
         data["capacity_streams"] = step.streams if step is not None else 0
         data["knee_step"] = self.knee.step if self.knee is not None else None
+        data["server_per_added_stream"] = self.per_added_stream()
         data["headline"] = self.headline()
         return data
 
@@ -154,6 +170,23 @@ class CapacityResult:
         path = folder / CAPACITY_FILE
         path.write_bytes(orjson.dumps(self.as_dict(), option=orjson.OPT_INDENT_2))
         return path
+
+
+def _fit(points: list[tuple[float, float | None]]) -> tuple[float | None, float | None]:
+    """(slope, intercept) of a least-squares line; None without two distinct x values."""
+    xy = [(float(x), float(y)) for x, y in points if y is not None]
+    if len({x for x, _ in xy}) < 2:
+        return None, None
+    n = len(xy)
+    mean_x = sum(x for x, _ in xy) / n
+    mean_y = sum(y for _, y in xy) / n
+    sxx = sum((x - mean_x) ** 2 for x, _ in xy)
+    slope = sum((x - mean_x) * (y - mean_y) for x, y in xy) / sxx
+    return slope, mean_y - slope * mean_x
+
+
+def _round(value: float | None, digits: int) -> float | None:
+    return None if value is None else round(value, digits)
 
 
 def read_capacity(folder: Path) -> dict[str, Any] | None:

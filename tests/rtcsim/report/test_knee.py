@@ -52,6 +52,7 @@ def test_the_report_of_a_capacity_run_shows_its_headline_knees_and_steps() -> No
     page = read_page(html)
     assert page.panels["capacity"] == "1"
     assert page.metrics["capacity_rooms"] == "4"
+    assert float(page.metrics["janus_cpu_per_added_stream"]) == 1.25  # 10 % per 8 streams
     assert "capacity 4 rooms of 4 (16 users, 16 streams): at 6 rooms latency_p95_ms 400" in html
     assert html.count("data-knee=") == len(knee_charts(capacity)) == 5  # latency, loss, first
     assert re.findall(r'data-step="(\d)"', html) == ["1", "2", "3"]  # frame, Janus, generator

@@ -7,6 +7,7 @@ from pathlib import Path
 from simulator.load.capacity.result import (
     CapacityResult,
     GeneratorHealth,
+    ServerUse,
     SloOutcome,
     StepResult,
     read_capacity,
@@ -57,3 +58,23 @@ def test_a_first_step_that_breaks_leaves_no_capacity() -> None:
     assert result.capacity_rooms == 0
     assert result.capacity_step is None
     assert result.headline() == "capacity 0 rooms of 4: at 2 rooms loss"
+
+
+def test_janus_per_added_stream_is_the_slope_over_the_steps_its_idle_cost_the_intercept() -> None:
+    result = CapacityResult("cap", 4, 1, "cheap")
+    for number, cpu, rss in ((1, 12.0, 30_000.0), (2, 20.0, 31_000.0), (3, 28.0, 32_000.0)):
+        step = _step(number, "good")
+        step.server = ServerUse(samples=1, janus_cpu_pct=cpu, janus_rss_kb=rss)
+        result.steps.append(step)
+    result.steps.append(_step(4, "unsteady"))  # no server sample: left out
+    assert result.per_added_stream() == {
+        "steps": 3,
+        "cpu_pct": 1.0,  # 8 % more for every 8 streams
+        "idle_cpu_pct": 4.0,
+        "rss_kb": 125.0,
+        "idle_rss_kb": 29_000.0,
+    }
+    assert (
+        CapacityResult("cap", 4, 1, "cheap", [_step(1, "good")]).per_added_stream()["cpu_pct"]
+        is None
+    )
