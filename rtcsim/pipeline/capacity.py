@@ -21,19 +21,17 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from elasticsearch import AsyncElasticsearch
-
+from collector.store import open_client
 from rtcsim.pipeline.conclude import check_collector, conclude, new_run_folder
 from rtcsim.pipeline.outcome import RunOutcome, new_run_id
-from simulator.load.capacity.result import CapacityResult
+from simulator.load.capacity.result import capacity_checks
 from simulator.load.capacity.search import CapacitySearch
 from simulator.load.session import LoadSession
 from simulator.peers.clips import default_clips_dir
 from simulator.peers.publishing import PublishOptions, prepare_clips
 from simulator.scenario.capacity import CapacityScenario
 from simulator.settings import Settings
-from simulator.verify.checks import Check
-from simulator.verify.store_reader import Document, host_documents
+from simulator.verify.store_reader import Document, Selection, read_all
 
 Progress = Callable[[str], None]
 
@@ -90,7 +88,7 @@ async def _run(
         settings,
         results,
         progress=progress,
-        extra_checks=capacity_checks(result),
+        extra_checks=capacity_checks(result.as_dict()),
         invalid=result.invalid_reason,
         sections={"capacity": result.as_dict()},
     )
@@ -112,30 +110,9 @@ async def _warm_clips(session: LoadSession, scenario: CapacityScenario) -> None:
 
 def _server_samples(settings: Settings) -> Callable[[int, int], Awaitable[list[Document]]]:
     async def read(start_ms: int, end_ms: int) -> list[Document]:
-        async with AsyncElasticsearch(settings.es_url, **settings.es_client_options()) as es:
-            await es.indices.refresh(index=settings.es_index)
-            return await host_documents(es, settings.es_index, start_ms, end_ms)
+        """The host's monitoringStats between two instants (no session: the window alone)."""
+        selection = Selection((), (start_ms, end_ms), types=("monitoringStats",))
+        async with open_client(settings.es_client_options()) as es:
+            return await read_all(es, settings.es_index, selection)
 
     return read
-
-
-def capacity_checks(result: CapacityResult) -> list[Check]:
-    """The search's own checks: it measured a step, and the server held the first one."""
-    first = result.steps[0] if result.steps else None
-    held_first = first is not None and first.verdict in ("good", "generator")
-    return [
-        Check(
-            "capacity: the search measured at least one step",
-            bool(result.steps),
-            ">= 1 step",
-            len(result.steps),
-            result.headline(),
-        ),
-        Check(
-            "capacity: the server held every SLO at the first step",
-            held_first,
-            "first step good",
-            first.verdict if first is not None else "no step",
-            first.why if first is not None else "",
-        ),
-    ]

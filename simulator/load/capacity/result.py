@@ -13,6 +13,8 @@ from typing import Any, Literal
 
 import orjson
 
+from simulator.verify.checks import Check
+
 Verdict = Literal["good", "slo", "generator", "unsteady"]
 """good: every SLO held; slo: one broke (the server's failure); generator: the generator was
 saturated (the step is invalid: it says nothing about the server); unsteady: the step's
@@ -163,6 +165,7 @@ class CapacityResult:
         data["capacity_streams"] = step.streams if step is not None else 0
         data["knee_step"] = self.knee.step if self.knee is not None else None
         data["server_per_added_stream"] = self.per_added_stream()
+        data["invalid_reason"] = self.invalid_reason
         data["headline"] = self.headline()
         return data
 
@@ -196,3 +199,27 @@ def read_capacity(folder: Path) -> dict[str, Any] | None:
         return None
     data: dict[str, Any] = orjson.loads(path.read_bytes())
     return data
+
+
+def capacity_checks(capacity: dict[str, Any]) -> list[Check]:
+    """The search's own checks, from its ``capacity.json``: it measured a step, and the server
+    held every SLO at the first one (a first step the generator could not measure proves
+    nothing either way: that run is INVALID instead)."""
+    steps = capacity.get("steps", [])
+    first = steps[0] if steps else None
+    return [
+        Check(
+            "capacity: the search measured at least one step",
+            bool(steps),
+            ">= 1 step",
+            len(steps),
+            str(capacity.get("headline", "")),
+        ),
+        Check(
+            "capacity: the server held every SLO at the first step",
+            first is not None and first["verdict"] in ("good", "generator"),
+            "first step good",
+            first["verdict"] if first is not None else "no step",
+            first["why"] if first is not None else "",
+        ),
+    ]

@@ -50,3 +50,13 @@ def test_cpu_per_stream_averages_each_sample_over_the_streams_then_open() -> Non
     assert server_cpu_per_stream_pct(_ledger(), docs) == 10.0
     assert server_rss_per_stream_kb(_ledger(), [_sample(3000, 1.0, 40_000)]) == 20_000.0
     assert server_cpu_per_stream_pct(_ledger(), [{"elastic_type": "cdr"}]) is None
+
+
+def test_a_runs_digest_keeps_the_host_samples_the_server_figures_need() -> None:
+    from simulator.verify.digest import RunDigest
+    from simulator.verify.throughput import figure
+
+    digest = RunDigest.of([_sample(1000, 10.0), {"elastic_type": "cdr", "timestamp": 5}])
+    assert len(digest.host_samples) == 1
+    assert figure("server_cpu_per_stream_pct", _ledger(), digest) == 10.0
+    assert figure("server_cpu_per_stream_pct", _ledger(), range(2)) is None  # a mere count

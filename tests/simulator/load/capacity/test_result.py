@@ -78,3 +78,15 @@ def test_janus_per_added_stream_is_the_slope_over_the_steps_its_idle_cost_the_in
         CapacityResult("cap", 4, 1, "cheap", [_step(1, "good")]).per_added_stream()["cpu_pct"]
         is None
     )
+
+
+def test_the_searchs_checks_come_from_its_capacity_json() -> None:
+    from simulator.load.capacity.result import capacity_checks
+
+    held = CapacityResult("cap", 4, 1, "cheap", [_step(1, "good"), _step(2, "slo", "loss")])
+    assert [c.ok for c in capacity_checks(held.as_dict())] == [True, True]
+    broke = CapacityResult("cap", 4, 1, "cheap", [_step(1, "slo", "loss 4 (SLO <= 1)")])
+    checks = capacity_checks(broke.as_dict())
+    assert [c.ok for c in checks] == [True, False]
+    assert checks[1].detail == "loss 4 (SLO <= 1)"
+    assert [c.ok for c in capacity_checks({})] == [False, False]
