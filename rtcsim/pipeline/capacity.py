@@ -24,13 +24,16 @@ from pathlib import Path
 from collector.store import open_client
 from rtcsim.pipeline.conclude import check_collector, conclude, new_run_folder
 from rtcsim.pipeline.outcome import RunOutcome, new_run_id
-from simulator.load.capacity.result import capacity_checks
+from simulator.ledger import now_ms
+from simulator.load.capacity.result import CapacityResult, capacity_checks
 from simulator.load.capacity.search import CapacitySearch
+from simulator.load.capacity.seats import leave_everyone
 from simulator.load.session import LoadSession
 from simulator.peers.clips import default_clips_dir
 from simulator.peers.publishing import PublishOptions, prepare_clips
 from simulator.scenario.capacity import CapacityScenario
 from simulator.settings import Settings
+from simulator.verify.checks import Check
 from simulator.verify.store_reader import Document, Selection, read_all
 
 Progress = Callable[[str], None]
@@ -66,6 +69,7 @@ async def _run(
     session = await asyncio.to_thread(
         LoadSession, settings, run_id=run_id, run_dir=results, label="capacity"
     )
+    result: CapacityResult | None = None
     try:
         await asyncio.wrap_future(session.control.submit(_warm_clips(session, scenario)))
         search = CapacitySearch(
@@ -76,22 +80,47 @@ async def _run(
             progress=progress,
         )
         result = await asyncio.wrap_future(session.control.submit(search.run()))
+        result.write(results)  # before anyone leaves: what was measured is never lost
+        progress(result.headline())
     finally:
-        progress("every seat leaves")
-        part = await asyncio.to_thread(session.finish)
-    part.unlink(missing_ok=True)  # conclude writes the whole ledger as ledger.json
-    result.write(results)
-    progress(result.headline())
+        ended = await _end_session(session, results, progress)
     return await conclude(
         scenario,
         session.ctx.ledger,
         settings,
         results,
         progress=progress,
-        extra_checks=capacity_checks(result.as_dict()),
+        extra_checks=capacity_checks(result.as_dict()) + ended,
         invalid=result.invalid_reason,
         sections={"capacity": result.as_dict()},
     )
+
+
+async def _end_session(session: LoadSession, results: Path, progress: Progress) -> list[Check]:
+    """Everyone leaves (in parallel), then the session ends; a seat that could not leave, or
+    an end that did not finish, is a failed check, never a lost run."""
+    progress(f"every seat leaves ({len(session.ctx.participants)})")
+    try:
+        failed = await asyncio.wrap_future(session.control.submit(leave_everyone(session)))
+    except Exception as exc:
+        failed = [f"{type(exc).__name__}: {exc}"]
+    try:
+        part = await asyncio.to_thread(session.finish)
+        part.unlink(missing_ok=True)  # conclude writes the whole ledger as ledger.json
+    except Exception as exc:
+        failed.append(f"the load session did not end: {type(exc).__name__}: {exc}"[:300])
+        ledger = session.ctx.ledger
+        ledger.ended_ms = ledger.ended_ms or now_ms()
+        ledger.write(results / "ledger.json")
+    return [
+        Check(
+            "capacity: every seat left at the end",
+            not failed,
+            "all left",
+            f"{len(failed)} did not" if failed else "all left",
+            "; ".join(failed[:3]),
+        )
+    ]
 
 
 async def _warm_clips(session: LoadSession, scenario: CapacityScenario) -> None:

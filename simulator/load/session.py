@@ -274,4 +274,9 @@ class LoadSession:
 
 
 async def _new_http() -> aiohttp.ClientSession:
-    return aiohttp.ClientSession()
+    """The client every participant's Janus session shares. Each Janus session keeps a
+    long-poll open (``driver.janus_http``), so aiohttp's default pool of 100 connections would
+    hold 100 participants and starve the 101st's join, everyone's keepalives and leaves
+    (measured: a capacity search "broke" at 104 users on the generator's own pool). No cap:
+    the process's descriptors are the bound."""
+    return aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))

@@ -30,6 +30,8 @@ FIRST_FRAME_TIMEOUT_S = 10.0
 """As a load visit's (``simulator.load.visit``): a subscription without a video frame by then
 has failed to show anything."""
 FIRST_FRAME_POLL_S = 0.05
+LEAVE_CONCURRENCY = 16
+LEAVE_TIMEOUT_S = 30.0
 
 
 @dataclass
@@ -155,3 +157,22 @@ def _publish_step(room: CapacityRoom, name: str) -> PublishStep:
         simulcast=False,
         talk=None,
     )
+
+
+async def leave_everyone(session: LoadSession) -> list[str]:
+    """Every seat leaves, ``LEAVE_CONCURRENCY`` at a time: one by one, a hundred goodbyes to
+    a server the last step overloaded take longer than the session's own end allows. Returns
+    who could not leave cleanly (the session's end then closes them as it can)."""
+    gate = asyncio.Semaphore(LEAVE_CONCURRENCY)
+    failed: list[str] = []
+
+    async def leave(who: str) -> None:
+        async with gate:
+            try:
+                async with asyncio.timeout(LEAVE_TIMEOUT_S):
+                    await session.leave(who)
+            except Exception as exc:
+                failed.append(f"{who}: {type(exc).__name__}: {exc}"[:200])
+
+    await asyncio.gather(*(leave(who) for who in list(session.ctx.participants)))
+    return failed

@@ -224,3 +224,22 @@ async def test_every_step_holding_ends_at_max_steps() -> None:
     assert result.ending == "max_steps"
     assert result.capacity_rooms == 2
     assert result.headline().endswith("every step held (max_steps reached)")
+
+
+async def test_everyone_leaves_at_once_and_who_could_not_is_named() -> None:
+    from simulator.load.capacity.seats import leave_everyone
+
+    world = World()
+    await _search(world, _scenario(max_steps=2))
+    left: list[str] = []
+
+    async def leave(who: str) -> None:
+        await asyncio.sleep(0.01)
+        if who == "cap-2-u3":
+            raise RuntimeError("Janus said no")
+        left.append(who)
+
+    world.leave = leave  # type: ignore[attr-defined]
+    failed = await leave_everyone(cast(LoadSession, world))
+    assert sorted(left) == sorted(set(world.ctx.participants) - {"cap-2-u3"})
+    assert failed == ["cap-2-u3: RuntimeError: Janus said no"]
