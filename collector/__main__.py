@@ -1,7 +1,8 @@
 """``rtcsim-collector``: run the collector service.
 
-Listens for Janus events on ``events_host:events_port`` inside ``events_netns`` (Janus refuses
-loopback ICE, so it lives in a namespace and posts its events there) and serves every route on
+Listens for Janus events (``/events``) and LiveKit webhooks (``/livekit``) on
+``events_host:events_port`` inside ``events_netns`` (the media server refuses loopback ICE, so it
+lives in a namespace and posts its events there) and serves every route on
 ``api_host:api_port`` in the root namespace for the simulator. Installs the index template at
 start, stops on SIGTERM/SIGINT after flushing pending documents. A start-up failure (port taken,
 Elasticsearch unreachable, bad setting) is one line on stderr and exit code 2.
@@ -41,12 +42,13 @@ def parser() -> argparse.ArgumentParser:
     """One ``--flag`` per setting (``es_hosts`` → ``--es-hosts``; lists are comma-separated)."""
     p = argparse.ArgumentParser(
         prog="rtcsim-collector",
-        description="Janus events in, OpenVidu Pro monitoring documents out.",
+        description="Janus events and LiveKit webhooks in, OpenVidu Pro monitoring documents out.",
         epilog="Every flag can also be set as RTCSIM_COLLECTOR_<NAME> in the environment.",
     )
     for name, info in CollectorSettings.model_fields.items():
         default = info.get_default(call_default_factory=True)
-        shown = "****" if "password" in name or "key" in name or name == "token" else default
+        hidden = any(word in name for word in ("password", "key", "secret")) or name == "token"
+        shown = "****" if hidden else default
         help_text = f"{info.description or ''} (default: {shown})".strip()
         p.add_argument(f"--{name.replace('_', '-')}", dest=name, default=None, help=help_text)
     return p

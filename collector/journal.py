@@ -59,8 +59,8 @@ class Journal:
         self.recorded = 0
         self.compactions = 0
         self.replayed = 0
-        """Inputs fed again at start-up (``collector.app.replay_journal``): shows on ``/stats``
-        that a restarted collector resumed its sessions rather than starting blank."""
+        """Inputs fed again at start-up (``collector.app.replay``): shows on ``/stats`` that a
+        restarted collector resumed its sessions rather than starting blank."""
         self.dirty = path.stat().st_size > 0
         """Inputs recorded since the last compaction."""
 

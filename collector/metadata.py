@@ -1,6 +1,8 @@
-"""What the simulator tells the collector that Janus cannot: identities, stream options, signals,
-recordings and client-side stats. Janus knows rooms and handles; OpenVidu documents also need a
-user id, a location and a platform string, which a real OpenVidu learns from the browser.
+"""What the simulator tells the collector that the media server cannot: identities, stream
+options, signals, recordings, client-side stats, and, for a server that reports no subscribers or
+ICE (LiveKit), the client's subscriptions and endpoint events. Servers know rooms and
+connections; OpenVidu documents also need a user id, a location and a platform string, which a
+real OpenVidu learns from the browser.
 
 These shapes are the collector's HTTP API (see ``collector.app``); camelCase keys are OpenVidu's.
 """
@@ -11,6 +13,10 @@ import hashlib
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from collector.documents import KmsEventType
+from collector.documents.kms import KmsPayload
+from collector.reasons import EndReason
 
 
 class _Input(BaseModel):
@@ -114,3 +120,40 @@ class ClientStatsSample(BaseModel):
         for key, value in (self.model_extra or {}).items():
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise ValueError(f"{key}: client stats fields must be numbers")
+
+
+class SubscriptionInput(_Input):
+    """``POST /subscriptions``: a subscription the client began or ended, for a media server
+    that reports no subscriber lifecycle of its own (LiveKit: one subscriber peer connection
+    per participant, renegotiated for every track, and no webhook for it). Its documents are
+    marked ``rtcsim_side: client``. On Janus the server's own events make subscribers: don't
+    post these there."""
+
+    sessionId: str = Field(min_length=1)
+    connectionId: str = Field(min_length=1)
+    """The subscriber's connection (on LiveKit: its participant SID)."""
+    receivingFrom: str = Field(min_length=1)
+    """The publisher's connection (its participant SID)."""
+    status: Literal["started", "ended"]
+    """``started``: media of the stream reached the client; ``ended``: it stopped taking it."""
+    timestamp: int
+    reason: EndReason | None = None
+    """Why it ended (``ended`` only): the client's own ``unsubscribe`` when absent, or what it
+    saw (``networkDisconnect``: its subscriber connection failed). An end the server caused
+    (the publisher unpublished, a participant left) comes from the server's events first."""
+
+
+class ClientEndpointEvent(_Input, KmsPayload):
+    """``POST /client-events``: one endpoint event the client's own WebRTC stack observed, for a
+    media server that reports none (LiveKit has no ICE or media-flow events server side): a
+    ``kms`` document marked ``rtcsim_side: client``. ``endpoint`` is Kurento's name, the
+    ``streamId`` for a publisher and ``<subscriber connectionId>_<streamId>`` for a
+    subscriber; ``msSinceEndpointCreation`` counts from the client's peer connection; the
+    rest is the event's payload, as in the document (``KmsPayload``)."""
+
+    sessionId: str = Field(min_length=1)
+    connectionId: str = Field(min_length=1)
+    endpoint: str = Field(min_length=1)
+    type: KmsEventType
+    timestamp: int
+    msSinceEndpointCreation: int = Field(ge=0)

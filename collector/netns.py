@@ -1,4 +1,5 @@
-"""Entering a Linux network namespace from the current thread.
+"""Network-namespace primitives, the one place for them: which namespaces exist, running a
+command in one, and entering one from the current thread.
 
 Janus refuses loopback for ICE, so the media server lives in a network namespace of the
 project's own (see ``docs/architecture.md``). A socket belongs to the namespace of the thread that
@@ -6,7 +7,10 @@ created it, for its whole life. So a process in the root namespace can still *li
 media server's namespace (the collector's event endpoint) or *connect* from inside a client
 namespace (the simulator's peers), by switching one thread for the moment the socket is made.
 
-``setns(2)`` only changes the calling thread, and needs CAP_SYS_ADMIN (root).
+``setns(2)`` only changes the calling thread, and needs CAP_SYS_ADMIN (root). The collector sits
+at the bottom of the project, so the library (``simulator.netns_loop.NamespaceLoop``, the
+impairment commands) and the services (``rtcsim.services.netns``, which creates and wires the
+namespaces with iproute2) use these.
 """
 
 from __future__ import annotations
@@ -34,6 +38,16 @@ def netns_path(name: str) -> Path:
     return NETNS_RUN_DIR / name
 
 
+def namespace_exists(name: str) -> bool:
+    """Whether ``ip netns add name`` has been done (and not undone)."""
+    return netns_path(name).exists()
+
+
+def exec_in(netns: str, *argv: str) -> list[str]:
+    """``argv`` run inside ``netns`` (``ip netns exec`` execs it: the pid is the command's)."""
+    return ["ip", "netns", "exec", netns, *argv]
+
+
 def _setns(fd: int) -> None:
     if _libc.setns(fd, CLONE_NEWNET) != 0:
         err = ctypes.get_errno()
@@ -43,7 +57,7 @@ def _setns(fd: int) -> None:
 def enter_netns_forever(name: str) -> None:
     """Move the calling thread into namespace ``name`` for the rest of its life."""
     path = netns_path(name)
-    if not path.exists():
+    if not namespace_exists(name):
         raise NetnsError(f"network namespace {name!r} does not exist ({path}); start the services")
     fd = os.open(path, os.O_RDONLY)
     try:

@@ -37,6 +37,15 @@ class CollectorSettings(BaseSettings):
     events_user: str | None = Field(default=None, description="HTTP basic auth sent by sampleevh")
     events_password: SecretStr | None = None
 
+    # -- LiveKit webhooks (POST /livekit, signed with the stack's key pair) -----------------------
+    livekit_api_key: str | None = Field(
+        default=None, description="the key LiveKit signs its webhooks with; None refuses them"
+    )
+    livekit_api_secret: SecretStr | None = None
+    livekit_webhook_leeway_s: float = Field(
+        default=60.0, ge=0, description="clock skew allowed on a webhook's signed times"
+    )
+
     # -- API for the simulator (root namespace) --------------------------------------------------
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=8091, ge=0, le=65535)

@@ -62,6 +62,7 @@ class DocumentWriter:
         self._wake = asyncio.Event()
         self._lock = asyncio.Lock()
         self._urgent = False
+        self._stopping = False
 
     @property
     def pending(self) -> int:
@@ -174,7 +175,14 @@ class DocumentWriter:
                 size = min(self._batch_size, len(self._queue))
                 partial -= size
                 batch = [self._queue.popleft() for _ in range(size)]
-                result = await self._write(batch)
+                try:
+                    result = await self._write(batch)
+                except asyncio.CancelledError:
+                    # Cancelled mid-write: the batch goes back to the front, in order, for
+                    # whoever flushes next (the store may have it already: same ids).
+                    self._queue.extendleft(reversed(batch))
+                    self._counters.documents_pending = len(self._queue)
+                    raise
                 total.written += result.written
                 self._counters.documents_written += result.written
                 self._refused(batch, result)
@@ -204,8 +212,24 @@ class DocumentWriter:
             return {"spooled": 0, "replayed": 0, "rejected": 0, "bytes": 0}
         return self._spool.stats()
 
+    def stop(self) -> None:
+        """Have ``run`` return after the write under way, if any (the caller then flushes
+        what is left: ``drain``). Cancelling ``run`` instead would cut a write in the middle."""
+        self._stopping = True
+        self._wake.set()
+
+    async def drain(self) -> WriteResult:
+        """At exit: write everything still queued, the spool first; what the store will not
+        take stays in the spool (when there is one) for the next start."""
+        result = await self.flush()
+        if self._queue and self._spool is not None:
+            self._spool.append(list(self._queue))
+            self._queue.clear()
+            self._counters.documents_pending = 0
+        return result
+
     async def run(self, interval_s: float, *, linger_s: float = LINGER_S) -> None:
-        """Flush forever: full batches as soon as they are full, a partial one ``linger_s``
+        """Flush until ``stop``: full batches as soon as they are full, a partial one ``linger_s``
         after a full one left it behind (else every ``interval_s``), and at once after a
         ``sessionSummary``.
 
@@ -214,9 +238,11 @@ class DocumentWriter:
         in make bench), each with its own translog sync in Elasticsearch.
         """
         timeout_s = interval_s
-        while True:
+        while not self._stopping:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=timeout_s)
+            if self._stopping:
+                break
             woken = self._wake.is_set()
             self._wake.clear()
             urgent, self._urgent = self._urgent, False

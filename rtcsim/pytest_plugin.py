@@ -23,15 +23,25 @@ import asyncio
 import concurrent.futures
 import logging
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import pytest
 
+from rtcsim.pytest_state import (
+    STATE,
+    PluginOptions,
+    PluginState,
+    resolve_scenario,
+    run_scenario,
+    settings_for,
+    stored_baseline,
+    thresholds,
+)
+
 if TYPE_CHECKING:
     from rtcsim.pipeline.outcome import RunOutcome
-    from rtcsim.results.compare import Comparison, Threshold
+    from rtcsim.results.compare import Comparison
     from rtcsim.services.stack import StackStatus
     from simulator.settings import Settings
 
@@ -140,53 +150,6 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
     pluginmanager.add_hookspecs(RtcsimHooks)
 
 
-@dataclass(frozen=True)
-class PluginOptions:
-    """The effective configuration: command line over ini over defaults, read once."""
-
-    results_dir: Path | None
-    start_services: bool
-    keep_services: bool
-    collect_scenarios: bool
-    scenarios_dir: Path
-    baseline: Path | None = None
-    thresholds: Path | None = None
-
-    @classmethod
-    def from_config(cls, config: pytest.Config) -> PluginOptions:
-        def pick(name: str) -> Any:
-            value = config.getoption(name)
-            return config.getini(name) if value is None else value
-
-        results = pick("rtcsim_results_dir")
-        no_services = config.getoption("rtcsim_no_services")
-        scenarios_dir = Path(str(pick("rtcsim_scenarios_dir")))
-        baseline, thresholds = pick("rtcsim_baseline"), pick("rtcsim_thresholds")
-        return cls(
-            results_dir=config.rootpath / results if results else None,
-            start_services=False if no_services else bool(config.getini("rtcsim_start_services")),
-            keep_services=bool(pick("rtcsim_keep_services")),
-            collect_scenarios=bool(pick("rtcsim_collect_scenarios")),
-            scenarios_dir=config.rootpath / scenarios_dir,
-            baseline=config.rootpath / baseline if baseline else None,
-            thresholds=config.rootpath / thresholds if thresholds else None,
-        )
-
-
-@dataclass
-class PluginState:
-    """Per pytest session: the options, the services once up, the cached runs."""
-
-    options: PluginOptions
-    stack: StackStatus | None = None
-    started_stack: bool = False
-    settings: Settings | None = None
-    outcomes: dict[Path, RunOutcome] = field(default_factory=dict)
-
-
-STATE = pytest.StashKey[PluginState]()
-
-
 def pytest_configure(config: pytest.Config) -> None:
     for name, text in MARKERS.items():
         config.addinivalue_line("markers", f"{name}: {text}")
@@ -197,7 +160,7 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     """Two lines in pytest-asyncio's style: what the plugin will do, and where."""
     options = config.stash[STATE].options
     try:
-        settings = _settings(config)
+        settings = settings_for(config)
         where = (
             f"results_dir={settings.results_dir}, es={settings.es_url}/{settings.es_index}, "
             f"collector={settings.collector_api_url}, janus={settings.janus_url}"
@@ -216,18 +179,6 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     )
 
 
-def _settings(config: pytest.Config) -> Settings:
-    state = config.stash[STATE]
-    if state.settings is None:
-        from simulator.settings import Settings
-
-        overrides = (
-            {} if state.options.results_dir is None else {"results_dir": state.options.results_dir}
-        )
-        state.settings = Settings(**overrides)  # type: ignore[arg-type]
-    return state.settings
-
-
 # -- services --------------------------------------------------------------------------------
 def ensure_stack(config: pytest.Config) -> StackStatus | None:
     """The services up once per session (reused when already running), unless disabled."""
@@ -237,7 +188,7 @@ def ensure_stack(config: pytest.Config) -> StackStatus | None:
     from rtcsim.services import stack
     from rtcsim.services.errors import ServiceError
 
-    settings = _settings(config)
+    settings = settings_for(config)
     state.started_stack = not stack.status(settings).healthy
     try:
         state.stack = stack.up(settings)
@@ -252,7 +203,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         return
     from rtcsim.services import stack
 
-    stack.down(_settings(config))
+    stack.down(settings_for(config))
 
 
 # -- running scenarios -----------------------------------------------------------------------
@@ -275,30 +226,11 @@ def _run_sync(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
         return pool.submit(lambda: asyncio.run(make())).result()
 
 
-def resolve_scenario(config: pytest.Config, path: str | Path) -> Path:
-    """A scenario path as given, else under the rootdir, else under ``rtcsim_scenarios_dir``."""
-    candidate = Path(path)
-    if candidate.is_absolute():
-        return candidate
-    for base in (config.rootpath, config.stash[STATE].options.scenarios_dir):
-        if (base / candidate).exists():
-            return (base / candidate).resolve()
-    return (config.rootpath / candidate).resolve()  # the run reports it missing
-
-
-def run_scenario(config: pytest.Config, path: str | Path) -> RunOutcome:
-    resolved = resolve_scenario(config, path)
-    outcome: RunOutcome = config.hook.pytest_rtcsim_run_scenario(
-        path=resolved, settings=_settings(config), config=config
-    )
-    return outcome
-
-
 # -- fixtures ---------------------------------------------------------------------------------
 @pytest.fixture(scope="session")
 def rtcsim_settings(pytestconfig: pytest.Config) -> Settings:
     """rtcsim's settings, with the plugin's results folder."""
-    return _settings(pytestconfig)
+    return settings_for(pytestconfig)
 
 
 @pytest.fixture(scope="session")
@@ -350,25 +282,6 @@ def rtcsim_compare(pytestconfig: pytest.Config) -> Callable[..., Comparison]:
         return against_baseline(found, outcome.results_dir, thresholds(pytestconfig))
 
     return against
-
-
-def stored_baseline(config: pytest.Config, outcome: RunOutcome) -> Path | None:
-    stored = config.stash[STATE].options.baseline
-    if stored is None:
-        return None
-    from rtcsim.results.baselines import baseline_for
-
-    return baseline_for(stored, outcome.scenario)
-
-
-def thresholds(config: pytest.Config) -> dict[str, Threshold] | None:
-    """The configured thresholds over the defaults (None: the defaults alone)."""
-    path = config.stash[STATE].options.thresholds
-    if path is None:
-        return None
-    from rtcsim.results.compare import DEFAULT_THRESHOLDS, parse_thresholds, read_thresholds_file
-
-    return parse_thresholds(DEFAULT_THRESHOLDS) | read_thresholds_file(path)
 
 
 # -- scenario files as tests (their items: ``rtcsim.pytest_scenarios``) ---------------------

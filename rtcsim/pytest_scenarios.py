@@ -1,6 +1,7 @@
 """Scenario files collected as tests (``pytest --rtcsim-scenarios``): one item per file, whose
 verdict is the run's checks, and, with a stored baseline, no regression against it. The plugin
-(``rtcsim.pytest_plugin``) collects them; this module holds what they are.
+(``rtcsim.pytest_plugin``) collects them; this module holds what they are (and shares what it
+runs with the fixtures through ``rtcsim.pytest_state``).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from rtcsim.pytest_plugin import run_scenario, stored_baseline, thresholds
+from rtcsim.pytest_state import run_scenario, stored_baseline, thresholds
 
 if TYPE_CHECKING:
     from rtcsim.pipeline.outcome import RunOutcome

@@ -104,6 +104,9 @@ class WebrtcConnectionFields(CdrEvent, MediaOptions):
     user: str
     connection: Literal["OUTBOUND", "INBOUND"]
     receivingFrom: str | None = None
+    rtcsim_side: Literal["client"] | None = None
+    """``client``: the client reported this connection, the server has no event of it (a
+    LiveKit subscription); absent when the server's own events made it."""
 
     def subject(self) -> tuple[object, ...]:
         return (self.connectionId, self.streamId, self.connection)

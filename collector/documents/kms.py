@@ -1,7 +1,7 @@
 """``elastic_type: "kms"``: endpoint events, named as Kurento names them.
 
 OpenVidu stored Kurento's WebRtcEndpoint events (``openvidu-documents.md`` §3). Janus reports the
-same facts as webrtc/media events; ``collector.kms_mapping`` translates them. Names are Kurento 6
+same facts as webrtc/media events; ``collector.model.kms`` translates them. Names are Kurento 6
 (OpenVidu ≤ 2.23, the seed's era): ``IceComponentStateChange``, ``MediaFlowInStateChange``.
 """
 
@@ -36,8 +36,21 @@ class CandidatePair(BaseModel):
     remoteCandidate: str
 
 
-class KmsEvent(Document):
-    """One endpoint event; payload fields depend on ``type``."""
+class KmsPayload(BaseModel):
+    """The fields of an endpoint event that depend on its ``type`` (Kurento's event classes)."""
+
+    streamId: int | None = None
+    componentId: int | None = None
+    state: str | None = None
+    candidatePair: CandidatePair | None = None
+    oldState: str | None = None
+    newState: str | None = None
+    padName: str | None = None
+    mediaType: Literal["AUDIO", "VIDEO", "DATA"] | None = None
+
+
+class KmsEvent(Document, KmsPayload):
+    """One endpoint event; payload fields (``KmsPayload``) depend on ``type``."""
 
     elastic_type: Literal["kms"] = "kms"
     type: KmsEventType
@@ -51,15 +64,9 @@ class KmsEvent(Document):
     endpoint: str
     msSinceEndpointCreation: int
     rtcsim_run_id: str | None = None
-    # payload (by type)
-    streamId: int | None = None
-    componentId: int | None = None
-    state: str | None = None
-    candidatePair: CandidatePair | None = None
-    oldState: str | None = None
-    newState: str | None = None
-    padName: str | None = None
-    mediaType: Literal["AUDIO", "VIDEO", "DATA"] | None = None
+    rtcsim_side: Literal["client"] | None = None
+    """``client``: the client observed this event (its own ICE agent; ``msSinceEndpointCreation``
+    counted from its own peer connection's creation), the server reports none (LiveKit)."""
 
     def identity(self) -> tuple[object, ...]:
         return (

@@ -30,6 +30,8 @@ class StreamSummaryFields(MediaOptions):
     connection: str
     connectionId: str
     rtcsim_run_id: str | None = None
+    rtcsim_side: Literal["client"] | None = None
+    """``client``: the client reported this stream's lifecycle (``WebrtcConnectionFields``)."""
 
 
 class PublisherSummary(StreamSummaryFields):

@@ -1,99 +1,142 @@
-"""The session model's tables, and the lookups every part of the model shares."""
+"""The session model's state: session ▸ connection ▸ publisher/subscriber.
+
+Plain mutable dataclasses, changed only by the model's collaborators (``collector.model``) and
+the event sources that drive them (``collector.sources``). The OpenVidu vocabulary maps onto each
+server as ``DESIGN.md`` says: on Janus a session is a VideoRoom room, a connection one Janus
+session (one participant), a publisher what the participant's control handle publishes and a
+subscriber one handle receiving one feed; on LiveKit a session is a room, a connection a
+participant SID, a stream a participant's audio and video tracks.
+
+A few fields are one server's keys (``janus_session_id``, ``control_handle_id``,
+``videoroom_id``; an endpoint's ``key`` is a Janus handle id or a LiveKit track SID): the
+source that set them is the one that reads them.
+"""
 
 from __future__ import annotations
 
-from collections import Counter, deque
+from dataclasses import dataclass, field
+from enum import StrEnum
 
-from collector.clock import Clock
-from collector.documents import Document
-from collector.janus_events import JanusEvent
+from collector.documents import (
+    PublisherSummary,
+    RecordingStatusChanged,
+    SubscriberSummary,
+    unique_session_id,
+)
+from collector.events.janus import MediaStatsEvent
 from collector.metadata import Identity, SessionInfo, StreamInfo
-from collector.session_state import Connection, Endpoint, Handle, JanusSession, Session
+from collector.reasons import EndReason
 
 
-class UnknownSessionError(LookupError):
-    """The simulator referred to a session the collector never saw."""
+class Role(StrEnum):
+    PUBLISHER = "publisher"
+    SUBSCRIBER = "subscriber"
 
 
-class ModelState:
-    """Sessions, connections, Janus sessions and handles, and the documents not yet returned."""
+@dataclass
+class MediaSample:
+    """The latest cumulative Janus stats of one m-line, and what was last written."""
 
-    def __init__(self, clock: Clock) -> None:
-        self._clock = clock
-        self._out: list[Document] = []
-        self._session_infos: dict[str, SessionInfo] = {}
-        self._identities: dict[str, Identity] = {}
-        self._streams: dict[str, StreamInfo] = {}
-        self._sessions: dict[str, Session] = {}
-        self._last_session: dict[str, Session] = {}
-        self._connections: dict[str, Connection] = {}
-        self._participants: dict[tuple[str, str], Connection] = {}
-        self._janus_sessions: dict[int, JanusSession] = {}
-        self._handles: dict[int, Handle] = {}
-        self._bitrates: dict[int, int] = {}
-        self.counters: Counter[str] = Counter()
-        """Events the model could not attribute or chose to skip, by why (shown in /stats)."""
-        self._leaving: dict[str, tuple[Connection, int]] = {}
-        """Participants Janus reported ``leaving``, not yet told why (see ``_on_leaving``)."""
-        self._closed_sessions: deque[tuple[Session, list[str]]] = deque()
-        """Closed sessions and their connection ids, oldest first, for CLOSED_SESSION_KEEP_MS."""
-        self._ending: dict[int, tuple[Endpoint, int]] = {}
-        """Subscriber endpoints Janus ended (``unsubscribed``/detach), not yet told why: a
-        timed-out session's handles may go before its ``leaving`` and its ``timeout``."""
+    latest: MediaStatsEvent
+    latest_ms: int
+    written: MediaStatsEvent | None = None
+    written_ms: int | None = None
+    flowing_reported: bool = False
 
-    def _janus_session(self, sid: int | None) -> JanusSession | None:
-        return None if sid is None else self._janus_sessions.get(sid)
 
-    def _handle_of(self, event: JanusEvent) -> Handle | None:
-        """The handle an event is about, created on first sight (we may have missed its attach)."""
-        hid = event.handle_id
-        if hid is None:
-            return None
-        handle = self._handles.get(hid)
-        if handle is None:
-            if event.session_id is None:
-                return None
-            janus_session = self._janus_sessions.setdefault(
-                event.session_id, JanusSession(event.session_id)
-            )
-            handle = Handle(hid, event.session_id)
-            self._handles[hid] = handle
-            janus_session.handles[hid] = handle
-        return handle
+@dataclass
+class Endpoint:
+    """A WebRTC endpoint on the server: a publisher (OUTBOUND) or a subscriber (INBOUND)."""
 
-    def _connection_of_janus_session(self, janus_session: JanusSession) -> Connection | None:
-        if janus_session.connection_id is None:
-            return None
-        conn = self._connections.get(janus_session.connection_id)
-        return conn if conn is not None and conn.open else None
+    role: Role
+    stream: StreamInfo
+    connection: Connection
+    key: int | str
+    """What its source knows it by: a Janus handle id, a LiveKit publisher's stream."""
+    created_at_ms: int
+    receiving_from: str | None = None
+    started_at_ms: int | None = None
+    closed: bool = False
+    remb_bps: int | None = None
+    announced: bool = True
+    """The simulator announced the stream (``POST /streams``); else its options are learned."""
+    simulcast: bool = False
+    """A publisher whose video Janus receives in layers (``published`` says so, or stats do)."""
+    media: dict[str, MediaSample] = field(default_factory=dict)
+    local_candidates: list[str] = field(default_factory=list)
+    remote_candidates: list[str] = field(default_factory=list)
+    gathering_done: bool = False
+    ice_failed: bool = False
+    """ICE reported ``failed`` and has not recovered: what Janus ends next ends for that."""
+    ended_at_ms: int | None = None
+    """The server ended it then, and why is not known yet: it closes when that is."""
+    client_side: bool = False
+    """The client reported this endpoint (``POST /subscriptions``): no server event has it."""
 
-    def _connection_of(self, handle: Handle) -> Connection | None:
-        janus_session = self._janus_session(handle.janus_session_id)
-        return None if janus_session is None else self._connection_of_janus_session(janus_session)
+    @property
+    def name(self) -> str:
+        """Kurento endpoint name: the streamId, or ``<subscriberConnectionId>_<streamId>``."""
+        if self.role is Role.PUBLISHER:
+            return self.stream.streamId
+        return f"{self.connection.connection_id}_{self.stream.streamId}"
 
-    def _identity(self, connection_id: str) -> Identity:
-        return self._identities.get(connection_id) or Identity.unknown(connection_id)
+    @property
+    def stream_id(self) -> str:
+        return self.stream.streamId
 
-    def _participant_identity(
-        self, connection_id: str, display: str | None
-    ) -> tuple[Identity, bool]:
-        """Who a new participant is: what the simulator said, else what Janus knows (its
-        display name, as ``clientData``); the flag says the latter, so that the address ICE
-        connects to completes it later (``ip``)."""
-        told = self._identities.get(connection_id)
-        if told is not None:
-            return told, False
-        identity = Identity.unknown(connection_id)
-        if display:
-            identity = identity.model_copy(update={"clientData": display})
-        return identity, True
 
-    def _known_session(self, session_id: str) -> Session:
-        session = self._sessions.get(session_id) or self._last_session.get(session_id)
-        if session is None:
-            raise UnknownSessionError(f"sessionId {session_id!r} was never created")
-        return session
+@dataclass
+class Connection:
+    """One participant (one Janus session) in one OpenVidu session."""
 
-    def _drain(self) -> list[Document]:
-        out, self._out = self._out, []
-        return out
+    connection_id: str
+    session: Session
+    identity: Identity
+    janus_session_id: int | None
+    control_handle_id: int | None
+    joined_at_ms: int
+    fate: EndReason | None = None
+    """A reason Janus already told us about (timeout, ICE failure, kick) for what closes next."""
+    videoroom_id: str | None = None
+    """Its VideoRoom participant id, when it is not ``connection_id`` (a viewer that joined)."""
+    identity_from_janus: bool = False
+    """Nobody told us who this is: the identity holds what Janus knows (display name, address)."""
+    left_at_ms: int | None = None
+    reason: EndReason | None = None
+    publisher: Endpoint | None = None
+    subscribers: dict[int | str, Endpoint] = field(default_factory=dict)
+    closed_publishers: list[PublisherSummary] = field(default_factory=list)
+    closed_subscribers: list[SubscriberSummary] = field(default_factory=list)
+
+    @property
+    def open(self) -> bool:
+        return self.left_at_ms is None
+
+
+@dataclass
+class Session:
+    """One OpenVidu session (one VideoRoom room) between creation and destruction."""
+
+    session_id: str
+    info: SessionInfo
+    created_at_ms: int
+    connections: dict[str, Connection] = field(default_factory=dict)
+    closed_at_ms: int | None = None
+    reason: EndReason | None = None
+    recordings: dict[str, RecordingStatusChanged] = field(default_factory=dict)
+    stopped_recordings: dict[str, RecordingStatusChanged] = field(default_factory=dict)
+
+    @property
+    def unique_id(self) -> str:
+        return unique_session_id(self.session_id, self.created_at_ms)
+
+    @property
+    def run_id(self) -> str | None:
+        return self.info.runId
+
+    @property
+    def open(self) -> bool:
+        return self.closed_at_ms is None
+
+    def open_connections(self) -> list[Connection]:
+        return [c for c in self.connections.values() if c.open]

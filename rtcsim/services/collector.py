@@ -32,6 +32,7 @@ from rtcsim.services.managed import (
     wait_healthy,
 )
 from rtcsim.services.process import log_tail, wait_until
+from simulator.driver.livekit.keys import ensure_credentials, load_credentials
 from simulator.settings import Settings
 
 START_TIMEOUT_S = 30.0
@@ -87,10 +88,24 @@ def launch_command(settings: Settings) -> tuple[list[str], dict[str, str]]:
         "RTCSIM_COLLECTOR_MONITORING_INTERVAL_S": str(settings.monitoring_interval_s),
         "RTCSIM_COLLECTOR_JANUS_PID_FILE": str(JanusPaths.from_settings(settings).pid_file),
         **_es_auth_env(settings),
+        **_livekit_env(settings),
         "RTCSIM_COLLECTOR_STATE_DIR": str(CollectorPaths.from_settings(settings).collector_state),
         "RTCSIM_COLLECTOR_SPOOL_DIR": str(CollectorPaths.from_settings(settings).spool),
     }
     return argv, env
+
+
+def _livekit_env(settings: Settings) -> dict[str, str]:
+    """The stack's LiveKit key pair, which the collector verifies webhooks with (environment,
+    never argv); none before it exists (``start`` makes it, so that a collector started before
+    LiveKit takes its webhooks all the same)."""
+    keys = load_credentials(settings.state_dir)
+    if keys is None:
+        return {}
+    return {
+        "RTCSIM_COLLECTOR_LIVEKIT_API_KEY": keys.api_key,
+        "RTCSIM_COLLECTOR_LIVEKIT_API_SECRET": keys.api_secret,
+    }
 
 
 def _es_auth_env(settings: Settings) -> dict[str, str]:
@@ -134,6 +149,7 @@ def start(settings: Settings, *, timeout_s: float = START_TIMEOUT_S) -> Collecto
             f"{health_url(settings)}",
             hint="stop what listens there or set RTCSIM_COLLECTOR_API_PORT",
         )
+    ensure_credentials(settings.state_dir)  # LiveKit's, when it starts later: one pair a stack
     argv, extra_env = launch_command(settings)
     settings.state_dir.mkdir(parents=True, exist_ok=True)
     with paths.output.open("ab") as log:

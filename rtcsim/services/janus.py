@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from collector.netns import listening_socket
+from collector.netns import exec_in, listening_socket, namespace_exists
 from rtcsim.services import netns
 from rtcsim.services.errors import JanusError, JanusStartupError, PortInUseError
 from rtcsim.services.httpcheck import http_get_in_netns
@@ -84,7 +84,7 @@ def pid(settings: Settings) -> int | None:
 
 def is_healthy(settings: Settings, *, timeout_s: float = 2.0) -> bool:
     """Whether ``/info`` answers ``server_info`` from the client namespace."""
-    if not netns.namespace_exists(settings.client_netns):
+    if not namespace_exists(settings.client_netns):
         return False
     answer = http_get_in_netns(
         settings.client_netns, f"{settings.janus_url}/info", timeout_s=timeout_s
@@ -169,7 +169,7 @@ def start(
         paths.log.replace(paths.log.with_name("janus.log.1"))
     paths.output.write_bytes(b"")
     argv = [
-        "ip", "netns", "exec", settings.sfu_netns,
+        *exec_in(settings.sfu_netns),
         str(binary),
         "-F", str(paths.conf_dir),
         "-C", str(paths.conf_dir / "janus.jcfg"),

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import psutil
 
-from collector.netns import listening_socket
+from collector.netns import exec_in, listening_socket, namespace_exists
 from rtcsim.services import livekit_build, netns
 from rtcsim.services.errors import LiveKitError, LiveKitStartupError, PortInUseError
 from rtcsim.services.httpcheck import http_get_in_netns
@@ -97,7 +97,7 @@ def pid(settings: Settings) -> int | None:
 
 def is_healthy(settings: Settings, *, timeout_s: float = 2.0) -> bool:
     """Whether ``/`` answers ``OK`` from the client namespace."""
-    if not netns.namespace_exists(settings.client_netns):
+    if not namespace_exists(settings.client_netns):
         return False
     answer = http_get_in_netns(
         settings.client_netns, f"{settings.livekit_http_url}/", timeout_s=timeout_s
@@ -156,7 +156,7 @@ def start(
     if paths.output.exists():
         paths.output.replace(paths.output.with_name("livekit.log.1"))
     argv = [
-        "ip", "netns", "exec", settings.sfu_netns,
+        *exec_in(settings.sfu_netns),
         str(server), "--config", str(paths.config),
     ]  # fmt: skip
     proc = paths.launch(argv, cwd=paths.root)

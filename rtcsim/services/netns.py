@@ -6,7 +6,7 @@ between two namespaces gives one, with addresses from 198.18.0.0/15 (RFC 2544 be
 space) that never leave the machine: no default route, IPv6 off so no other candidates appear.
 
 Everything here shells out to ``ip`` (iproute2), which is what an operator would type to check
-or repair the same state by hand.
+or repair the same state by hand; the namespace primitives underneath are ``collector.netns``'s.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from collector.netns import netns_path
+from collector.netns import exec_in, namespace_exists
 from rtcsim.services.errors import CommandError, NamespaceError
 from rtcsim.services.process import run
 from simulator.settings import Settings
@@ -94,11 +94,6 @@ def _links(netns: str | None) -> list[dict[str, Any]]:
     return parsed
 
 
-def namespace_exists(name: str) -> bool:
-    """Whether ``ip netns add name`` has been done (and not undone)."""
-    return netns_path(name).exists()
-
-
 def exists(settings: Settings) -> bool:
     """Whether both namespaces exist (not whether they are wired correctly: see ``is_ready``)."""
     pair = NamespacePair.from_settings(settings)
@@ -159,7 +154,7 @@ def is_ready(settings: Settings) -> bool:
 
 
 def _ipv6_enabled(netns: str) -> bool:
-    out = run(["ip", "netns", "exec", netns, "sysctl", "-n", "net.ipv6.conf.all.disable_ipv6"])
+    out = run(exec_in(netns, "sysctl", "-n", "net.ipv6.conf.all.disable_ipv6"))
     return out.strip() != "1"
 
 
@@ -193,17 +188,7 @@ def ensure(settings: Settings) -> NamespacePair:
                 _ip("netns", "add", netns)
             # all= turns IPv6 off on existing links, default= on the ones added later.
             for key in ("all", "default"):
-                run(
-                    [
-                        "ip",
-                        "netns",
-                        "exec",
-                        netns,
-                        "sysctl",
-                        "-qw",
-                        f"net.ipv6.conf.{key}.disable_ipv6=1",
-                    ]
-                )
+                run(exec_in(netns, "sysctl", "-qw", f"net.ipv6.conf.{key}.disable_ipv6=1"))
             _ip("-n", netns, "link", "set", "lo", "up")
         wiring = [p for p in problems(settings) if not p.startswith("lo is down")]
         if wiring:

@@ -18,6 +18,7 @@ from enum import Enum
 
 from rich.console import Console
 
+from collector.netns import namespace_exists
 from rtcsim.services import collector, elasticsearch, janus, livekit, livekit_build, netns
 from rtcsim.services.errors import ServiceError
 from simulator.settings import Settings
@@ -169,7 +170,7 @@ def down(settings: Settings, *, console: Console | None = None) -> list[str]:
 
 
 def _pids_in(ns: str) -> list[int]:
-    if not netns.namespace_exists(ns):
+    if not namespace_exists(ns):
         return []
     done = subprocess.run(["ip", "netns", "pids", ns], capture_output=True, text=True, check=False)
     return [int(p) for p in done.stdout.split() if p.isdigit()]

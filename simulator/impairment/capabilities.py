@@ -15,6 +15,8 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from collector.netns import exec_in
+
 log = logging.getLogger(__name__)
 
 FAMILY = "inet"
@@ -57,10 +59,6 @@ def run_command(argv: Sequence[str], stdin: str | None = None) -> str:
     return done.stdout
 
 
-def in_netns(netns: str, *argv: str) -> list[str]:
-    return ["ip", "netns", "exec", netns, *argv]
-
-
 @dataclass(frozen=True)
 class Capabilities:
     """What this kernel and machine offer for impairment; ``notes`` say why something is not."""
@@ -101,13 +99,13 @@ def _probe(run: Runner) -> Capabilities:
         def works(kind: str, *commands: str) -> bool:
             try:
                 for command in commands:
-                    run(in_netns(netns, "tc", *command.split()), None)
+                    run(exec_in(netns, "tc", *command.split()), None)
             except KernelImpairmentError as exc:
                 notes.append(f"{kind}: {exc}")
                 return False
             finally:
                 with contextlib.suppress(KernelImpairmentError):
-                    run(in_netns(netns, "tc", "qdisc", "del", "dev", "pa", "root"), None)
+                    run(exec_in(netns, "tc", "qdisc", "del", "dev", "pa", "root"), None)
             return True
 
         netem = works("netem", "qdisc add dev pa root netem delay 1ms")
@@ -124,8 +122,8 @@ def _probe(run: Runner) -> Capabilities:
             notes.append("nftables: nft is not installed (apt-get install nftables)")
         else:
             try:
-                run(in_netns(netns, "nft", "add", "table", FAMILY, "rtcsim_probe"), None)
-                run(in_netns(netns, "nft", "delete", "table", FAMILY, "rtcsim_probe"), None)
+                run(exec_in(netns, "nft", "add", "table", FAMILY, "rtcsim_probe"), None)
+                run(exec_in(netns, "nft", "delete", "table", FAMILY, "rtcsim_probe"), None)
                 nftables = True
             except KernelImpairmentError as exc:
                 nftables = False

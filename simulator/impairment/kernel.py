@@ -31,6 +31,7 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from collector.netns import exec_in
 from simulator.impairment.capabilities import (
     FAMILY,
     Capabilities,
@@ -38,7 +39,6 @@ from simulator.impairment.capabilities import (
     KernelImpairmentError,
     Runner,
     capabilities,
-    in_netns,
     run_command,
 )
 from simulator.impairment.model import NONE, Impairment
@@ -152,7 +152,7 @@ class KernelImpairer:
     def clear_all(self) -> None:
         """Remove our nft table and our root qdiscs from both namespaces. Idempotent."""
         for side in (self._up, self._down):
-            self._quietly(in_netns(side.loss_netns, "nft", "delete", "table", FAMILY, TABLE))
+            self._quietly(exec_in(side.loss_netns, "nft", "delete", "table", FAMILY, TABLE))
             root = self._tc(side, f"qdisc show dev {side.veth} root", quiet=True)
             if f"htb {HTB_HANDLE}" in root or "tbf " in root:
                 self._tc(side, f"qdisc del dev {side.veth} root", quiet=True)
@@ -197,15 +197,15 @@ class KernelImpairer:
                     f'comment "{_comment(port)}"'
                 )
         # One nft transaction: the old rule and the new one never coexist or both vanish.
-        self._run(in_netns(side.loss_netns, "nft", "-f", "-"), "\n".join(script) + "\n")
+        self._run(exec_in(side.loss_netns, "nft", "-f", "-"), "\n".join(script) + "\n")
 
     def _table_exists(self, side: _Side) -> bool:
-        listing = self._quietly(in_netns(side.loss_netns, "nft", "list", "tables", FAMILY))
+        listing = self._quietly(exec_in(side.loss_netns, "nft", "list", "tables", FAMILY))
         return f"table {FAMILY} {TABLE}" in listing
 
     def _rule_handles(self, side: _Side, ports: list[int]) -> list[int]:
         listing = self._quietly(
-            in_netns(side.loss_netns, "nft", "-j", "-a", "list", "chain", FAMILY, TABLE, side.chain)
+            exec_in(side.loss_netns, "nft", "-j", "-a", "list", "chain", FAMILY, TABLE, side.chain)
         )
         if not listing:
             return []
@@ -222,7 +222,7 @@ class KernelImpairer:
         dropped = {}
         for side in (self._up, self._down):
             listing = self._quietly(
-                in_netns(side.loss_netns, "nft", "-j", "list", "chain", FAMILY, TABLE, side.chain)
+                exec_in(side.loss_netns, "nft", "-j", "list", "chain", FAMILY, TABLE, side.chain)
             )
             for item in json.loads(listing).get("nftables", []) if listing else []:
                 rule = item.get("rule")
@@ -284,7 +284,7 @@ class KernelImpairer:
 
     def _tc(self, side: _Side, command: str, *, quiet: bool = False) -> str:
         """``tc <command>`` in the namespace of ``side``'s sending veth."""
-        argv = in_netns(side.tc_netns, "tc", *command.split())
+        argv = exec_in(side.tc_netns, "tc", *command.split())
         return self._quietly(argv) if quiet else self._run(argv, None)
 
     def _quietly(self, argv: Sequence[str]) -> str:

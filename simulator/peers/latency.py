@@ -166,7 +166,17 @@ class LatencyMeter:
         self._seen = array("l", [-1] * SEEN_SLOTS)
         self._reported = 0
 
+    def on_frame_payload(self, payload: bytes) -> None:
+        """A frame's first payload, arriving now (a cheap subscriber's counting receiver calls
+        back as the packet is read, ``peers.rtp_counter``): on the publisher's clock,
+        ``time.time()``, to the microsecond."""
+        self._measure(payload, wall_ms())
+
     def on_frame_start(self, payload: bytes, arrival_ntp_ms: int) -> None:
+        """A frame's first payload with aiortc's arrival time (NTP-epoch milliseconds)."""
+        self._measure(payload, arrival_ntp_ms - NTP_UNIX_OFFSET_MS)
+
+    def _measure(self, payload: bytes, arrival_ms: float) -> None:
         picture = picture_id(payload)
         if picture is None:
             return
@@ -179,7 +189,7 @@ class LatencyMeter:
         if sent_ms is None:
             self.unmatched += 1
             return
-        latency = arrival_ntp_ms - NTP_UNIX_OFFSET_MS - sent_ms
+        latency = arrival_ms - sent_ms
         if not -CLOCK_SLACK_MS <= latency <= MAX_LATENCY_MS:
             self.unmatched += 1
             return
@@ -217,7 +227,7 @@ def tap_frame_starts(pc: RTCPeerConnection, on_frame_start: FrameStart) -> None:
     """Call ``on_frame_start(payload, arrival_ntp_ms)`` for the first packet of each video
     frame a decoding subscriber receives, then let aiortc handle the packet as usual. (A
     private method of aiortc's receiver, wrapped on the instance, as ``layer_tracking`` does;
-    a cheap subscriber's own handler takes the same callback, ``cheap_receive``.)"""
+    a cheap subscriber's counting receiver calls ``LatencyMeter.on_frame_payload``.)"""
     for transceiver in pc.getTransceivers():
         if transceiver.kind == "video":
             receiver = transceiver.receiver

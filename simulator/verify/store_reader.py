@@ -16,8 +16,9 @@ index, a second road; a reader that saw fewer documents than either raises
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -208,6 +209,30 @@ async def run_documents(
 ) -> list[Document]:
     """Everything a run produced: its sessions' documents and the host's samples meanwhile."""
     return await read_all(es, index, Selection(tuple(session_ids), (start_ms, end_ms)))
+
+
+async def wait_for_documents(
+    es: AsyncElasticsearch,
+    index: str,
+    session_ids: Sequence[str],
+    complete: Callable[[list[Document]], bool],
+    *,
+    timeout_s: float,
+    poll_s: float = 0.5,
+) -> list[Document]:
+    """The sessions' documents, read whole again and again until ``complete`` says they are
+    all there or the time is up (then whatever is there: the caller's checks say what is
+    missing). For small runs and tests; a run's verification waits on aggregations
+    (``rtcsim.pipeline.conclude.wait_for_counts``)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    while True:
+        with contextlib.suppress(NotFoundError):
+            await es.indices.refresh(index=index)
+        documents = await session_documents(es, index, session_ids)
+        if complete(documents) or loop.time() >= deadline:
+            return documents
+        await asyncio.sleep(poll_s)
 
 
 def run_selection(ledger: Ledger) -> Selection:

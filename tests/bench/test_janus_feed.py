@@ -6,8 +6,9 @@ from collections import Counter
 
 from bench.collector_ingest import build_workload
 from bench.janus_feed import Event, JanusFeed
-from collector.janus_events import parse_event
+from collector.events.janus import parse_event
 from collector.session_model import SessionModel
+from collector.sources.janus.source import JanusEventSource
 
 T0_MS = 1_795_880_337_886.0
 
@@ -33,9 +34,10 @@ def _room(feed: JanusFeed, room: str, subscribers: int) -> list[Event]:
 
 def test_a_fed_room_ends_with_a_session_summary_and_no_unattributed_event() -> None:
     model = SessionModel(FixedClock())
+    janus = JanusEventSource(model)
     docs = []
     for raw in _room(JanusFeed(), "r1", subscribers=3):
-        docs += model.handle(parse_event(raw))
+        docs += janus.apply(parse_event(raw))
     kinds = Counter(d.elastic_type for d in docs)
     assert kinds["sessionSummary"] == 1
     assert kinds["subscriberSummary"] == 3

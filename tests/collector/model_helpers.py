@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterable
 from typing import Any
 
 from collector.documents import Document
-from collector.janus_events import parse_event
+from collector.events.janus import parse_event
 from collector.metadata import Identity, SessionInfo, StreamInfo
 from collector.session_model import SessionModel
+from collector.sources.janus.source import JanusEventSource
 
 ROOM = "room-a1"
 RUN = "run-0001"
@@ -41,10 +43,23 @@ def register(model: SessionModel, room: str = ROOM, *conns: str) -> None:
         )
 
 
+_JANUS: weakref.WeakKeyDictionary[SessionModel, JanusEventSource] = weakref.WeakKeyDictionary()
+
+
+def janus(model: SessionModel) -> JanusEventSource:
+    """The Janus event source on ``model`` (one per model, as in the app)."""
+    source = _JANUS.get(model)
+    if source is None:
+        source = _JANUS[model] = JanusEventSource(model)
+    return source
+
+
 def feed(model: SessionModel, events: Iterable[dict[str, Any]]) -> list[Document]:
+    """Janus events, through the Janus event source, into ``model``."""
+    source = janus(model)
     out: list[Document] = []
     for raw in events:
-        out.extend(model.handle(parse_event(raw)))
+        out.extend(source.apply(parse_event(raw)))
     return out
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 
 import pytest
@@ -12,7 +13,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from collector.app import COLLECTOR, create_app
 from collector.clock import FixedClock
 from collector.settings import CollectorSettings
-from collector.store import MemoryStore
+from collector.store import MemoryStore, WriteResult
 from tests.collector.janus_sequences import Janus, sample
 from tests.collector.model_helpers import ROOM, RUN
 
@@ -232,3 +233,33 @@ async def test_stopping_the_app_flushes_pending_documents(store: MemoryStore) ->
         await c.post("/events", json=j.events)
         assert store.docs == {}
     assert await store.count({"event": "sessionCreated"}) == 1
+
+
+class BlockedStore(MemoryStore):
+    """A memory store whose first write waits until ``release`` is set."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.writing = asyncio.Event()
+        self.release = asyncio.Event()
+
+    async def write(self, docs: Sequence[tuple[str, Mapping[str, Any]]]) -> WriteResult:
+        self.writing.set()
+        await self.release.wait()
+        return await super().write(docs)
+
+
+async def test_stopping_the_app_in_the_middle_of_a_write_loses_no_document() -> None:
+    # No state folder, so no spool: what the writer holds exists only in memory.
+    store = BlockedStore()
+    app = create_app(settings(flush_interval_s=3600, bulk_max_docs=1), store, FixedClock())
+    async with TestClient(TestServer(app)) as c:
+        j = Janus()
+        j.create_room(ROOM, 0)
+        j.join("alice", ROOM, 10)
+        await c.post("/events", json=j.events)
+        await asyncio.wait_for(store.writing.wait(), timeout=5)
+        asyncio.get_running_loop().call_later(0.2, store.release.set)
+    submitted = sum(app[COLLECTOR].counters.documents_submitted.values())
+    assert submitted >= 2
+    assert len(store.docs) == submitted

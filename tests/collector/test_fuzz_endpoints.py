@@ -33,6 +33,8 @@ SIMULATOR_ROUTES = [
     "/identities",
     "/streams",
     "/client-stats",
+    "/subscriptions",
+    "/client-events",
     "/signals",
     "/recordings",
     "/media-server-lost",

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from collector.janus_events import (
-    EventError,
+from collector.events.errors import EventError
+from collector.events.janus import (
     EventType,
     IgnoredEvent,
     MediaStatsEvent,

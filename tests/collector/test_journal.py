@@ -9,10 +9,10 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from collector.app import COLLECTOR, create_app
+from collector.app.ticks import compact_tick
 from collector.clock import FixedClock
 from collector.settings import CollectorSettings
 from collector.store import MemoryStore
-from collector.ticks import compact_tick
 from tests.collector.janus_sequences import Janus
 from tests.collector.model_helpers import ROOM, RUN
 

@@ -18,9 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from collector.clock import FixedClock
-from collector.janus_events import parse_event
+from collector.events.janus import parse_event
 from collector.metadata import SessionInfo
 from collector.session_model import SessionModel
+from collector.sources.janus.source import JanusEventSource
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "browser"
 CAPTURE = DATA / "janus_events.jsonl"
@@ -40,10 +41,11 @@ def connection_of(role: str) -> str:
 def _documents() -> tuple[Doc, ...]:
     events = [json.loads(line) for line in CAPTURE.read_text().splitlines()]
     model = SessionModel(FixedClock(events[-1]["timestamp"] // 1000 + 60_000))
+    janus = JanusEventSource(model)
     model.register_session(SessionInfo(sessionId=ROOM, runId="browser-capture"))
     docs = []
     for raw in events:
-        docs += model.handle(parse_event(raw))
+        docs += janus.apply(parse_event(raw))
     docs += model.webrtc_stats_due() + model.settle_due()
     return tuple(d.body() for d in docs)
 

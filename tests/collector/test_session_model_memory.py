@@ -13,7 +13,7 @@ from collector.clock import FixedClock
 from collector.metadata import RecordingInput
 from collector.session_model import CLOSED_SESSION_KEEP_MS, SessionModel, UnknownSessionError
 from tests.collector.janus_sequences import T0_MS, Janus
-from tests.collector.model_helpers import ROOM, bodies, feed, register
+from tests.collector.model_helpers import ROOM, bodies, feed, janus, register
 
 VISITS = 20
 
@@ -40,7 +40,7 @@ def churn(model: SessionModel) -> list[str]:
 
 def test_participants_who_left_an_open_session_keep_no_endpoints(model: SessionModel) -> None:
     visitors = churn(model)
-    [session] = model._sessions.values()
+    [session] = model.registry.sessions.values()
     assert len(session.connections) == VISITS + 1
     for visitor in visitors:
         left = session.connections[visitor]
@@ -49,8 +49,10 @@ def test_participants_who_left_an_open_session_keep_no_endpoints(model: SessionM
         assert left.subscribers == {}
         assert len(left.closed_publishers) == 1
         assert len(left.closed_subscribers) == 1
-    assert set(model._connections) == {"host"}
-    assert set(model._bitrates) == {model._sessions[ROOM].connections["host"].control_handle_id}
+    assert set(model.registry.connections) == {"host"}
+    assert set(janus(model).handles.bitrates) == {
+        model.registry.sessions[ROOM].connections["host"].control_handle_id
+    }
 
 
 def test_the_session_summary_still_lists_every_visit_with_its_streams(
@@ -112,14 +114,14 @@ def test_a_closed_session_and_its_registrations_are_forgotten_after_the_keep_tim
     model.settle_due()
     with pytest.raises(UnknownSessionError):
         late_status(model)
-    assert model._session_infos == {}
-    assert model._identities == {}
-    assert model._closed_sessions == type(model._closed_sessions)()
+    assert model.registrations.session_infos == {}
+    assert model.registrations.identities == {}
+    assert model.registry.closed_sessions == type(model.registry.closed_sessions)()
 
 
 def test_a_closed_session_without_recordings_lets_go_of_its_connections(
     model: SessionModel,
 ) -> None:
     closed_session(model)
-    assert model._last_session[ROOM].connections == {}
-    assert model._sessions == {}
+    assert model.registry.last_session[ROOM].connections == {}
+    assert model.registry.sessions == {}

@@ -87,3 +87,32 @@ async def test_a_session_summary_is_written_at_once_without_forcing_a_refresh() 
         writer.submit_items(items(0, 3), searchable_at_once=True)
         await until(lambda: len(store.docs) == 3, timeout_s=1.0)
     assert store.refreshes == 0
+
+
+async def test_a_stopped_writer_finishes_the_write_under_way_and_drain_writes_the_rest() -> None:
+    store = SlowStore(write_s=0.1)
+    writer = DocumentWriter(store, ServiceCounters(), batch_size=10)
+    task = asyncio.create_task(writer.run(60.0, linger_s=60.0))
+    writer.submit_items(items(0, 15))
+    await until(lambda: writer._lock.locked())
+    writer.stop()
+    await asyncio.wait_for(task, timeout=2.0)
+    assert len(store.docs) == 10
+    await writer.drain()
+    assert len(store.docs) == 15
+    assert writer.pending == 0
+
+
+async def test_a_flush_cancelled_mid_write_puts_its_batch_back_in_order() -> None:
+    store = SlowStore(write_s=10.0)
+    writer = DocumentWriter(store, ServiceCounters(), batch_size=10)
+    writer.submit_items(items(0, 15))
+    flush = asyncio.create_task(writer.flush())
+    await until(lambda: writer._lock.locked())
+    flush.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await flush
+    assert writer.pending == 15
+    store.write_s = 0.0
+    await writer.flush()
+    assert list(store.docs) == [d for d, _ in items(0, 15)]

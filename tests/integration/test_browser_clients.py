@@ -33,14 +33,17 @@ from typing import Any
 import aiohttp
 import pytest
 
-from collector.store import open_client
+from collector.store.client import open_client
 from simulator.collector_client import CollectorClient
-from simulator.driver import videoroom
-from simulator.driver.janus_http import JanusHandle, JanusSession
+from simulator.driver.janus import videoroom
+from simulator.driver.janus.http import JanusHandle, JanusSession
+from simulator.driver.janus.server import JanusLink
+from simulator.driver.protocol import RoomOptions
 from simulator.netns_loop import NamespaceLoop
-from simulator.peers.participant import Participant, PublishOptions
+from simulator.participant import Participant
+from simulator.peers.publishing import PublishOptions
 from simulator.settings import Settings
-from simulator.verify.store_reader import session_documents
+from simulator.verify.store_reader import wait_for_documents
 from tests.integration.browser.harness import BrowserHarness, missing_parts
 
 pytestmark = pytest.mark.integration
@@ -169,23 +172,12 @@ async def _play(settings: Settings, workdir: Path) -> BrowserRun:
                 finally:
                     await harness.stop()
         async with open_client(settings.es_client_options()) as es:
-            documents = await _wait_for_summaries(es, settings.es_index, room, timeout_s=20)
+            documents = await wait_for_documents(
+                es, settings.es_index, [room], _summaries_complete, timeout_s=20
+            )
     finally:
         media.close()
     return BrowserRun(report, documents, room)
-
-
-async def _wait_for_summaries(es: Any, index: str, room: str, *, timeout_s: float) -> list[Doc]:
-    """The room's documents once its summaries are searchable (or whatever is there at the
-    deadline: the assertions then say what is missing)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout_s
-    while True:
-        await es.indices.refresh(index=index)
-        documents = await session_documents(es, index, [room])
-        if _summaries_complete(documents) or loop.time() >= deadline:
-            return documents
-        await asyncio.sleep(0.5)
 
 
 def _summaries_complete(docs: list[Doc]) -> bool:
@@ -220,9 +212,10 @@ async def _peers(
         http = aiohttp.ClientSession()
         admin_session = await JanusSession.create(http, url)
         admin = await admin_session.attach(videoroom.PLUGIN, "rtcsim:admin")
-        await videoroom.create_room(admin, room, videoroom.RoomOptions(bitrate_bps=2_000_000))
-        pub = Participant(http, url, f"aiopub{uuid.uuid4().hex[:10]}", "aio-pub")
-        sub = Participant(http, url, f"aiosub{uuid.uuid4().hex[:10]}", "aio-sub")
+        await videoroom.create_room(admin, room, RoomOptions(bitrate_bps=2_000_000))
+        pub_id, sub_id = f"aiopub{uuid.uuid4().hex[:10]}", f"aiosub{uuid.uuid4().hex[:10]}"
+        pub = Participant(JanusLink(http, url, pub_id, "aio-pub"), pub_id, "aio-pub")
+        sub = Participant(JanusLink(http, url, sub_id, "aio-sub"), sub_id, "aio-sub")
         await pub.join(room)
         await pub.publish(f"{pub.connection_id}_CAMERA_AIOPB", PublishOptions(media="cheap"))
         await sub.join(room)

@@ -63,7 +63,7 @@ async def measured_call(delay_ms: float, seconds: float) -> LatencySummary:
         receiver.on("connectionstatechange", on_state)
         await sender.setLocalDescription(await sender.createOffer())
         await receiver.setRemoteDescription(sender.localDescription)
-        cheap.count_frames(receiver, lambda kind, n: None, on_frame_start=meter.on_frame_start)
+        cheap.count_frames(receiver, lambda kind, n: None, on_frame_start=meter.on_frame_payload)
         await receiver.setLocalDescription(await receiver.createAnswer())
         impairer.attach(receiver)
         impairer.set(down=Impairment(delay_ms=delay_ms))

@@ -12,9 +12,11 @@ from pydantic import ValidationError
 
 from collector.store.client import make_client
 from rtcsim.services.collector import launch_command
-from simulator.settings import PROJECT_ROOT, Settings
+from simulator.driver.livekit.keys import ensure_credentials
+from simulator.settings import Settings
 
 CA = Path("/etc/ssl/certs/ca-certificates.crt")
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 def plain(**changes: Any) -> Settings:
@@ -163,3 +165,11 @@ def test_a_cluster_client_tries_every_node_even_when_told_not_to_retry() -> None
     kwargs = plain(es_cluster_ports=[9202, 9203]).es_client_options(max_retries=0).kwargs()
     assert kwargs["max_retries"] == 2
     assert kwargs["retry_on_timeout"] is True
+
+
+def test_the_collector_gets_the_stacks_livekit_keys_in_its_environment(tmp_path: Path) -> None:
+    keys = ensure_credentials(tmp_path)
+    argv, env = launch_command(plain(state_dir=tmp_path))
+    assert env["RTCSIM_COLLECTOR_LIVEKIT_API_KEY"] == keys.api_key
+    assert env["RTCSIM_COLLECTOR_LIVEKIT_API_SECRET"] == keys.api_secret
+    assert not any(keys.api_secret in arg for arg in argv)

@@ -12,7 +12,7 @@ import math
 import time
 from dataclasses import dataclass, field
 
-from simulator.driver import videoroom
+from simulator.driver.protocol import RoomOptions
 from simulator.load.allocator import Seat
 from simulator.load.capacity.plan import CapacitySeat
 from simulator.load.capacity.window import Newcomer
@@ -67,9 +67,7 @@ async def _arrive(
     seat, name, ctx = run.seat, run.seat.name, session.ctx
     await session.arrive(name, seat.room)
     try:
-        await session.enter_room(
-            Seat(seat.room, seat.index, seat.publishes), videoroom.RoomOptions()
-        )
+        await session.enter_room(Seat(seat.room, seat.index, seat.publishes), RoomOptions())
         await session.step(JoinStep.model_construct(at=0.0, who=[name], do="join"), name)
     except Exception as exc:
         await session.join_failed(name, seat.room, exc)

@@ -3,6 +3,7 @@ subscriber's meter fed arrivals with a known delay."""
 
 from __future__ import annotations
 
+import time
 from struct import pack
 
 from aiortc import RTCPeerConnection, RTCRtpCodecParameters
@@ -100,6 +101,14 @@ def test_arrival_times_floored_to_the_millisecond_count_as_no_latency() -> None:
     assert list(meter.samples) == [0.0]
 
 
+def test_a_payload_arriving_now_is_measured_on_the_wall_clock() -> None:
+    frames = SentFrames()
+    frames.record(4, time.time() * 1000.0 - 50.0)
+    meter = LatencyMeter(lambda: frames)
+    meter.on_frame_payload(vp8_payload(4))
+    assert 50.0 <= meter.samples[0] < 1000.0
+
+
 def test_intervals_and_marks_cover_only_the_frames_between_them() -> None:
     frames = SentFrames()
     meter = LatencyMeter(lambda: frames)
@@ -144,8 +153,11 @@ async def test_a_sender_notes_each_vp8_frame_as_it_leaves_the_packetizer() -> No
         await pc.close()
 
 
-def _packet(payload: bytes, seq: int, *, marker: bool = True) -> RtpPacket:
-    packet = RtpPacket(payload_type=96, sequence_number=seq, timestamp=seq * 3000, ssrc=1234)
+def _packet(
+    payload: bytes, seq: int, *, marker: bool = True, timestamp: int | None = None
+) -> RtpPacket:
+    stamp = seq * 3000 if timestamp is None else timestamp
+    packet = RtpPacket(payload_type=96, sequence_number=seq, timestamp=stamp, ssrc=1234)
     packet.payload = payload
     packet.marker = int(marker)
     return packet
@@ -163,14 +175,13 @@ async def test_a_cheap_subscriber_hands_each_frames_first_packet_to_the_meter() 
     pc = RTCPeerConnection()
     try:
         receiver = await _video_receiver(pc)
-        starts: list[tuple[bytes, int]] = []
-        cheap_receive.count_frames(
-            pc, lambda kind, n: None, on_frame_start=lambda p, at: starts.append((p, at))
-        )
+        starts: list[bytes] = []
+        cheap_receive.count_frames(pc, lambda kind, n: None, on_frame_start=starts.append)
         handle = receiver._handle_rtp_packet  # type: ignore[attr-defined]
-        await handle(_packet(vp8_payload(5), 1, marker=False), 111)
-        await handle(_packet(vp8_payload(5, start=False), 2), 112)
-        assert [(picture_id(p), at) for p, at in starts] == [(5, 111)]
+        await handle(_packet(vp8_payload(5), 1, marker=False, timestamp=3000), 111)
+        await handle(_packet(vp8_payload(5, start=False), 2, timestamp=3000), 112)
+        await handle(_packet(vp8_payload(6), 3, timestamp=6000), 113)
+        assert [picture_id(p) for p in starts] == [5, 6]
     finally:
         await pc.close()
 

@@ -1,0 +1,2 @@
+"""Event sources: each media server's events turned into the session model's inputs
+(``base.EventSource``); ``janus`` and ``livekit``."""
