@@ -65,6 +65,7 @@ class Participant:
         """Wall-clock ms when Janus acknowledged our clean leave (``leave``)."""
         # One impairer for all the participant's peers: they share one uplink and one downlink.
         self.impairer = impairer or InProcessImpairer(random.Random(connection_id))
+        self._down_impaired = False  # cheap subscribers then count after the impairer
         # Where cheap publishers find their pre-encoded clips (made there on first use).
         self.clips_dir = clips_dir
         # When our frames left, and where our subscriptions look theirs up (one-way latency):
@@ -177,6 +178,7 @@ class Participant:
         await pc.setLocalDescription(await pc.createAnswer())
         if media == "cheap":
             cheap.drain_sockets(pc)
+            cheap.count_after_impairment(pc, self._down_impaired)
         self.impairer.attach(pc)
         state.local_sdp = pc.localDescription.sdp
         await self.link.answer(signalled, state.local_sdp, WEBRTC_UP_TIMEOUT_S)
@@ -257,6 +259,9 @@ class Participant:
 
     def set_impairment(self, up: Impairment, down: Impairment) -> None:
         self.impairer.set(up, down)
+        self._down_impaired = not down.is_none
+        for state in self.subscriptions.values():
+            cheap.count_after_impairment(state.pc, self._down_impaired)
 
     def local_ports(self) -> list[int]:
         """The UDP ports of this participant's peers (its SDP host candidates)."""
