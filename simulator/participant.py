@@ -23,7 +23,7 @@ from simulator.driver.protocol import Layer, MediaKind, ParticipantLink, Publish
 from simulator.impairment.inprocess import InProcessImpairer
 from simulator.impairment.kernel import host_candidate_ports
 from simulator.impairment.model import Impairment
-from simulator.peers import cheap, client_samples, clips, publishing
+from simulator.peers import cheap, client_samples, clips, latency, publishing
 from simulator.peers.keyframe_request import KeyframeRequester, pli_sender, video_ssrc
 from simulator.peers.layer_tracking import LayerTracker, tap_video, video_mid
 from simulator.peers.peer_state import PublisherState, SubscriptionState, TrackCounters
@@ -52,6 +52,7 @@ class Participant:
         impairer: InProcessImpairer | None = None,
         *,
         clips_dir: Path | None = None,
+        sent_frames: latency.SentFramesBook | None = None,
     ) -> None:
         self.link = link
         self.connection_id = connection_id
@@ -64,8 +65,12 @@ class Participant:
         """Wall-clock ms when Janus acknowledged our clean leave (``leave``)."""
         # One impairer for all the participant's peers: they share one uplink and one downlink.
         self.impairer = impairer or InProcessImpairer(random.Random(connection_id))
+        self._down_impaired = False  # cheap subscribers then count after the impairer
         # Where cheap publishers find their pre-encoded clips (made there on first use).
         self.clips_dir = clips_dir
+        # When our frames left, and where our subscriptions look theirs up (one-way latency):
+        # every participant of the process shares one book unless told otherwise.
+        self.sent_frames = sent_frames if sent_frames is not None else latency.PROCESS_BOOK
         self.talking: list[tuple[int, str, bool, float | None]] = []
         """(ms, feed, talking, average dBov) per VideoRoom talking notification received."""
 
@@ -88,6 +93,7 @@ class Participant:
         transceiver = publishing.add_tracks(pc, audio, video, options.media)
         state = PublisherState(stream_id, options, pc, audio, video, time.monotonic())
         self.publisher = state
+        self._note_sent_frames(state)
         await pc.setLocalDescription(await pc.createOffer())
         self.impairer.attach(pc)
         state.local_sdp = pc.localDescription.sdp
@@ -138,6 +144,8 @@ class Participant:
             layers=layers,
         )
         state.video_mid = video_mid(offer)
+        book = self.sent_frames
+        meter = state.latency = latency.LatencyMeter(lambda: book.get(feed))
         self.subscriptions[feed] = state
 
         @pc.on("track")
@@ -153,18 +161,24 @@ class Participant:
                 pli_sender(video.receiver, ssrc), lambda: state.layers.size is not None
             )
         if media == "cheap":
+            sizes = cheap.keyframe_sizes(lambda width, height: self._keyframe(state, width, height))
+
+            def frame_start(payload: bytes) -> None:
+                sizes(payload)  # layer tracking
+                meter.on_frame_payload(payload)  # one-way latency
+
             cheap.count_frames(
                 pc,
                 lambda kind, nbytes: self._counted(state, kind, nbytes),
-                on_frame_start=cheap.keyframe_sizes(
-                    lambda width, height: self._keyframe(state, width, height)
-                ),
+                on_frame_start=frame_start,
             )
         else:
             tap_video(pc, state.layers)
+            latency.tap_frame_starts(pc, meter.on_frame_start)
         await pc.setLocalDescription(await pc.createAnswer())
         if media == "cheap":
             cheap.drain_sockets(pc)
+            cheap.count_after_impairment(pc, self._down_impaired)
         self.impairer.attach(pc)
         state.local_sdp = pc.localDescription.sdp
         await self.link.answer(signalled, state.local_sdp, WEBRTC_UP_TIMEOUT_S)
@@ -196,7 +210,7 @@ class Participant:
             return
         await self._snapshot_publisher(state)
         await self.link.unpublish()
-        await _close_publisher(state)
+        await self._close_publisher(state)
         self.publisher = None
 
     async def leave(self) -> None:
@@ -212,7 +226,7 @@ class Participant:
             await self._close_subscription(state)
         self.subscriptions.clear()
         if self.publisher is not None:
-            await _close_publisher(self.publisher)
+            await self._close_publisher(self.publisher)
             self.publisher = None
         await self.link.close(end_session=True)
         await self.impairer.close()
@@ -245,6 +259,9 @@ class Participant:
 
     def set_impairment(self, up: Impairment, down: Impairment) -> None:
         self.impairer.set(up, down)
+        self._down_impaired = not down.is_none
+        for state in self.subscriptions.values():
+            cheap.count_after_impairment(state.pc, self._down_impaired)
 
     def local_ports(self) -> list[int]:
         """The UDP ports of this participant's peers (its SDP host candidates)."""
@@ -267,7 +284,7 @@ class Participant:
         for state in self.subscriptions.values():
             await self._close_subscription(state)
         if self.publisher is not None:
-            await _close_publisher(self.publisher)
+            await self._close_publisher(self.publisher)
         if destroy_session and not self.link.closed:
             with contextlib.suppress(Exception):
                 await self.link.close(end_session=True)
@@ -357,6 +374,20 @@ class Participant:
         state.layers.on_keyframe(width, height)
         if state.first_frame_s is None:
             state.first_frame_s = time.monotonic() - state.started_at
+
+    def _note_sent_frames(self, state: PublisherState) -> None:
+        """Log when each frame of a (non-simulcast) video leaves, for our subscribers'
+        latency; a simulcast video's picture ids do not survive Janus (``peers.latency``)."""
+        for transceiver in state.pc.getTransceivers():
+            sender = transceiver.sender
+            if transceiver.kind == "video" and sender.track is not None:
+                state.sent_frames = self.sent_frames.open(self.connection_id)
+                latency.note_sent_frames(sender, state.sent_frames)
+
+    async def _close_publisher(self, state: PublisherState) -> None:
+        if state.sent_frames is not None:
+            self.sent_frames.close(self.connection_id, state.sent_frames)
+        await _close_publisher(state)
 
     @staticmethod
     async def _close_subscription(state: SubscriptionState) -> None:

@@ -10,6 +10,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import yaml
@@ -26,6 +27,7 @@ from simulator.scenario.load import AnyScenario
 from simulator.settings import Settings
 from simulator.verify.checks import Check
 from simulator.verify.counts import RunCounts, count_stored, own_connections
+from simulator.verify.digest import RunDigest
 from simulator.verify.invariants import Tolerances
 from simulator.verify.skeleton import counts_complete
 from simulator.verify.spool import FILE_NAME as SPOOL_FILE
@@ -84,9 +86,15 @@ async def conclude(
     *,
     progress: Progress,
     extra_checks: list[Check] | None = None,
+    invalid: str | bool | None = True,
+    sections: dict[str, Any] | None = None,
 ) -> RunOutcome:
     """After the play (a timeline or a locust run): the ledger written, the documents read
-    back, every check applied, summary, report and junit written."""
+    back, every check applied, summary, report and junit written.
+
+    ``invalid``: True judges validity from the whole run's generator reports; a capacity
+    search, which judges its generator step by step, passes its own reason (or None).
+    ``sections``: more top-level parts of ``summary.json`` (a search's ``capacity``)."""
     run_id = ledger.run_id
     for report in ledger.generator:
         progress(generator_line(report))
@@ -95,13 +103,14 @@ async def conclude(
     tolerances = Tolerances(drop_slack_s=settings.drop_detection_s + 3.0)
     failure: Check | None = None
     try:
-        checks, count = await read_back_and_verify(
+        checks, digest = await read_back_and_verify(
             settings, scenario, ledger, results, tolerances, wait_s=DOCUMENTS_TIMEOUT_S
         )
+        count, host_samples = digest.count, digest.host_samples
         progress(f"{count} documents read back and checked")
     except (ApiError, TransportError, StoreError, ReadBackIncomplete) as exc:
         # The ledger is written; `rtcsim check RUN_ID` re-reads the documents once it is back.
-        checks, count = verify(scenario, ledger, [], tolerances), 0
+        checks, count, host_samples = verify(scenario, ledger, [], tolerances), 0, []
         failure = Check(
             "every document of the run was read back"
             if isinstance(exc, ReadBackIncomplete)
@@ -112,7 +121,11 @@ async def conclude(
             "the ledger is kept: `rtcsim check` this run once Elasticsearch is back",
         )
     outcome = RunOutcome(run_id, scenario.name, results, ledger, count)
-    outcome.invalid_reason = invalid_reason(ledger.generator)
+    outcome.host_samples = host_samples
+    outcome.sections = dict(sections or {})
+    outcome.invalid_reason = (
+        invalid_reason(ledger.generator) if invalid is True else invalid or None
+    )
     outcome.checks = ([failure] if failure else []) + checks + (extra_checks or [])
     if ledger.media_server_lost is not None:
         # The cause first: the other checks then only say what the loss left behind.
@@ -131,10 +144,10 @@ async def read_back_and_verify(
     tolerances: Tolerances,
     *,
     wait_s: float = 0.0,
-) -> tuple[list[Check], int]:
+) -> tuple[list[Check], RunDigest]:
     """Wait (up to ``wait_s``) until the counts say the collector has written all the run
     implies, then read every document once: into the checks, and into the run's spool.
-    Returns the checks and how many documents were read."""
+    Returns the checks and the digest of the documents read (``count``: how many)."""
     selection = run_selection(ledger)
     async with open_client(settings.es_client_options()) as es:
         if wait_s > 0:
@@ -151,7 +164,7 @@ async def read_back_and_verify(
                 checks, digest = await verify_stored(
                     run, scenario, ledger, tolerances, sink=spool.write
                 )
-    return checks, digest.count
+    return checks, digest
 
 
 async def wait_for_counts(

@@ -12,6 +12,7 @@ import secrets
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import orjson
 
@@ -40,6 +41,10 @@ class RunOutcome:
     checks: list[Check] = field(default_factory=list)
     invalid_reason: str | None = None
     """Set when a generator process was saturated: the run is INVALID whatever the checks say."""
+    sections: dict[str, Any] = field(default_factory=dict)
+    """More parts of ``summary.json`` (a capacity search's ``capacity``)."""
+    host_samples: list[Document] = field(default_factory=list)
+    """The run's ``monitoringStats`` (for the server's figures per stream)."""
     _loaded: list[Document] | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
@@ -62,8 +67,8 @@ class RunOutcome:
 
     @property
     def throughput(self) -> dict[str, float | None]:
-        # docs_per_second needs only how many: a range of that length holds no document.
-        return all_figures(self.ledger, range(self.document_count))
+        # docs_per_second needs only how many; the server's figures, its samples.
+        return all_figures(self.ledger, _ReadBack(self.document_count, self.host_samples))
 
     @property
     def valid(self) -> bool:
@@ -97,7 +102,19 @@ def write_summary(outcome: RunOutcome) -> None:
         "checks": [check.as_dict() for check in outcome.checks],
         "documents": outcome.document_count,
         "throughput": outcome.throughput,
+        **outcome.sections,
     }
     (outcome.results_dir / "summary.json").write_bytes(
         orjson.dumps(summary, option=orjson.OPT_INDENT_2)
     )
+
+
+@dataclass(frozen=True)
+class _ReadBack:
+    """What the figures need of the documents read back: how many, and the host's samples."""
+
+    count: int
+    host_samples: list[Document]
+
+    def __len__(self) -> int:
+        return self.count

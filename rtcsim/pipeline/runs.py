@@ -1,5 +1,6 @@
 """Any scenario file to its outcome: a timeline scenario plays through ``simulator.player``, a
-load scenario (one with ``load:``) through locust (``rtcsim.pipeline.load``). Both end the same way
+load scenario (one with ``load:``) through locust (``rtcsim.pipeline.load``), a capacity scenario
+(``capacity:``) through the search (``rtcsim.pipeline.capacity``). All end the same way
 (``rtcsim.pipeline.conclude.conclude``), so ``rtcsim run``, the pytest plugin and ``rtcsim check``
 treat them alike."""
 
@@ -7,11 +8,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from rtcsim.pipeline.capacity import run_capacity_scenario
 from rtcsim.pipeline.load import run_load_scenario
 from rtcsim.pipeline.outcome import RunOutcome
 from rtcsim.pipeline.timeline import run_timeline
 from simulator.driver.protocol import Driver
 from simulator.player.runner import Progress, RunObserver
+from simulator.scenario.capacity import CapacityScenario
 from simulator.scenario.load import LoadScenario
 from simulator.scenario.loader import load_any_scenario
 from simulator.settings import Settings
@@ -31,6 +34,10 @@ async def run_file(
     scenario = load_any_scenario(path)
     if isinstance(scenario, LoadScenario):
         return await run_load_scenario(scenario, path, settings, progress=progress, run_id=run_id)
+    if isinstance(scenario, CapacityScenario):
+        return await run_capacity_scenario(
+            scenario, path, settings, progress=progress, run_id=run_id
+        )
     return await run_timeline(
         scenario,
         settings,

@@ -20,6 +20,7 @@ from rtcsim.report import panels
 from rtcsim.report.model import Report, Scope, Verdict
 from rtcsim.report.render import render
 from rtcsim.report.verdict import run_verdict, runs_between
+from simulator.load.capacity.result import read_capacity
 from simulator.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -66,6 +67,7 @@ async def build(
         recordings=panels.recordings_dashboard(responses),
         verdict=verdict,
         compute_ms=(time.perf_counter() - started) * 1000,
+        capacity=read_capacity(folder) if folder else None,
     )
 
 

@@ -15,6 +15,7 @@ import jinja2
 from markupsafe import Markup
 
 from rtcsim.report import charts
+from rtcsim.report.knee import knee_charts
 from rtcsim.report.model import Bucket, Report, Series, StreamStats
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -255,4 +256,5 @@ def render(report: Report) -> str:
         report=report,
         sessions=sessions_panels(report),
         recordings=recordings_panels(report),
+        knee=knee_charts(report.capacity) if report.capacity else [],
     )

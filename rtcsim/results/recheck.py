@@ -11,6 +11,7 @@ from rtcsim.pipeline.junit import write_junit
 from rtcsim.pipeline.outcome import RunOutcome, write_summary
 from rtcsim.results.folders import ResultsError, run_folder
 from simulator.ledger import Ledger
+from simulator.load.capacity.result import capacity_checks, read_capacity
 from simulator.scenario.loader import ScenarioError, load_any_scenario
 from simulator.settings import Settings
 from simulator.verify.invariants import Tolerances
@@ -30,7 +31,7 @@ async def recheck(settings: Settings, run_id: str) -> RunOutcome:
     # The tolerances ``rtcsim run`` uses (rtcsim.pipeline.conclude): same run, same verdict.
     tolerances = Tolerances(drop_slack_s=settings.drop_detection_s + 3.0)
     try:
-        checks, count = await read_back_and_verify(settings, scenario, ledger, folder, tolerances)
+        checks, digest = await read_back_and_verify(settings, scenario, ledger, folder, tolerances)
     except UnsupportedVersionError as exc:
         raise ResultsError(str(exc)) from exc
     except (TransportError, ApiError, StoreError) as exc:
@@ -40,8 +41,14 @@ async def recheck(settings: Settings, run_id: str) -> RunOutcome:
         ) from exc
     except ReadBackIncomplete as exc:
         raise ResultsError(f"run {run_id}: {exc}") from exc
-    outcome = RunOutcome(run_id, scenario.name, folder, ledger, count, checks)
+    outcome = RunOutcome(run_id, scenario.name, folder, ledger, digest.count, checks)
+    outcome.host_samples = digest.host_samples
     outcome.invalid_reason = invalid_reason(ledger.generator)  # a saturated run stays invalid
+    capacity = read_capacity(folder)
+    if capacity is not None:  # a capacity search: its own checks and validity, step by step
+        outcome.checks += capacity_checks(capacity)
+        outcome.invalid_reason = capacity.get("invalid_reason")
+        outcome.sections = {"capacity": capacity}
     write_summary(outcome)
     write_junit(outcome)
     return outcome

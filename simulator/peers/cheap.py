@@ -32,7 +32,13 @@ import av
 from aiortc import RTCPeerConnection, RTCRtpSender
 from aiortc.mediastreams import MediaStreamTrack
 
-from simulator.peers.cheap_receive import CountingQueue, count_frames, drain_sockets, keyframe_sizes
+from simulator.peers.cheap_receive import (
+    CountingQueue,
+    count_after_impairment,
+    count_frames,
+    drain_sockets,
+    keyframe_sizes,
+)
 from simulator.peers.clips import (
     audio_clip,
     default_clips_dir,
@@ -211,6 +217,7 @@ __all__ = [
     "CountingQueue",
     "PacketTrack",
     "audio_clip",
+    "count_after_impairment",
     "count_frames",
     "default_clips_dir",
     "drain_sockets",

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from simulator.peers.peer_state import PublisherState, SubscriptionState
+from simulator.peers.reception import reception
 from simulator.peers.simulcast.publisher import SimulcastVideo
 
 CLOCK_HZ = {"audio": 48_000, "video": 90_000}
@@ -60,11 +61,33 @@ async def subscription_samples(
                 "jitter": float(report.jitter or 0.0) / CLOCK_HZ["audio"],
             }
     endpoint = f"{connection_id}_{state.stream_id}"
+    streams = reception(state.pc)
     samples = []
     for kind, counters in state.received.items():
         fields = dict(audio) if kind == "audio" else {}
         fields["framesReceived"] = counters.frames
         if kind == "video":
             fields["transportBytesReceived"] = bytes_received
+            fields.update(_video_reception(state, streams))
         samples.append({"endpoint": endpoint, "mediaType": kind, **fields})
     return samples
+
+
+def _video_reception(state: SubscriptionState, streams: dict[str, Any]) -> dict[str, Any]:
+    """The video stream's own counters (``peers.reception``) and the one-way latency of the
+    frames since the previous sample (``peers.latency``), when there were any."""
+    fields: dict[str, Any] = {}
+    video = streams.get("video")
+    if video is not None:
+        fields.update(
+            packetsReceived=video.received,
+            packetsLost=video.lost,
+            jitter=video.jitter_ms / 1000,
+        )
+    if state.latency is not None:
+        interval = state.latency.interval()
+        if interval.p50_ms is not None and interval.p95_ms is not None:
+            fields.update(
+                latencyP50Ms=round(interval.p50_ms, 1), latencyP95Ms=round(interval.p95_ms, 1)
+            )
+    return fields

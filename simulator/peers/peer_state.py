@@ -9,6 +9,7 @@ from typing import Any
 from aiortc import RTCPeerConnection
 
 from simulator.peers.keyframe_request import KeyframeRequester
+from simulator.peers.latency import LatencyMeter, SentFrames
 from simulator.peers.layer_tracking import LayerTracker
 from simulator.peers.publishing import Audio, PublishOptions, Video
 
@@ -36,6 +37,8 @@ class PublisherState:
     server_streams: list[dict[str, Any]] = field(default_factory=list)
     """The server's account of the published streams (Janus: its ``configured`` reply's
     ``streams``, with ``simulcast: true`` when it took the layers)."""
+    sent_frames: SentFrames | None = None
+    """When each video frame left (``peers.latency``); None for simulcast or no video."""
 
 
 @dataclass
@@ -59,3 +62,5 @@ class SubscriptionState:
     """A cheap subscriber asks for a key frame while it has none (``peers.keyframe_request``)."""
     video_mid: str | None = None
     """The subscription's video m-line (Janus's offer), where a layer change applies."""
+    latency: LatencyMeter | None = None
+    """One-way latency of each video frame received (``peers.latency``)."""

@@ -443,6 +443,7 @@ def _close_subscription_records(
                     for kind, c in state.received.items()
                 }
                 media_records.subscription_layers(subscription, state)
+                media_records.subscription_reception(subscription, state)
 
 
 def _cascade_feed_end(ctx: RunContext, feed: str, reason: str) -> None:

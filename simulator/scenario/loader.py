@@ -9,6 +9,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from simulator.scenario.capacity import CapacityScenario
 from simulator.scenario.load import AnyScenario, LoadScenario
 from simulator.scenario.model import STEP_KINDS, Scenario
 
@@ -22,13 +23,19 @@ class ScenarioError(ValueError):
 def load_scenario(path: Path) -> Scenario:
     """A scenario from a YAML file, or from a Python file for what YAML cannot say."""
     scenario = load_any_scenario(path)
-    if isinstance(scenario, LoadScenario):
-        raise ScenarioError(f"{path}: a load scenario (load:) is run by `rtcsim run`, not here")
+    if isinstance(scenario, LoadScenario | CapacityScenario):
+        kind = (
+            "a load scenario (load:)"
+            if isinstance(scenario, LoadScenario)
+            else "a capacity scenario (capacity:)"
+        )
+        raise ScenarioError(f"{path}: {kind} is run by `rtcsim run`, not here")
     return scenario
 
 
 def load_any_scenario(path: Path) -> AnyScenario:
-    """A timeline scenario, or a load scenario (a YAML file with a ``load:`` section)."""
+    """A timeline scenario, a load scenario (a YAML file with a ``load:`` section) or a
+    capacity scenario (``capacity:``)."""
     if path.suffix == ".py":
         return load_python_scenario(path)
     try:
@@ -70,6 +77,8 @@ def parse_scenario(text: str, source: str = "<scenario>") -> Scenario:
     scenario = parse_any_scenario(text, source)
     if isinstance(scenario, LoadScenario):
         raise ScenarioError(f"{source}: a load scenario (load:) is not a timeline scenario")
+    if isinstance(scenario, CapacityScenario):
+        raise ScenarioError(f"{source}: a capacity scenario (capacity:) is not a timeline one")
     return scenario
 
 
@@ -87,7 +96,11 @@ def parse_any_scenario(text: str, source: str = "<scenario>") -> AnyScenario:
         raise ScenarioError(
             f"{source}:1: a scenario is a mapping (name, rooms, participants, timeline)"
         )
-    model: type[Scenario] | type[LoadScenario] = LoadScenario if "load" in data else Scenario
+    model: type[Scenario] | type[LoadScenario] | type[CapacityScenario] = Scenario
+    if "load" in data:
+        model = LoadScenario
+    elif "capacity" in data:
+        model = CapacityScenario
     try:
         return model.model_validate(data)
     except ValidationError as exc:
