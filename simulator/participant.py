@@ -340,7 +340,8 @@ class Participant:
         for report in stats.values():
             # aiortc has no bytesReceived per track; the (bundled) transport has it.
             if report.type == "transport":
-                state.bytes_received = int(report.bytesReceived)
+                # Plus what the cheap path's pump consumed before aiortc saw it.
+                state.bytes_received = cheap.received_bytes(state.pc, int(report.bytesReceived))
             elif report.type == "inbound-rtp" and report.kind == "audio":
                 # Video inbound-rtp is unreliable: aiortc lets the RTX SSRC overwrite it.
                 state.received.setdefault("audio", TrackCounters()).packets = int(

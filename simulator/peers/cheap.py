@@ -38,6 +38,7 @@ from simulator.peers.cheap_receive import (
     count_frames,
     drain_sockets,
     keyframe_sizes,
+    received_bytes,
 )
 from simulator.peers.clips import (
     audio_clip,
@@ -225,5 +226,6 @@ __all__ = [
     "packet_audio_track",
     "packet_video_track",
     "prefer_clip_codecs",
+    "received_bytes",
     "video_clip",
 ]

@@ -238,6 +238,9 @@ class _Tap:
         """Observe mode: headers of packets that came before SRTP was keyed (aiortc decrypts
         them once it is, so they are counted when the SSRC is learnt)."""
         self.impaired = False
+        self.consumed_bytes = 0
+        """Datagram bytes counted here and never handed to aiortc: its transport's
+        ``bytesReceived`` misses them, so ``received_bytes`` adds them back."""
         """A downlink impairment in the process (``simulator.impairment.inprocess``) sits where
         aiortc reads the ICE connection, after this pump: while one is set every datagram goes
         that way, and the receiver's own handler (``Counting.handle``) counts what survives."""
@@ -364,6 +367,13 @@ def drain_sockets(pc: RTCPeerConnection, *, buffer_bytes: int = RECEIVE_BUFFER_B
     return changed
 
 
+def received_bytes(pc: RTCPeerConnection, transport_bytes: int) -> int:
+    """``pc``'s bytes received in all: aiortc's transport figure (``transport_bytes``, what
+    reached aiortc) plus the media datagrams the pump counted and consumed itself."""
+    taps = {id(t): t for t in (_taps.get(x.receiver.transport) for x in pc.getTransceivers())}
+    return transport_bytes + sum(t.consumed_bytes for t in taps.values() if t is not None)
+
+
 def count_after_impairment(pc: RTCPeerConnection, impaired: bool) -> None:
     """Whether ``pc``'s media is counted after the in-process downlink impairment (True: every
     datagram through aiortc's path, where the impairer drops and delays) or on the spot from
@@ -453,6 +463,7 @@ def _reader(transport: Any, tap: _Tap, pump: _Pump) -> Callable[[], None]:
                         else:
                             tap.count_decrypted(counter, bytes(view[:size]), pump.now_s)
                     if not tap.forward:
+                        tap.consumed_bytes += size
                         return
         data = bytes(view[:size])
         if first > 3:
@@ -463,4 +474,4 @@ def _reader(transport: Any, tap: _Tap, pump: _Pump) -> Callable[[], None]:
     return read_one
 
 
-__all__ = ["Counting", "CountingQueue", "count_frames", "drain_sockets"]
+__all__ = ["Counting", "CountingQueue", "count_frames", "drain_sockets", "received_bytes"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from simulator.peers.cheap_receive import received_bytes
 from simulator.peers.peer_state import PublisherState, SubscriptionState
 from simulator.peers.reception import reception
 from simulator.peers.simulcast.publisher import SimulcastVideo
@@ -52,7 +53,7 @@ async def subscription_samples(
     audio: dict[str, Any] = {}
     for report in stats.values():
         if report.type == "transport":
-            bytes_received = int(report.bytesReceived)
+            bytes_received = received_bytes(state.pc, int(report.bytesReceived))
         elif report.type == "inbound-rtp" and report.kind == "audio":
             # Video inbound-rtp is unreliable in aiortc (the RTX SSRC overwrites it).
             audio = {
