@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from collector.store import open_client
+from rtcsim.library import LIBRARY
 from rtcsim.pipeline.outcome import RunOutcome
 from rtcsim.pipeline.timeline import run_scenario_file
 from simulator.settings import Settings
@@ -22,7 +23,7 @@ from simulator.verify.store_reader import run_documents
 from tests.rtcsim.report.html_probe import Page, read_page
 
 pytestmark = pytest.mark.integration
-SMOKE = Path(__file__).resolve().parents[3] / "scenarios" / "smoke.yaml"
+SMOKE = LIBRARY / "smoke.yaml"
 CHROMIUM_FLAGS = (
     "--headless",
     "--no-sandbox",
