@@ -16,11 +16,11 @@ from typing import Annotated
 
 import typer
 
-from rtcsim.cli.output import print_outcome
+from rtcsim.cli.framework import load_settings
+from rtcsim.cli.output import console, print_outcome
 from rtcsim.pipeline.load import run_load_scenario
-from rtcsim.pipeline.outcome import SetupError
+from rtcsim.pipeline.preflight import preflight
 from simulator.scenario.load import LoadScenario, LoadSpec
-from simulator.settings import Settings
 
 MAX_USERS = 500
 MAX_RUN_TIME_S = 3600
@@ -68,15 +68,13 @@ def load(
             stop_timeout_s=stop_timeout_s,
         ),
     )
-    try:
-        outcome = asyncio.run(
-            run_load_scenario(
-                scenario, locustfile, Settings(), progress=lambda m: typer.echo(f"· {m}")
-            )
+    settings = load_settings()
+    asyncio.run(preflight(settings))  # SetupError: one line, exit 2, before locust starts
+    outcome = asyncio.run(
+        run_load_scenario(
+            scenario, locustfile, settings, progress=lambda m: console.print(f"[dim]·[/] {m}")
         )
-    except SetupError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
+    )
     print_outcome(outcome)
     typer.echo(f"locust stats: {outcome.results_dir}/stats_stats.csv")
     raise typer.Exit(outcome.exit_code)

@@ -131,9 +131,11 @@ async def read_back_and_verify(
     tolerances: Tolerances,
     *,
     wait_s: float = 0.0,
+    spool: Path | None = None,
 ) -> tuple[list[Check], int]:
     """Wait (up to ``wait_s``) until the counts say the collector has written all the run
-    implies, then read every document once: into the checks, and into the run's spool.
+    implies, then read every document once: into the checks, and into the run's spool
+    (``spool``, by default the run's ``documents.ndjson.gz``).
     Returns the checks and how many documents were read."""
     selection = run_selection(ledger)
     async with open_client(settings.es_client_options()) as es:
@@ -147,9 +149,9 @@ async def read_back_and_verify(
                 timeout_s=wait_s,
             )
         async with open_run(es, settings.es_index, selection) as run:
-            with DocumentSpool(results / SPOOL_FILE) as spool:
+            with DocumentSpool(spool or results / SPOOL_FILE) as documents:
                 checks, digest = await verify_stored(
-                    run, scenario, ledger, tolerances, sink=spool.write
+                    run, scenario, ledger, tolerances, sink=documents.write
                 )
     return checks, digest.count
 
