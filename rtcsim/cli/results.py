@@ -25,7 +25,9 @@ from simulator.scenario.from_session import SessionReplayError, from_session, sc
 from simulator.scenario.loader import ScenarioError, read_scenario_file
 from simulator.verify.export import ExportIncomplete, atomic_output
 
-scenario_app = App(help="Scenario files: generate them from recorded sessions.")
+scenario_app = App(
+    help="Scenario files: the library shipped with rtcsim, replays of recorded sessions."
+)
 
 
 def register(app: typer.Typer) -> None:

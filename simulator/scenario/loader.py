@@ -10,6 +10,7 @@ on top of this by ``simulator.validation``.
 from __future__ import annotations
 
 import importlib.util
+import traceback
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -130,6 +131,24 @@ def load_python_scenario(path: Path) -> Scenario:
     return scenario
 
 
+def _failing_line(exc: BaseException, path: Path) -> int | None:
+    """The line of the user's file at fault: a syntax error's own, else the deepest frame of
+    the traceback that is in the file."""
+    own = path.resolve()
+    if isinstance(exc, SyntaxError) and exc.filename and Path(exc.filename).resolve() == own:
+        return exc.lineno
+    line = None
+    for frame, lineno in traceback.walk_tb(exc.__traceback__):
+        if Path(frame.f_code.co_filename).resolve() == own:
+            line = lineno
+    return line
+
+
+def _one_line(exc: BaseException) -> str:
+    message = exc.msg if isinstance(exc, SyntaxError) else str(exc)
+    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+
+
 def read_python_scenario(path: Path) -> ScenarioFile:
     """A Python scenario file builds its timeline with code (loops, computed times, random
     but seeded choices) and leaves the result in a module-level ``SCENARIO``: a ``Scenario``
@@ -142,7 +161,8 @@ def read_python_scenario(path: Path) -> ScenarioFile:
     try:
         spec.loader.exec_module(module)
     except Exception as exc:
-        raise ScenarioError(f"{path}: the scenario's code failed: {exc!r}") from exc
+        where = f"{path}:{line}" if (line := _failing_line(exc, path)) else str(path)
+        raise ScenarioError(f"{where}: the scenario's code failed: {_one_line(exc)}") from exc
     value = getattr(module, "SCENARIO", None)
     if isinstance(value, Scenario):
         return ScenarioFile(value, str(path), None, sequence_problems(value))
