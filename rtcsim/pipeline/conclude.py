@@ -92,7 +92,10 @@ async def conclude(
         progress(generator_line(report))
     ledger.write(results / "ledger.json")
     progress("waiting for the collector's documents in Elasticsearch")
-    tolerances = Tolerances(drop_slack_s=settings.drop_detection_s + 3.0)
+    tolerances = Tolerances(
+        drop_slack_s=settings.drop_detection_s + 3.0,
+        monitoring_interval_s=settings.monitoring_interval_s,
+    )
     failure: Check | None = None
     try:
         checks, count = await read_back_and_verify(

@@ -31,7 +31,10 @@ async def recheck(settings: Settings, run_id: str) -> RunOutcome:
         raise ResultsError(f"run {run_id}: its scenario does not load: {exc}") from exc
     ledger = Ledger.read(folder / "ledger.json")
     # The tolerances ``rtcsim run`` uses (rtcsim.pipeline.conclude): same run, same verdict.
-    tolerances = Tolerances(drop_slack_s=settings.drop_detection_s + 3.0)
+    tolerances = Tolerances(
+        drop_slack_s=settings.drop_detection_s + 3.0,
+        monitoring_interval_s=settings.monitoring_interval_s,
+    )
     fresh = folder / f"{SPOOL_FILE}.recheck"
     try:
         checks, count = await read_back_and_verify(
