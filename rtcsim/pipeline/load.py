@@ -17,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from rtcsim.pipeline.conclude import check_collector, conclude, new_run_folder
+from rtcsim.pipeline.load_progress import LoadProgress
 from rtcsim.pipeline.outcome import RunOutcome, SetupError, new_run_id
 from simulator.ledger import Ledger
 from simulator.load import wind_down
@@ -31,6 +32,7 @@ MASTER_PORT = 5557
 BACKSTOP_S = 30.0
 """locust's own ``--run-time`` comes this long after the wind-down's bound."""
 EXIT_GRACE_S = 240.0
+PROGRESS_EVERY_S = 10.0  # a line of locust stats (rtcsim.pipeline.load_progress)
 """After the run time: users finish their visit (stop timeout), recordings are converted and
 every process writes its ledger part before it exits."""
 
@@ -159,16 +161,17 @@ def play_locust(
         wound_down_s = spec.run_time_s + wind_down.bound_s(spec.stop_timeout_s)
         deadline = time.monotonic() + wound_down_s + EXIT_GRACE_S
         started = time.monotonic()
-        next_note = started + 30
+        next_note = started + PROGRESS_EVERY_S
+        stats = LoadProgress(results / "stats")
         while any(p.poll() is None for p in procs) and time.monotonic() < deadline:
             time.sleep(0.5)
             if time.monotonic() >= next_note:
+                elapsed = time.monotonic() - started
+                line = stats.line(elapsed)
                 done = len(list(results.glob("ledger-*.json")))
-                progress(
-                    f"t={time.monotonic() - started:4.0f}s locust running; "
-                    f"{done} of {len(procs) if spec.workers == 0 else spec.workers} ledger parts"
-                )
-                next_note += 30
+                parts = f"; {done} ledger parts" if done else ""
+                progress((line or f"t={elapsed:4.0f}s locust starting") + parts)
+                next_note += PROGRESS_EVERY_S
         for proc in procs:
             if proc.poll() is None:
                 progress(f"locust process {proc.pid} overran; stopping it")
