@@ -39,7 +39,9 @@ def run_time_s(text: str) -> int:
 
 
 def load(
-    locustfile: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="a locustfile")],
+    locustfile: Annotated[
+        Path, typer.Argument(exists=True, dir_okay=False, help="a locustfile", metavar="LOCUSTFILE")
+    ],
     users: Annotated[int, typer.Option("--users", "-u", min=1, max=MAX_USERS)] = 6,
     spawn_rate: Annotated[float, typer.Option("--spawn-rate", "-r", min=0.1, max=50)] = 2.0,
     run_time: Annotated[str, typer.Option("--run-time", "-t", help="e.g. 60s, 5m")] = "60s",

@@ -34,7 +34,9 @@ MEDIA_SUFFIXES = {".webm", ".opus", ".mkv", ".mp4", ".ogg"}
 
 @app.command()
 def inspect(
-    path: Annotated[Path, typer.Argument(help="a recording's folder or one of its files")],
+    path: Annotated[
+        Path, typer.Argument(help="a recording's folder or one of its files", metavar="PATH")
+    ],
 ) -> None:
     """Streams, resolution, duration and size of every media file."""
     if not path.exists():
@@ -69,8 +71,12 @@ def inspect(
 
 @app.command()
 def convert(
-    raw_dir: Annotated[Path, typer.Argument(help="folder of a recording's .mjr files")],
-    out_dir: Annotated[Path, typer.Argument(help="where the files go (emptied first)")],
+    raw_dir: Annotated[
+        Path, typer.Argument(help="folder of a recording's .mjr files", metavar="RAW_DIR")
+    ],
+    out_dir: Annotated[
+        Path, typer.Argument(help="where the files go (emptied first)", metavar="OUT_DIR")
+    ],
     mode: Annotated[OutputMode, typer.Option(help="INDIVIDUAL or COMPOSED")] = OutputMode.COMPOSED,
     audio: Annotated[bool, typer.Option(help="keep audio")] = True,
     video: Annotated[bool, typer.Option(help="keep video")] = True,

@@ -43,7 +43,9 @@ def parse_time(text: str) -> int:
 
 
 def report(
-    run_id: Annotated[str | None, typer.Argument(help="a run id (a folder of results/)")] = None,
+    run_id: Annotated[
+        str | None, typer.Argument(help="a run id (a folder of results/)", metavar="RUN_ID")
+    ] = None,
     start: Annotated[
         str | None, typer.Option("--from", help="range start: ms since the epoch or ISO date")
     ] = None,
@@ -86,7 +88,12 @@ def kibana_import(
     kibana_version: Annotated[
         int | None, typer.Option(help="7, 8 or 9 (default: asked from Kibana's /api/status)")
     ] = None,
-    file: Annotated[Path | None, typer.Option(help="an NDJSON file instead of kibana/")] = None,
+    file: Annotated[
+        Path | None,
+        typer.Option(
+            exists=True, dir_okay=False, help="an NDJSON file instead of the shipped objects"
+        ),
+    ] = None,
     space: Annotated[str | None, typer.Option(help="a Kibana space id")] = None,
 ) -> None:
     """Import the data view, visualizations and the two dashboards (overwriting)."""

@@ -40,7 +40,7 @@ def register(app: typer.Typer) -> None:
 
 # -- commands ---------------------------------------------------------------------------------
 def check(
-    run_id: Annotated[str, typer.Argument(help="a run id: a folder of results/")],
+    run_id: Annotated[str, typer.Argument(help="a run id: a folder of results/", metavar="RUN_ID")],
     results_dir: ResultsDir = None,
     as_json: Annotated[bool, typer.Option("--json", help="the outcome as JSON on stdout")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="only the verdict line")] = False,
@@ -63,7 +63,7 @@ def check(
 
 
 def export(
-    run_id: Annotated[str, typer.Argument(help="a run id: a folder of results/")],
+    run_id: Annotated[str, typer.Argument(help="a run id: a folder of results/", metavar="RUN_ID")],
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="file to write (default: stdout)")
     ] = None,
@@ -110,7 +110,9 @@ def scenario_list(
 
 @scenario_app.command("from-session")
 def scenario_from_session(
-    session_id: Annotated[str, typer.Argument(help="the session (OpenVidu sessionId) to replay")],
+    session_id: Annotated[
+        str, typer.Argument(help="the session (OpenVidu sessionId) to replay", metavar="SESSION_ID")
+    ],
     index: Annotated[str | None, typer.Option(help="index to read (default: settings)")] = None,
     from_file: Annotated[
         Path | None,

@@ -7,13 +7,12 @@ import asyncio
 
 import pytest
 
-from rtcsim.library import LIBRARY
+from rtcsim.library import LIBRARY as SCENARIOS
 from rtcsim.pipeline.outcome import RunOutcome
 from rtcsim.pipeline.runs import run_file
 from simulator.settings import Settings
 
 pytestmark = pytest.mark.integration
-SCENARIOS = LIBRARY
 OWN_TESTS = {"smoke"}
 # Only the top folder: scenarios/locust/ holds locustfiles, which import locust (and gevent's
 # monkey-patching) and must never be loaded into this process.

@@ -242,3 +242,20 @@ def test_a_misspelt_variable_is_warned_about_with_the_one_meant(
 def test_inspecting_a_missing_recording_is_one_line(results: Path) -> None:
     code, out, err = invoke(["recording", "inspect", "/nonexistent/rec.webm"], results)
     assert_refused(code, out, err, "/nonexistent/rec.webm: no such file")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["kibana", "import", "--file", "/nonexistent/objects.ndjson"],
+        ["load", "/nonexistent/locustfile.py"],
+        ["scenario", "from-session", "s", "--from-file", "/nonexistent/export.ndjson"],
+    ],
+    ids=["kibana objects", "locustfile", "export"],
+)
+def test_a_missing_input_file_is_named(args: list[str], results: Path) -> None:
+    code, out, err = invoke(args, results)
+    assert code == 2
+    missing = next(arg for arg in args if arg.startswith("/nonexistent/"))
+    assert missing in " ".join(err.split())
+    assert "Traceback" not in out + err
