@@ -105,14 +105,16 @@ def summary_of(outcome: RunOutcome) -> dict[str, Any]:
 
 
 def verdict_text(outcome: RunOutcome) -> str:
-    """One line: ``55/55 checks passed``, ``3 of 55 checks failed: a; b; c``, or why the run
-    is invalid."""
+    """One line: ``55/55 checks passed`` (``(1 n/a)``: checks whose precondition did not hold,
+    ``simulator.verify.verdict``), ``3 of 55 checks failed: a; b; c``, or why the run is
+    invalid."""
     total = len(outcome.checks)
     failed = [check.name for check in outcome.checks if not check.ok]
     if not outcome.valid:
         return invalid_message(outcome.invalid_reason or "the generator was saturated")
     if not failed:
-        return f"{total}/{total} checks passed"
+        exempt = sum(1 for check in outcome.checks if str(check.found).startswith("n/a"))
+        return f"{total}/{total} checks passed" + (f" ({exempt} n/a)" if exempt else "")
     named = "; ".join(failed[:3]) + (f"; and {len(failed) - 3} more" if len(failed) > 3 else "")
     return f"{len(failed)} of {total} checks failed: {named}"
 
