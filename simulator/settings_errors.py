@@ -28,6 +28,7 @@ OTHER_VARIABLES = frozenset(
         "RTCSIM_LOAD_RUN_DIR",
         "RTCSIM_LOAD_RUN_TIME_S",  # simulator.load.wind_down
         "RTCSIM_RAMP_PEAK",  # scenarios/locust/ramp-rooms-of-four.py
+        "RTCSIM_LOCUST_RESTARTED",  # simulator.load.plain_locust
     }
 )
 """``RTCSIM_*`` variables read by something other than the settings object."""

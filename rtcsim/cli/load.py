@@ -18,7 +18,7 @@ import typer
 
 from rtcsim.cli.framework import load_settings
 from rtcsim.cli.output import console, print_outcome
-from rtcsim.pipeline.load import run_load_scenario
+from rtcsim.pipeline.load import conclude_folder, run_load_scenario
 from rtcsim.pipeline.preflight import preflight
 from simulator.scenario.load import LoadScenario, LoadSpec
 
@@ -82,6 +82,23 @@ def load(
     raise typer.Exit(outcome.exit_code)
 
 
+def conclude(
+    folder: Annotated[
+        Path, typer.Argument(exists=True, file_okay=False, help="a run folder", metavar="RUN_DIR")
+    ],
+) -> None:
+    """Conclude a plain `locust -f` run (locust calls this as it quits): read back, check,
+    write summary.json, junit.xml and the report."""
+    settings = load_settings()
+    outcome = asyncio.run(
+        conclude_folder(folder, settings, progress=lambda m: console.print(f"[dim]·[/] {m}"))
+    )
+    print_outcome(outcome)
+    raise typer.Exit(outcome.exit_code)
+
+
 def register(parent: typer.Typer) -> None:
-    """Mount as ``rtcsim load`` (one command, not a group)."""
+    """Mount as ``rtcsim load`` (one command, not a group), and the hidden ``rtcsim conclude``
+    a plain ``locust -f`` run calls (``simulator.load.plain_locust``)."""
     parent.command("load")(load)
+    parent.command("conclude", hidden=True)(conclude)
