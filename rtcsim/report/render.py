@@ -79,7 +79,14 @@ def _stream_panel(stats: StreamStats, title: str) -> Panel:
         has_data=stats.documents > 0,
         charts=tuple(_line(s) for s in stats.series),
         metrics=(Metric(f"{prefix}_stats_documents", "documents", stats.documents), *metrics),
-        note="webrtcStats, rtcsim_side server; averages over every document in scope",
+        note="webrtcStats, rtcsim_side server; averages over every document in scope"
+        + (
+            "; target bitrate is the bandwidth estimate (REMB) the subscribers send: none or 0 "
+            "for subscribers that send no REMB (rtcsim's cheap subscribers; browsers that use "
+            "transport-wide congestion control)"
+            if stats.side == "subscribers"
+            else ""
+        ),
     )
 
 
