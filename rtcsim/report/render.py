@@ -128,7 +128,9 @@ def sessions_panels(report: Report) -> list[Panel]:
                 Metric("publishers_total", "publishers", s.publishers_total),
                 Metric("subscribers_total", "subscribers", s.subscribers_total),
             ),
-            "cdr webrtcConnectionCreated, OUTBOUND and INBOUND, per bucket",
+            "live at the end of each bucket: cdr webrtcConnectionCreated minus "
+            "webrtcConnectionDestroyed, OUTBOUND and INBOUND, summed from the start; the totals "
+            "count every connection created",
         ),
         Panel(
             "streamed-time",
