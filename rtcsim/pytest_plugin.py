@@ -9,12 +9,13 @@ scenario needs it, and scenario files are collected only when ``--rtcsim-scenari
 ``rtcsim_collect_scenarios = true`` says so. Heavy imports (aiortc, Elasticsearch) wait for a
 run.
 
-Fixtures: ``rtcsim_settings`` (session), ``rtcsim_stack`` (session: the services up, reused if
-running), ``rtcsim_run`` (``rtcsim_run("scenarios/smoke.yaml") -> RunOutcome``),
-``rtcsim_outcome`` (the run of the test's ``@pytest.mark.rtcsim_scenario(path)``, one run per
-path per session) and ``rtcsim_compare`` (``rtcsim_compare(outcome) -> Comparison`` against the
+Fixtures (the README's pytest table): ``rtcsim_settings`` (session), ``rtcsim_stack`` (session:
+the services up, reused if running), ``rtcsim_run`` (``rtcsim_run("smoke") -> RunOutcome``),
+``rtcsim_outcome`` (the run of the test's ``@pytest.mark.rtcsim_scenario(path)``) and
+``rtcsim_compare`` (``rtcsim_compare(outcome) -> Comparison`` against the
 stored baseline, ``--rtcsim-baseline``; a collected scenario with a baseline also fails on a
-regression).
+regression). Every way in shares one run per scenario file per session. Assertions on an
+outcome: ``rtcsim.testing``.
 """
 
 from __future__ import annotations
@@ -32,7 +33,6 @@ from rtcsim.pytest_state import (
     STATE,
     PluginOptions,
     PluginState,
-    resolve_scenario,
     run_scenario,
     settings_for,
     stored_baseline,
@@ -48,7 +48,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-SCENARIO_SUFFIXES = (".yaml", ".yml")
+SCENARIO_SUFFIXES = (".yaml", ".yml", ".py")
+NOT_SCENARIOS = ("locust",)
+"""Folders of the scenarios folder that hold locustfiles (they import locust, whose gevent
+patches the whole process): never collected."""
 MARKERS = {
     "rtcsim_scenario": (
         "rtcsim_scenario(path): the scenario file the rtcsim_outcome fixture runs "
@@ -241,7 +244,8 @@ def rtcsim_stack(pytestconfig: pytest.Config, rtcsim_settings: Settings) -> Stac
 
 @pytest.fixture
 def rtcsim_run(pytestconfig: pytest.Config) -> Callable[[str | Path], RunOutcome]:
-    """``rtcsim_run(path) -> RunOutcome``: play a scenario file and verify it (synchronous)."""
+    """``rtcsim_run(path) -> RunOutcome``: play a scenario file and verify it (synchronous; a
+    path already run in this session returns that run)."""
 
     def run(path: str | Path) -> RunOutcome:
         return run_scenario(pytestconfig, path)
@@ -254,15 +258,14 @@ def rtcsim_outcome(request: pytest.FixtureRequest) -> RunOutcome:
     """The run of the test's ``rtcsim_scenario(path)`` marker, shared by tests of one path."""
     marker = request.node.get_closest_marker("rtcsim_scenario")
     if marker is None or not marker.args:
-        raise pytest.UsageError(
-            f"{request.node.nodeid}: rtcsim_outcome needs @pytest.mark.rtcsim_scenario(path)"
+        # One line, not a traceback through the fixture machinery (pytest-asyncio's too).
+        pytest.fail(
+            f"{request.node.nodeid}: the rtcsim_outcome fixture needs the scenario to run: "
+            '@pytest.mark.rtcsim_scenario("path/to/scenario.yaml") on the test, its class '
+            "or its module (pytestmark)",
+            pytrace=False,
         )
-    config = request.config
-    path = resolve_scenario(config, marker.args[0])
-    outcomes = config.stash[STATE].outcomes
-    if path not in outcomes:
-        outcomes[path] = run_scenario(config, path)
-    return outcomes[path]
+    return run_scenario(request.config, marker.args[0])
 
 
 @pytest.fixture
@@ -289,8 +292,14 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
     options = parent.config.stash[STATE].options
     if not options.collect_scenarios or file_path.suffix not in SCENARIO_SUFFIXES:
         return None
-    if not file_path.resolve().is_relative_to(options.scenarios_dir.resolve()):
+    folder = options.scenarios_dir.resolve()
+    if not file_path.resolve().is_relative_to(folder):
         return None
+    inside = file_path.resolve().relative_to(folder)
+    if any(part in NOT_SCENARIOS for part in inside.parts[:-1]):
+        return None
+    if file_path.suffix == ".py" and file_path.name.startswith(("test_", "conftest")):
+        return None  # pytest's own
     from rtcsim.pytest_scenarios import ScenarioFile
 
     file: ScenarioFile = ScenarioFile.from_parent(parent, path=file_path)

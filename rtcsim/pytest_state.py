@@ -80,22 +80,33 @@ def settings_for(config: pytest.Config) -> Settings:
 
 
 def resolve_scenario(config: pytest.Config, path: str | Path) -> Path:
-    """A scenario path as given, else under the rootdir, else under ``rtcsim_scenarios_dir``."""
+    """A scenario path as given, else under the rootdir, else under ``rtcsim_scenarios_dir``,
+    else a scenario of rtcsim's library by name (``smoke``)."""
     candidate = Path(path)
     if candidate.is_absolute():
         return candidate
     for base in (config.rootpath, config.stash[STATE].options.scenarios_dir):
         if (base / candidate).exists():
             return (base / candidate).resolve()
-    return (config.rootpath / candidate).resolve()  # the run reports it missing
+    from rtcsim.library import resolve_scenario as in_library
+    from simulator.scenario.problems import ScenarioError
+
+    try:
+        return in_library(str(path)).resolve()
+    except ScenarioError:
+        return (config.rootpath / candidate).resolve()  # the run reports it missing
 
 
 def run_scenario(config: pytest.Config, path: str | Path) -> RunOutcome:
+    """The outcome of the scenario file, run once per session whichever fixture or collected
+    item asks first (``rtcsim_run``, ``rtcsim_outcome`` and a collected file share it)."""
     resolved = resolve_scenario(config, path)
-    outcome: RunOutcome = config.hook.pytest_rtcsim_run_scenario(
-        path=resolved, settings=settings_for(config), config=config
-    )
-    return outcome
+    outcomes = config.stash[STATE].outcomes
+    if resolved not in outcomes:
+        outcomes[resolved] = config.hook.pytest_rtcsim_run_scenario(
+            path=resolved, settings=settings_for(config), config=config
+        )
+    return outcomes[resolved]
 
 
 def stored_baseline(config: pytest.Config, outcome: RunOutcome) -> Path | None:

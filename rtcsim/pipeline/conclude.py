@@ -100,7 +100,10 @@ async def conclude(
         progress(generator_line(report))
     ledger.write(results / "ledger.json")
     progress("waiting for the collector's documents in Elasticsearch")
-    tolerances = Tolerances(drop_slack_s=settings.drop_detection_s + 3.0)
+    tolerances = Tolerances(
+        drop_slack_s=settings.drop_detection_s + 3.0,
+        monitoring_interval_s=settings.monitoring_interval_s,
+    )
     failure: Check | None = None
     try:
         checks, digest = await read_back_and_verify(
@@ -144,9 +147,11 @@ async def read_back_and_verify(
     tolerances: Tolerances,
     *,
     wait_s: float = 0.0,
+    spool: Path | None = None,
 ) -> tuple[list[Check], RunDigest]:
     """Wait (up to ``wait_s``) until the counts say the collector has written all the run
-    implies, then read every document once: into the checks, and into the run's spool.
+    implies, then read every document once: into the checks, and into the run's spool
+    (``spool``, by default the run's ``documents.ndjson.gz``).
     Returns the checks and the digest of the documents read (``count``: how many)."""
     selection = run_selection(ledger)
     async with open_client(settings.es_client_options()) as es:
@@ -160,9 +165,9 @@ async def read_back_and_verify(
                 timeout_s=wait_s,
             )
         async with open_run(es, settings.es_index, selection) as run:
-            with DocumentSpool(results / SPOOL_FILE) as spool:
+            with DocumentSpool(spool or results / SPOOL_FILE) as documents:
                 checks, digest = await verify_stored(
-                    run, scenario, ledger, tolerances, sink=spool.write
+                    run, scenario, ledger, tolerances, sink=documents.write
                 )
     return checks, digest
 

@@ -112,6 +112,7 @@ async def write_run_report_logged(settings: Settings, folder: Path) -> Path | No
     run (the verdict is the checks', already written)."""
     try:
         return await write_run_report(settings, folder)
-    except Exception:
-        log.exception("report for %s not written", folder)
+    except Exception as exc:  # one line on the terminal (issue 15: no tracebacks)
+        log.warning("report for %s not written: %s: %s", folder, type(exc).__name__, exc)
+        log.debug("the report's failure", exc_info=True)
         return None

@@ -4,16 +4,15 @@ it is about in the documents (smoke and the recordings have test modules of thei
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 
 import pytest
 
+from rtcsim.library import LIBRARY as SCENARIOS
 from rtcsim.pipeline.outcome import RunOutcome
 from rtcsim.pipeline.runs import run_file
 from simulator.settings import Settings
 
 pytestmark = pytest.mark.integration
-SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 OWN_TESTS = {"smoke"}
 # Only the top folder: scenarios/locust/ holds locustfiles, which import locust (and gevent's
 # monkey-patching) and must never be loaded into this process.

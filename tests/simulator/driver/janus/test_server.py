@@ -4,9 +4,9 @@ plugin"), held against a handle that records what it is sent; and what the drive
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 from typing import Any, cast
 
+from rtcsim.library import LIBRARY
 from simulator.driver.capabilities import Capability
 from simulator.driver.janus import videoroom
 from simulator.driver.janus.http import JanusHandle, JsonObject, PluginReply
@@ -16,8 +16,6 @@ from simulator.player.standard import standard_repertoire
 from simulator.scenario.capacity import CapacityScenario
 from simulator.scenario.load import LoadScenario
 from simulator.scenario.loader import load_any_scenario
-
-LIBRARY = Path(__file__).resolve().parents[4] / "scenarios"
 
 
 class SentHandle:
