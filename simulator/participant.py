@@ -319,6 +319,12 @@ class Participant:
         for state in self.subscriptions.values():
             await self._snapshot_subscription(state)
 
+    async def refresh_subscription(self, feed: str) -> None:
+        """Pull one subscription's counts from aiortc's stats (its publisher just ended)."""
+        state = self.subscriptions.get(feed)
+        if state is not None:
+            await self._snapshot_subscription(state)
+
     async def _snapshot_publisher(self, state: PublisherState) -> None:
         stats = await state.pc.getStats()
         for report in stats.values():

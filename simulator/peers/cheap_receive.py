@@ -370,8 +370,13 @@ def drain_sockets(pc: RTCPeerConnection, *, buffer_bytes: int = RECEIVE_BUFFER_B
 def received_bytes(pc: RTCPeerConnection, transport_bytes: int) -> int:
     """``pc``'s bytes received in all: aiortc's transport figure (``transport_bytes``, what
     reached aiortc) plus the media datagrams the pump counted and consumed itself."""
-    taps = {id(t): t for t in (_taps.get(x.receiver.transport) for x in pc.getTransceivers())}
-    return transport_bytes + sum(t.consumed_bytes for t in taps.values() if t is not None)
+    taps: dict[int, _Tap] = {}
+    for transceiver in pc.getTransceivers():
+        dtls = transceiver.receiver.transport
+        tap = None if dtls is None else _taps.get(dtls)
+        if tap is not None:
+            taps[id(tap)] = tap  # bundled: one tap for every transceiver
+    return transport_bytes + sum(tap.consumed_bytes for tap in taps.values())
 
 
 def count_after_impairment(pc: RTCPeerConnection, impaired: bool) -> None:
