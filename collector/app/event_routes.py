@@ -43,6 +43,7 @@ def event_route(source_name: str, denied: Denied) -> Handler:
             raise http_error(401, why)
         body = parse_json(raw)
         items = body if isinstance(body, list) else [body]
+        await c.writer.admit()  # the store's pace under sustained load (collector.writer)
         return json_response(*apply_items(c, c.sources[source_name], items))
 
     return handler

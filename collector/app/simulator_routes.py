@@ -49,6 +49,7 @@ def simulator_route(action: Action) -> Handler:
             body: object = {}
             if request.can_read_body:
                 body = parse_json(await read_body(request, c.settings.max_body_bytes))
+            await c.writer.admit()
             docs = action(c, body)
             c.record(route, body)
         except web.HTTPException:

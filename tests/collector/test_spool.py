@@ -131,3 +131,20 @@ async def test_the_replay_is_logged_once_not_on_every_later_flush(
         for _ in range(5):  # the writer flushes twice a second, whether or not there is work
             await writer.flush()
     assert [r.getMessage() for r in caplog.records] == ["spool replayed: 10 documents so far"]
+
+
+async def test_bulks_under_way_together_are_spooled_in_the_order_they_were_submitted(
+    tmp_path: Path,
+) -> None:
+    store = FlakyStore()
+    store.away = True
+    writer = DocumentWriter(
+        store, ServiceCounters(), batch_size=10, spool=Spool(tmp_path), max_in_flight=3
+    )
+    writer.submit_items(items(0, 30))
+    await writer.flush()
+    assert writer.stats()["spooled"] == 30
+    assert writer.durable_seq == 30  # spooled: safe from a collector kill
+    store.away = False
+    await writer.flush()
+    assert store.order == [d for d, _ in items(0, 30)]
