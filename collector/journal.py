@@ -80,10 +80,11 @@ class Journal:
         if not entries:
             return
         dumps = orjson.dumps
+        newline = orjson.OPT_APPEND_NEWLINE
         add = self.index.add
         chunks: list[bytes] = []
         for kind, now_ms, body, owner in entries:
-            line = dumps((kind, now_ms, body)) + b"\n"
+            line = dumps((kind, now_ms, body), option=newline)
             chunks.append(line)
             add(len(line), now_ms, seq, owner)
         self._fh.write(b"".join(chunks))

@@ -84,8 +84,10 @@ class _Group:
 
     def add(self, line: _Line) -> None:
         self.lines.append(line)
-        self.seq = max(self.seq, line.seq)
-        self.newest_ms = max(self.newest_ms, line.now_ms)
+        if line.seq > self.seq:
+            self.seq = line.seq
+        if line.now_ms > self.newest_ms:
+            self.newest_ms = line.now_ms
 
 
 class JournalIndex:
