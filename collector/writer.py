@@ -162,8 +162,10 @@ class DocumentWriter:
             self._counters.write_errors += 1
             log.error("document %s dropped: more than %d pending", doc_id, self._max_pending)
         self._counters.documents_pending = len(self._queue)
-        if len(self._queue) > self._max_memory // 2:
+        if len(self._queue) > self._max_memory // 2 and (spool is None or spool.empty):
             self._room.clear()
+        else:
+            self._update_room()
         if searchable_at_once:
             self._urgent = True
             self._wake.set()
