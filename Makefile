@@ -18,7 +18,7 @@ help:
 	@echo "make test    - set up and run the whole test suite (unit + integration on the real stack)"
 	@echo "make stop    - stop every service rtcsim started and remove its network namespaces"
 	@echo "make status  - what is running"
-	@echo "make lint    - ruff and mypy --strict"
+	@echo "make lint    - ruff, mypy --strict and the import contracts (lint-imports)"
 	@echo "make soak    - peers joining and leaving for $(SOAK_MINUTES) min; fail if the collector's memory or fds grow"
 	@echo "make bench   - the five benchmarks of issue 6, figures against targets (< 15 min)"
 	@echo "make livekit - build livekit-server (Go module proxy) into ~/.cache/rtcsim/livekit/"
@@ -67,8 +67,10 @@ lint: setup
 	@$(BIN)/ruff check rtcsim simulator collector bench tests
 	@$(BIN)/ruff format --check rtcsim simulator collector bench tests
 	@$(BIN)/mypy
+	@$(BIN)/lint-imports --no-cache --no-logo
 
 bench: services
+	@$(BIN)/python -m bench.pion_build
 	@$(BIN)/python -m bench
 
 status: setup

@@ -75,8 +75,12 @@ class BenchCollector:
         *,
         webrtc_stats_interval_s: float = 0.0,
         extra_env: Mapping[str, str] | None = None,
+        journal: Path | None = None,
     ) -> None:
         self.settings = settings
+        self._journal = journal
+        """A journal to start from (copied into the fresh state folder): the collector
+        replays it before it answers ``/health``."""
         self.index = index
         self.state_dir = settings.state_dir / "bench" / index
         self._stats_interval_s = webrtc_stats_interval_s
@@ -128,6 +132,8 @@ class BenchCollector:
     def start(self) -> None:
         shutil.rmtree(self.state_dir, ignore_errors=True)
         self.state_dir.mkdir(parents=True)
+        if self._journal is not None:
+            shutil.copy(self._journal, self.state_dir / "journal.ndjson")
         argv, _ = launch_command(self.settings)
         self._log = self.log_path.open("wb")
         self._proc = subprocess.Popen(

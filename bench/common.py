@@ -22,14 +22,18 @@ class BenchResult:
     unit: str
     detail: dict[str, Any] = field(default_factory=dict)
     note: str = ""
+    checks: dict[str, bool] = field(default_factory=dict)
+    """Further targets of the same benchmark (e.g. the ratio to pion), each met or not."""
 
     @property
     def met(self) -> bool:
         if self.better == "higher":
-            return self.measured >= self.target
-        return self.measured <= self.target
+            primary = self.measured >= self.target
+        else:
+            primary = self.measured <= self.target
+        return primary and all(self.checks.values())
 
     @property
     def target_text(self) -> str:
         sign = ">=" if self.better == "higher" else "<="
-        return f"{sign} {self.target:g} {self.unit}".strip()
+        return ", ".join([f"{sign} {self.target:g} {self.unit}".strip(), *self.checks])

@@ -1,31 +1,31 @@
-"""Benchmarks 1 and 2: how many streams one generator process carries, and what a second adds.
+"""Benchmarks 1 and 2: how many streams one generator process carries, beside pion, and what a
+second process adds.
 
-A *stream* is one cheap subscriber receiving the video (640x480@30 VP8, ~1 Mbit/s) and the
-audio (Opus) of one publisher, one-way. Publishers run in a process of their own (two of them,
-subscribers spread over both), so the measured processes only receive. Every process is
-``python -m bench.generator_worker`` inside the client namespace, against the real Janus.
+A *stream* is one subscriber receiving the video (640x480@30 VP8, ~1 Mbit/s) and the audio
+(Opus) of one publisher, one-way, through the real Janus. Publishers run in processes of their
+own (``PUBLISHER_PROCESSES`` x ``PUBLISHERS_PER_PROCESS``, subscribers spread over them), so the
+measured processes only receive; every window also checks the publishers' own health (each sent
+>= 29 fps, its loop neither late nor saturated): a window whose publishers were not healthy
+says nothing about the receiver and counts as degraded, so a knee is never the sending side's.
 
-1. **Streams per core**: one subscriber process adds streams in steps, measuring a short window
-   after each, until a step leaves no room (loss >= 0.5 %, >= 0.85 core, or loop lag p95 >=
-   250 ms in that short window; a lossy step is closed again). The load reached is measured over
-   the steady-state window (if that window is unhealthy, once more with one step fewer):
-   streams per core = streams / cores used by that process, valid only if the window has loss
-   < 0.5 %, video at >= 27 of its 30 fps (a publisher whose ICE consent lapsed under overload
-   loses nothing: it sends nothing) and no saturation flag from the process's
-   ``GeneratorWatch``.
-2. **Two processes against one**, side by side in one run: one process alone, then two
-   processes at once, each ramped in steps of N1/4 up to N1 (benchmark 1's healthy load, or a
-   default) as in benchmark 1 but stepping back at once from a step with no room (an overload
-   kept up for long lets the publishers' ICE consent lapse, and the window after it measures
-   dead publishers), the two measured over the same final window. Ratio =
-   healthy streams delivered by the two ÷ by the one, where a process's streams count when its
-   window is healthy (as in 1), less those that lost >= 0.5 % on their own.
-   On 2 vCPUs that Janus and the publishers share, two processes cannot both get a core: the
-   ratio measures how much of a second process this machine can still feed.
+1. **Streams per core**, rtcsim then pion in the same run against the same publishers: one
+   receiving process ramps (``bench.ramp.Ramp``: +50 % until a window degrades, then bisect)
+   until it degrades (loss > 0.5 %, lag p95 > 100 ms, video < 29 fps, or saturated); its
+   knee is measured once more over a longer window; streams per core = streams / cores that
+   process used (user + system, all threads). rtcsim's subscribers are the cheap ones
+   (``bench.generator_worker``); pion's are ``bench/pion`` (``bench.pion_build``). Benchmark 1
+   reports rtcsim's figure and its ratio to pion's.
+2. **Two processes**: two rtcsim receiving processes ramp side by side (each the same count);
+   ratio = streams the two carry at their knee / streams one carries at its own (benchmark 1's
+   knee, from the same run).
+
+Each window also records what else held the machine: Janus's cores and the machine's busy
+fraction (``/proc/stat``), so a knee set by the machine rather than the process shows as such.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import queue
@@ -34,354 +34,526 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from bench import pion_build
 from bench.common import BenchResult, Progress
+from bench.ramp import PublisherWindow, Ramp, Window, publish_window, receive_window, summarize
+from rtcsim.services import janus
 from simulator.settings import Settings
 
-STEPS = (20, 40, 60, 80, 100, 120, 140)
-STEP_WINDOW_S = 5.0
-WINDOW_S = 20.0
-PAIR_WINDOW_S = 12.0
-MAX_LOSS_PCT = 0.5
-MIN_FPS = 27.0
-MAX_CORES = 0.85
-PUBLISHERS = 2
+PUBLISHER_PROCESSES = 2
+PUBLISHERS_PER_PROCESS = 2
 BITRATE_BPS = 1_000_000
-DEFAULT_PAIR_STREAMS = 30
-NOTE_MACHINE = (
-    "2 vCPUs shared with Janus, the publishers, the collector and Elasticsearch "
-    "(and, on the shared machine, with other jobs): figures are noisy"
-)
+SETTLE_S = 2.0
+STEP_WINDOW_S = 5.0
+FINAL_WINDOW_S = 10.0
+RAMP_BUDGET_S = 90.0
+"""A ramp stops at this age with the knee it has (reported as ``budget_hit``), to keep
+``make bench`` within its time."""
+FIRST_STEP = 100
+TARGET_PER_CORE = 800
+TARGET_VS_PION = 0.5
+TARGET_TWO = 1.9
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @dataclass
 class _Memo:
-    """Benchmark 1's healthy load, reused by benchmark 2 when both run in one ``make bench``."""
+    """Benchmark 1's knee, reused by benchmark 2 when both run in one ``make bench``."""
 
-    streams: int | None = None
+    knee: int | None = None
+    knee_window: dict[str, Any] | None = None
 
 
 _memo = _Memo()
 
 
-class _Worker:
-    """One ``bench.generator_worker`` process, spoken to with JSON lines."""
+class Worker:
+    """A child process spoken to with JSON lines (``bench.generator_worker`` or pion)."""
 
-    def __init__(self, role: str, settings: Settings, room: str, *extra: str) -> None:
-        command = [
-            sys.executable,
-            "-m",
-            "bench.generator_worker",
-            role,
-            "--janus-url",
-            settings.janus_url,
-            "--netns",
-            settings.client_netns,
-            "--room",
-            room,
-            "--clips",
-            str(settings.cache_dir / "clips"),
-            *extra,
-        ]
+    def __init__(self, name: str, command: Sequence[str]) -> None:
+        self.name = name
         self.proc = subprocess.Popen(
-            command,
+            list(command),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
-            cwd=Path(__file__).resolve().parent.parent,
+            cwd=ROOT,
+            start_new_session=True,  # its own autogroup: the scheduler's share of a program
         )
         self._lines: queue.Queue[str | None] = queue.Queue()
         self._stderr: list[str] = []
-        self.steps: list[dict[str, Any]] = []
-        """The ramp's step windows as they were measured (benchmark 2 may fall back on them)."""
         assert self.proc.stdout is not None
         assert self.proc.stderr is not None
         for stream, into in ((self.proc.stdout, self._lines), (self.proc.stderr, None)):
             threading.Thread(target=self._pump, args=(stream, into), daemon=True).start()
 
-    def read(
-        self, event: str, timeout_s: float, progress: Progress | None = None
-    ) -> dict[str, Any]:
-        """The next line carrying ``event`` (other events go to ``progress``)."""
-        deadline = time.monotonic() + timeout_s
-        while True:
-            try:
-                line = self._lines.get(timeout=max(0.0, deadline - time.monotonic()))
-            except queue.Empty:
-                raise TimeoutError(
-                    f"worker {self.proc.pid}: no {event!r} in {timeout_s:.0f} s"
-                ) from None
-            if line is None:
-                raise RuntimeError(f"worker {self.proc.pid} ended: {self._stderr_tail()}")
-            message: dict[str, Any] = json.loads(line)
-            if message.get("event") == event:
-                return message
-            if message.get("event") == "step":
-                self.steps.append(message)
-            if progress is not None:
-                progress(_describe(message))
-
     def _pump(self, stream: IO[str], into: queue.Queue[str | None] | None) -> None:
-        """A thread per pipe: stdout lines into the queue, stderr kept (a full pipe would
-        block the worker)."""
         for line in stream:
             if into is not None:
                 into.put(line)
             else:
                 self._stderr.append(line)
-                del self._stderr[:-200]
+                del self._stderr[:-100]
         if into is not None:
             into.put(None)
 
-    def send(self, line: str) -> None:
+    def send(self, **command: Any) -> None:
         assert self.proc.stdin is not None
-        self.proc.stdin.write(line + "\n")
+        self.proc.stdin.write(json.dumps(command) + "\n")
         self.proc.stdin.flush()
 
-    def stop(self, timeout_s: float = 60.0) -> None:
+    def read(self, event: str, timeout_s: float) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                line = self._lines.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                raise TimeoutError(f"{self.name}: no {event!r} in {timeout_s:.0f} s") from None
+            if line is None:
+                self.stop(5)
+                tail = "".join(self._stderr)[-1500:]
+                raise RuntimeError(f"{self.name} ended (exit {self.proc.returncode}): {tail}")
+            if not line.startswith("{"):
+                continue
+            message: dict[str, Any] = json.loads(line)
+            if message.get("event") == event:
+                return message
+            if message.get("event") == "error":
+                raise RuntimeError(f"{self.name}: {message.get('error')}")
+
+    def stop(self, timeout_s: float = 90.0) -> None:
         if self.proc.stdin is not None and not self.proc.stdin.closed:
-            self.proc.stdin.close()
+            with contextlib.suppress(OSError):
+                self.proc.stdin.close()
         try:
             self.proc.wait(timeout_s)
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait(10)
 
-    def _stderr_tail(self) -> str:
-        self.stop(10)
-        return "".join(self._stderr)[-2000:]
+
+def _python_worker(settings: Settings, role: str, room: str, *extra: str) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "bench.generator_worker",
+        role,
+        "--janus-url",
+        settings.janus_url,
+        "--netns",
+        settings.client_netns,
+        "--room",
+        room,
+        "--clips",
+        str(settings.cache_dir / "clips"),
+        *extra,
+    ]
 
 
-def _describe(step: dict[str, Any]) -> str:
-    if "error" in step:
-        return f"  {step.get('streams')} streams: step failed ({step['error'][:200]})"
-    return (
-        f"  {step.get('streams')} streams: {step.get('cores')} core, loss "
-        f"{step.get('loss_pct')} %, lag p95 {step.get('lag_p95_ms')} ms, "
-        f"{step.get('kbps_per_stream')} kbit/s each"
-        + (f", SATURATED ({'; '.join(step['reasons'])})" if step.get("saturated") else "")
-    )
+@dataclass(frozen=True)
+class PublisherKind:
+    """What the publishers of a benchmark 1 ramp send: ``worker_args`` go to every publishing
+    ``bench.generator_worker`` process. Benchmark 1 ramps rtcsim once per kind (pion on the
+    first) and reports streams per core for each, so simulcast publishers (three layers sent)
+    are one more entry here once the worker's ``publish`` role can make them."""
+
+    name: str
+    worker_args: tuple[str, ...] = ()
 
 
-def _healthy(result: dict[str, Any]) -> bool:
-    """As the worker judges it: not saturated, loss < 0.5 %, video at >= 27 of its 30 fps."""
-    return (
-        not result["saturated"]
-        and float(result["loss_pct"]) < MAX_LOSS_PCT
-        and float(result["video_fps_per_stream"]) >= MIN_FPS
-    )
+PUBLISHER_KINDS: tuple[PublisherKind, ...] = (PublisherKind("single layer"),)
 
 
-def _healthy_streams(result: dict[str, Any]) -> int:
-    if not _healthy(result):
-        return 0
-    return int(result["streams"]) - int(result["streams_over_loss"])
+class Publishers:
+    """The publishing processes; the first creates the room."""
 
-
-class _Publishers:
-    def __init__(self, settings: Settings, progress: Progress) -> None:
-        self.settings = settings
+    def __init__(
+        self, settings: Settings, progress: Progress, kind: PublisherKind = PUBLISHER_KINDS[0]
+    ) -> None:
         self.room = f"bench-gen-{secrets.token_hex(3)}"
-        progress(f"publishers: {PUBLISHERS} x 640x480@30 VP8 ~{BITRATE_BPS // 1000} kbit/s + Opus")
-        self.worker = _Worker(
-            "publish",
-            settings,
-            self.room,
-            "--publishers",
-            str(PUBLISHERS),
-            "--bitrate",
-            str(BITRATE_BPS),
+        total = PUBLISHER_PROCESSES * PUBLISHERS_PER_PROCESS
+        progress(
+            f"publishers ({kind.name}): {total} x 640x480@30 VP8 ~{BITRATE_BPS // 1000} kbit/s "
+            f"+ Opus, in {PUBLISHER_PROCESSES} processes"
         )
+        self.workers: list[Worker] = []
+        self.feeds: list[str] = []
         try:
-            self.feeds: list[str] = self.worker.read("ready", 120)["feeds"]
+            for index in range(PUBLISHER_PROCESSES):
+                extra = ["--publishers", str(PUBLISHERS_PER_PROCESS), "--label", f"p{index}"]
+                extra += ["--bitrate", str(BITRATE_BPS), "--room-publishers", str(total + 4)]
+                if index == 0:
+                    extra.append("--create-room")
+                extra += kind.worker_args
+                worker = Worker(
+                    f"publishers-{index}", _python_worker(settings, "publish", self.room, *extra)
+                )
+                self.workers.append(worker)
+                self.feeds += worker.read("ready", 180)["feeds"]
         except BaseException:
-            self.worker.stop(10)
+            self.close()
             raise
 
-    def subscribers(self, label: str, steps: list[int], *options: str) -> _Worker:
-        return _Worker(
-            "subscribe",
-            self.settings,
-            self.room,
-            "--feeds",
-            ",".join(self.feeds),
-            "--steps",
-            ",".join(str(s) for s in steps),
-            "--label",
-            label,
-            "--max-loss-pct",
-            str(MAX_LOSS_PCT),
-            "--max-cores",
-            str(MAX_CORES),
-            *options,
-        )
+    def close(self) -> None:
+        for worker in reversed(self.workers):  # the room's creator last: it destroys the room
+            worker.stop()
 
-    def __enter__(self) -> _Publishers:
+    def __enter__(self) -> Publishers:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.worker.stop()
+        self.close()
+
+
+class _MachineMeter:
+    """Janus's CPU and the machine's busy fraction over a window (``/proc``)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.janus_pid = janus.pid(settings)
+
+    def read(self) -> tuple[float, float, float, float]:
+        """(monotonic s, Janus CPU s, machine busy jiffies, machine total jiffies)."""
+        janus_s = 0.0
+        if self.janus_pid is not None:
+            try:
+                fields = Path(f"/proc/{self.janus_pid}/stat").read_text().rsplit(")", 1)[1].split()
+                janus_s = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            except (OSError, IndexError, ValueError):
+                pass
+        cpu = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        idle = cpu[3] + (cpu[4] if len(cpu) > 4 else 0)
+        return time.monotonic(), janus_s, float(sum(cpu) - idle), float(sum(cpu))
+
+    @staticmethod
+    def window(before: tuple[float, ...], after: tuple[float, ...]) -> dict[str, float]:
+        seconds = after[0] - before[0]
+        total = after[3] - before[3]
+        return {
+            "janus_cores": round((after[1] - before[1]) / seconds, 3) if seconds > 0 else 0.0,
+            "machine_busy_pct": round(100 * (after[2] - before[2]) / total, 1) if total else 0.0,
+        }
+
+
+@dataclass
+class Measured:
+    receivers: list[Window]
+    publishers: list[PublisherWindow]
+    machine: dict[str, float]
+
+    def degraded(self) -> list[str]:
+        why = [f"receiver: {r}" for w in self.receivers for r in w.degraded()]
+        return why + [f"publishers: {r}" for p in self.publishers for r in p.degraded()]
+
+    def brief(self) -> dict[str, Any]:
+        return {
+            **summarize(self.receivers),
+            "receivers": [w.brief() for w in self.receivers],
+            "publishers": [p.brief() for p in self.publishers],
+            **self.machine,
+            "degraded": self.degraded(),
+        }
+
+
+def measure(
+    receivers: Sequence[Worker], publishers: Publishers, meter: _MachineMeter, seconds: float
+) -> Measured:
+    """One window over every receiving and publishing process at once."""
+    everyone = [*receivers, *publishers.workers]
+    for worker in everyone:
+        worker.send(cmd="snapshot")
+    before = [worker.read("snapshot", 60) for worker in everyone]
+    machine_before = meter.read()
+    time.sleep(seconds)
+    for worker in everyone:
+        worker.send(cmd="snapshot")
+    after = [worker.read("snapshot", 60) for worker in everyone]
+    machine = meter.window(machine_before, meter.read())
+    n = len(receivers)
+    return Measured(
+        [receive_window(b, a) for b, a in zip(before[:n], after[:n], strict=True)],
+        [publish_window(b, a) for b, a in zip(before[n:], after[n:], strict=True)],
+        machine,
+    )
+
+
+@dataclass
+class RampResult:
+    knee: int
+    """Streams per process at the knee."""
+    final: Measured | None
+    steps: list[dict[str, Any]] = field(default_factory=list)
+    budget_hit: bool = False
+
+    def brief(self) -> dict[str, Any]:
+        return {
+            "knee_per_process": self.knee,
+            "final": self.final.brief() if self.final is not None else None,
+            "steps": self.steps,
+            "budget_hit": self.budget_hit,
+        }
+
+
+class Receivers:
+    """The receiving processes of a ramp, started afresh after a degraded window: an overload
+    can leave lasting damage behind (Janus sessions timed out, consent lapsed), and the count
+    tried next must be measured on healthy streams only."""
+
+    def __init__(self, make: Callable[[], list[Worker]]) -> None:
+        self.make = make
+        self.workers: list[Worker] = []
+        self.current = 0
+
+    def start(self) -> None:
+        self.stop()
+        self.workers = self.make()
+        for worker in self.workers:
+            worker.read("hello", 60)
+        self.current = 0
+
+    def stop(self) -> None:
+        for worker in self.workers:
+            worker.stop()
+        self.workers = []
+        self.current = 0
+
+    def adjust(self, count: int) -> int:
+        """Bring every process to ``count`` streams, in parallel; the connects that failed."""
+        current, self.current = self.current, count
+        if count == current:
+            return 0
+        for worker in self.workers:
+            if count > current:
+                worker.send(cmd="add", count=count - current)
+            else:
+                worker.send(cmd="remove", count=current - count)
+        failed = 0
+        for worker in self.workers:
+            if count > current:
+                failed += int(worker.read("added", 900).get("failed", 0))
+            else:
+                worker.read("removed", 300)
+        return failed
+
+
+def ramp(
+    label: str,
+    receivers: Receivers,
+    publishers: Publishers,
+    settings: Settings,
+    progress: Progress,
+    *,
+    first: int = FIRST_STEP,
+    budget_s: float = RAMP_BUDGET_S,
+) -> RampResult:
+    """Ramp every receiving process to the same count until a window degrades; the knee, and
+    a longer window measured at it."""
+    meter = _MachineMeter(settings)
+    plan = Ramp(first=first)
+    began = time.monotonic()
+    result = RampResult(0, None)
+    try:
+        receivers.start()
+        while (count := plan.next()) is not None:
+            if time.monotonic() - began > budget_s:
+                result.budget_hit = True
+                progress(f"  {label}: ramp stopped by its time budget ({budget_s:.0f} s)")
+                break
+            step = _probe(receivers, publishers, meter, count)
+            plan.record(count, not step["degraded"])
+            result.steps.append(step)
+            progress(f"  {label}: {_describe(step)}")
+            if step["degraded"]:
+                receivers.start()  # the next count starts from healthy streams
+        result.knee = plan.knee
+        for attempt in range(2):
+            if result.knee <= 0:
+                break
+            receivers.adjust(result.knee)
+            time.sleep(SETTLE_S)
+            final = measure(receivers.workers, publishers, meter, FINAL_WINDOW_S)
+            brief = {"per_process": result.knee, **final.brief()}
+            progress(f"  {label} at the knee: {_describe(brief)}")
+            if not final.degraded() or attempt == 1:
+                result.final = final
+                break
+            result.knee = int(result.knee * 0.9) // plan.quantum * plan.quantum
+            receivers.start()
+    finally:
+        receivers.stop()
+    return result
+
+
+def _probe(
+    receivers: Receivers, publishers: Publishers, meter: _MachineMeter, count: int
+) -> dict[str, Any]:
+    began = time.monotonic()
+    failed = receivers.adjust(count)
+    connect_s = time.monotonic() - began
+    time.sleep(SETTLE_S)
+    measured = measure(receivers.workers, publishers, meter, STEP_WINDOW_S)
+    why = measured.degraded() + ([f"{failed} connects failed"] if failed else [])
+    return {
+        "per_process": count,
+        "connect_s": round(connect_s, 1),
+        **measured.brief(),
+        "degraded": why,
+    }
+
+
+def _describe(step: dict[str, Any]) -> str:
+    text = (
+        f"{step['per_process']} streams/process: {step['cores']} core, "
+        f"{step['streams_per_core']} streams/core, publishers "
+        + ", ".join(f"{p['fps_min']} fps" for p in step["publishers"])
+        + f", Janus {step['janus_cores']} core, machine {step['machine_busy_pct']} % busy"
+    )
+    for r in step["receivers"]:
+        text += f"; loss {r['loss_pct']} %, lag p95 {r['lag_p95_ms']} ms"
+        text += f", {r['video_fps_per_stream']} fps"
+    if step["degraded"]:
+        text += " -> DEGRADED: " + "; ".join(step["degraded"])
+    return text
+
+
+def _rtcsim_receiver(settings: Settings, pubs: Publishers, label: str) -> Worker:
+    extra = ["--feeds", ",".join(pubs.feeds), "--label", label]
+    return Worker(label, _python_worker(settings, "subscribe", pubs.room, *extra))
+
+
+def _pion_receiver(settings: Settings, pubs: Publishers, binary: Path) -> Worker:
+    command = ["ip", "netns", "exec", settings.client_netns, str(binary)]
+    command += ["-janus-url", settings.janus_url, "-room", pubs.room]
+    command += ["-feeds", ",".join(pubs.feeds), "-label", "pion"]
+    return Worker("pion", command)
+
+
+def _ramp_one(
+    label: str, make: Callable[[], Worker], pubs: Publishers, settings: Settings, progress: Progress
+) -> RampResult:
+    return ramp(label, Receivers(lambda: [make()]), pubs, settings, progress)
+
+
+def _per_core(result: RampResult) -> float:
+    if result.final is None or not result.final.receivers:
+        return 0.0
+    return round(result.final.receivers[0].streams_per_core, 1)
 
 
 def run_streams_per_core(settings: Settings, progress: Progress) -> BenchResult:
-    """Benchmark 1: streams per core of one generator process (one-way, ~1 Mbit/s each)."""
-    with _Publishers(settings, progress) as pubs:
-        progress(f"one subscriber process, steps {', '.join(map(str, STEPS))} streams")
-        worker = pubs.subscribers(
-            "one",
-            list(STEPS),
-            "--step-window-s",
-            str(STEP_WINDOW_S),
-            "--window-s",
-            str(WINDOW_S),
-            "--retry-smaller",
-            "--back-off",  # an overload kept up for long leaves dead publishers behind
+    """Benchmark 1: streams per core of one receiving process, rtcsim and pion side by side."""
+    binary = pion_build.ensure_built(settings, progress)
+    load_before = os.getloadavg()
+    with Publishers(settings, progress, PUBLISHER_KINDS[0]) as pubs:
+        progress("rtcsim: one receiving process (cheap subscribers, counted from RTP headers)")
+        ours = _ramp_one(
+            "rtcsim", lambda: _rtcsim_receiver(settings, pubs, "rtcsim"), pubs, settings, progress
         )
-        try:
-            connected = worker.read("connected", 400, progress)
-            progress(f"measuring {connected['streams']} streams over {WINDOW_S:.0f} s")
-            worker.send("go")
-            result = worker.read("result", 2 * WINDOW_S + 120, progress)
-        finally:
-            worker.stop()
-    progress(_describe(result))
-    streams, cores = int(result["streams"]), float(result["cores"])
-    valid = _healthy(result)
-    if valid:
-        _memo.streams = streams
-    per_core = streams / cores if cores > 0 and valid else 0.0
+        progress("pion: one receiving process (pion/webrtc v4, the same room and feeds)")
+        theirs = _ramp_one(
+            "pion", lambda: _pion_receiver(settings, pubs, binary), pubs, settings, progress
+        )
+    by_kind = {PUBLISHER_KINDS[0].name: _per_core(ours)}
+    for kind in PUBLISHER_KINDS[1:]:
+        with Publishers(settings, progress, kind) as pubs:
+            progress(f"rtcsim: one receiving process, publishers {kind.name}")
+            label = f"rtcsim-{len(by_kind)}"
+            other = _ramp_one(
+                label,
+                lambda pubs=pubs, label=label: _rtcsim_receiver(settings, pubs, label),  # type: ignore[misc]
+                pubs,
+                settings,
+                progress,
+            )
+        by_kind[kind.name] = _per_core(other)
+    per_core, pion_per_core = _per_core(ours), _per_core(theirs)
+    ratio = round(per_core / pion_per_core, 2) if pion_per_core else 0.0
+    if ours.knee > 0:
+        _memo.knee = ours.knee  # benchmark 2's "one process" (its own ramp would take minutes)
     return BenchResult(
         number=1,
-        name="streams per core of one generator process",
-        measured=round(per_core, 1),
-        target=100,
+        name="streams per core of one receiving process (and vs pion)",
+        measured=per_core,
+        target=TARGET_PER_CORE,
         better="higher",
         unit="streams/core",
+        checks={f"vs pion >= {TARGET_VS_PION}x": ratio >= TARGET_VS_PION},
         detail={
-            "streams": streams,
-            "cores": cores,
-            "loss_pct": result["loss_pct"],
-            "lag_p95_ms": result["lag_p95_ms"],
-            "kbps_per_stream": result["kbps_per_stream"],
-            "video_fps_per_stream": result["video_fps_per_stream"],
-            "saturated": result["saturated"],
-            "reasons": result["reasons"],
-            "window_s": result["window_s"],
-            "raw_streams_per_core": round(streams / cores, 1) if cores > 0 else None,
+            "rtcsim": ours.brief(),
+            "pion": theirs.brief(),
+            "rtcsim_knee": ours.knee,
+            "pion_knee": theirs.knee,
+            "rtcsim_streams_per_core": per_core,
+            "pion_streams_per_core": pion_per_core,
+            "ratio_to_pion": ratio,
+            "pion_version": pion_build.PION_VERSION,
+            "loadavg_before": [round(x, 2) for x in load_before],
+            "loadavg_after": [round(x, 2) for x in os.getloadavg()],
+            "streams_per_core_by_publisher_kind": by_kind,
         },
         note=(
-            ("" if valid else "INVALID window (saturated or lossy): measured 0. ")
-            + "Receive only, subscribers counting frames without decoding (media: cheap); "
-            + NOTE_MACHINE
+            ("" if _final_healthy(ours) else "rtcsim's knee window degraded on its re-measure; ")
+            + ("" if _final_healthy(theirs) else "pion's knee window degraded on its re-measure; ")
+            + f"rtcsim knee {ours.knee} streams at {_cores(ours)} core = {per_core}/core; "
+            f"pion knee {theirs.knee} at {_cores(theirs)} core = {pion_per_core}/core; "
+            f"ratio {ratio}x (target >= {TARGET_VS_PION}x)"
         ),
     )
+
+
+def _final_healthy(result: RampResult) -> bool:
+    return result.final is not None and not result.final.degraded()
+
+
+def _cores(result: RampResult) -> float:
+    if result.final is None or not result.final.receivers:
+        return 0.0
+    return round(result.final.receivers[0].cores, 3)
 
 
 def run_two_processes(settings: Settings, progress: Progress) -> BenchResult:
-    """Benchmark 2: healthy streams of two generator processes ÷ one, side by side."""
-    alone_streams = _memo.streams or DEFAULT_PAIR_STREAMS
-    step = max(5, -(-alone_streams // 4))
-    steps = sorted({min(alone_streams, step * i) for i in range(1, 5)})
-    with _Publishers(settings, progress) as pubs:
-        ramp = [
-            "--step-window-s",
-            str(STEP_WINDOW_S),
-            "--retry-smaller",
-            "--back-off",
-            "--window-s",
-            str(PAIR_WINDOW_S),
-        ]
-        progress(f"one process alone, steps {', '.join(map(str, steps))} streams")
-        alone = pubs.subscribers("alone", steps, *ramp)
-        try:
-            alone.read("connected", 400, progress)
-            alone.send("go")
-            one = alone.read("result", 2 * PAIR_WINDOW_S + 120, progress)
-        finally:
-            alone.stop()
-        progress(_describe(one))
-        progress(f"two processes side by side, steps {', '.join(map(str, steps))} streams each")
-        pair = [pubs.subscribers(f"pair{i}", steps, *ramp) for i in (1, 2)]
-        try:
-            for worker in pair:
-                worker.read("connected", 400, progress)
-            for worker in pair:
-                worker.send("go")
-            two = [worker.read("result", 2 * PAIR_WINDOW_S + 120, progress) for worker in pair]
-        finally:
-            for worker in pair:
-                worker.stop()
-    for result in two:
-        progress(_describe(result))
-    from_steps = False
-    common = _best_common_step([worker.steps for worker in pair])
-    if common is not None and sum(map(_healthy_streams, common)) > sum(map(_healthy_streams, two)):
-        # The final window came after an overload that let the publishers' ICE consent lapse
-        # (their video stops; seen as ~50 kbit/s streams): the last ramp step both processes
-        # passed side by side, healthy, is the better measure of what two carry.
-        two, from_steps = common, True
-        progress("two processes: the last ramp step both kept healthy, side by side")
-    one_healthy = _healthy_streams(one)
-    two_healthy = sum(_healthy_streams(r) for r in two)
-    ratio = two_healthy / one_healthy if one_healthy else 0.0  # no healthy baseline: invalid
+    """Benchmark 2: streams two receiving processes carry at their knee / one's."""
+    with Publishers(settings, progress) as pubs:
+        one_knee = _memo.knee
+        alone: RampResult | None = None
+        if one_knee is None:
+            progress("one process alone first (benchmark 1 did not run)")
+            alone = _ramp_one(
+                "alone", lambda: _rtcsim_receiver(settings, pubs, "alone"), pubs, settings, progress
+            )
+            one_knee = alone.knee
+        pair = Receivers(lambda: [_rtcsim_receiver(settings, pubs, f"pair{i}") for i in (1, 2)])
+        progress(f"two processes side by side, ramped together (one alone: {one_knee} streams)")
+        first = max(10, (one_knee // 2) // 10 * 10) if one_knee else FIRST_STEP
+        both = ramp("pair", pair, pubs, settings, progress, first=first)
+    two_streams = 2 * both.knee
+    ratio = round(two_streams / one_knee, 2) if one_knee else 0.0
+    cores = both.final.brief()["cores"] if both.final is not None else 0.0
     return BenchResult(
         number=2,
-        name="two generator processes against one (healthy streams delivered)",
-        measured=round(ratio, 2),
-        target=1.8,
+        name="two receiving processes against one (streams at the knee)",
+        measured=ratio,
+        target=TARGET_TWO,
         better="higher",
         unit="x",
         detail={
-            "one": _brief(one),
-            "two": [_brief(r) for r in two],
-            "healthy_streams_one": one_healthy,
-            "healthy_streams_two": two_healthy,
-            "two_from_ramp_step": from_steps,
+            "one_knee": one_knee,
+            "two_knee_per_process": both.knee,
+            "two_streams": two_streams,
+            "two": both.brief(),
+            "alone": alone.brief() if alone is not None else "benchmark 1's knee",
             "cpu_count": os.cpu_count(),
         },
         note=(
-            ("" if one_healthy else "INVALID: the process alone was not healthy. ")
-            + "One process alone, then two at once, each ramped to the most streams it keeps "
-            "healthy; a process's streams count only if its window is healthy. " + NOTE_MACHINE
+            f"one process alone {one_knee} streams; two side by side {both.knee} + {both.knee} "
+            f"at {cores} core together"
         ),
     )
-
-
-def _best_common_step(ramps: list[list[dict[str, Any]]]) -> list[dict[str, Any]] | None:
-    """The largest stream count every process measured in its ramp, healthy in all of them
-    (each process's first window at that count: later ones are retries after an overload)."""
-    firsts: list[dict[int, dict[str, Any]]] = []
-    for steps in ramps:
-        first: dict[int, dict[str, Any]] = {}
-        for step in steps:
-            if "error" not in step and "saturated" in step:
-                first.setdefault(int(step["streams"]), step)
-        firsts.append(first)
-    if not firsts:
-        return None
-    counts = set.intersection(*(set(first) for first in firsts))
-    for count in sorted(counts, reverse=True):
-        windows = [first[count] for first in firsts]
-        if all(_healthy(window) for window in windows):
-            return windows
-    return None
-
-
-def _brief(result: dict[str, Any]) -> dict[str, Any]:
-    keys = (
-        "streams",
-        "cores",
-        "loss_pct",
-        "lag_p95_ms",
-        "kbps_per_stream",
-        "video_fps_per_stream",
-        "saturated",
-    )
-    return {key: result[key] for key in keys}
 
 
 def main() -> None:

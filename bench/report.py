@@ -42,7 +42,7 @@ def key_numbers(result: BenchResult) -> str:
 
 
 def table(outcomes: list[Outcome]) -> Table:
-    t = Table(title="rtcsim benchmarks (issue #6)")
+    t = Table(title="rtcsim benchmarks (issues 6 and 16)")
     for column in ("#", "benchmark", "measured", "target", "met", "side by side"):
         t.add_column(column, overflow="fold")
     for o in outcomes:
@@ -57,10 +57,16 @@ def table(outcomes: list[Outcome]) -> Table:
     return t
 
 
-def to_json(outcomes: list[Outcome], started: datetime, wall_s: float) -> dict[str, Any]:
+def to_json(
+    outcomes: list[Outcome],
+    started: datetime,
+    wall_s: float,
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     return {
         "started": started.isoformat(timespec="seconds"),
         "wall_s": round(wall_s, 1),
+        **(extra or {}),
         "host": {"machine": platform.machine(), "python": platform.python_version()},
         "benchmarks": [
             {
@@ -88,13 +94,17 @@ def _status(o: Outcome) -> str:
 
 
 def write_json(
-    results_dir: Path, outcomes: list[Outcome], started: datetime, wall_s: float
+    results_dir: Path,
+    outcomes: list[Outcome],
+    started: datetime,
+    wall_s: float,
+    extra: dict[str, Any] | None = None,
 ) -> Path:
     """``<results_dir>/bench-<YYYYmmdd-HHMMSS>/bench.json``; returns its path."""
     folder = results_dir / f"bench-{started:%Y%m%d-%H%M%S}"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "bench.json"
-    path.write_text(json.dumps(to_json(outcomes, started, wall_s), indent=2) + "\n")
+    path.write_text(json.dumps(to_json(outcomes, started, wall_s, extra), indent=2) + "\n")
     return path
 
 

@@ -1,5 +1,6 @@
-"""rtcsim simulator: synthetic WebRTC participants, the media-server driver and the services.
+"""rtcsim's library: scenarios, the player, synthetic participants and their media, the
+media-server drivers, the ledger, verification, impairment, recordings and the load user.
 
-Dependency direction: scenario -> simulator -> driver -> media server. The simulator may read the
-collector's document models to verify them; the collector never imports the simulator.
+It sits between the composition root (``rtcsim``, which it never imports) and the collector,
+whose namespace helper it shares (``collector.netns``); the collector never imports it.
 """

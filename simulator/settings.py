@@ -6,6 +6,7 @@ defaults. Validated once at the edge; inner code receives typed values, never ra
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
@@ -19,7 +20,11 @@ from pydantic_settings import (
 
 from collector.store.client import ClientOptions, ServerVersion, UnsupportedVersionError
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+def _under_working_folder(name: str) -> Callable[[], Path]:
+    """A default folder under the working folder at the time the settings are read (where
+    ``rtcsim.toml`` is read from too), wherever the package is installed."""
+    return lambda: Path.cwd() / name
 
 
 class Settings(BaseSettings):
@@ -31,14 +36,16 @@ class Settings(BaseSettings):
 
     # -- folders -------------------------------------------------------------------------------
     state_dir: Path = Field(
-        default=PROJECT_ROOT / ".run",
+        default_factory=_under_working_folder(".run"),
         description="pid files, logs, generated Janus config, Elasticsearch data",
     )
     cache_dir: Path = Field(
         default=Path.home() / ".cache" / "rtcsim",
         description="downloads kept across clones (the Elasticsearch zip, unpacked)",
     )
-    results_dir: Path = Field(default=PROJECT_ROOT / "results", description="one folder per run")
+    results_dir: Path = Field(
+        default_factory=_under_working_folder("results"), description="one folder per run"
+    )
 
     # -- network namespaces (Janus refuses loopback ICE; see docs/architecture.md) ------------
     sfu_netns: str = "rtcsim-sfu"

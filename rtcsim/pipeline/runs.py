@@ -9,7 +9,8 @@ from pathlib import Path
 
 from rtcsim.pipeline.load import run_load_scenario
 from rtcsim.pipeline.outcome import RunOutcome
-from rtcsim.pipeline.timeline import run_scenario_file
+from rtcsim.pipeline.timeline import run_timeline
+from simulator.driver.protocol import Driver
 from simulator.player.runner import Progress, RunObserver
 from simulator.scenario.load import LoadScenario
 from simulator.scenario.loader import load_any_scenario
@@ -23,8 +24,19 @@ async def run_file(
     progress: Progress,
     run_id: str | None = None,
     live: RunObserver | None = None,
+    driver: Driver | None = None,
 ) -> RunOutcome:
+    """The one entry of every run: the file is read and parsed here, once (a Python scenario's
+    code runs once), and the parsed scenario goes to the timeline or to locust."""
     scenario = load_any_scenario(path)
     if isinstance(scenario, LoadScenario):
         return await run_load_scenario(scenario, path, settings, progress=progress, run_id=run_id)
-    return await run_scenario_file(path, settings, progress=progress, run_id=run_id, live=live)
+    return await run_timeline(
+        scenario,
+        settings,
+        progress=progress,
+        run_id=run_id,
+        live=live,
+        driver=driver,
+        source=str(path),
+    )

@@ -14,10 +14,14 @@ from collector.netns import NetnsError
 from rtcsim.pipeline.conclude import conclude, new_run_folder, require_collector
 from rtcsim.pipeline.outcome import RunOutcome, SetupError, new_run_id
 from simulator.collector_client import CollectorClient, CollectorUnavailable
+from simulator.driver.protocol import Driver
+from simulator.driver.servers import driver_for
 from simulator.impairment.kernel import KernelImpairer
 from simulator.netns_loop import NamespaceLoop
+from simulator.player.registry import Repertoire
 from simulator.player.runner import Progress, RunObserver, play
-from simulator.scenario.loader import load_scenario
+from simulator.player.standard import standard_repertoire
+from simulator.scenario.loader import ScenarioError, load_scenario
 from simulator.scenario.model import Scenario
 from simulator.settings import Settings
 from simulator.watch import GeneratorWatch
@@ -32,10 +36,51 @@ async def run_scenario_file(
     run_id: str | None = None,
     live: RunObserver | None = None,
 ) -> RunOutcome:
+    """A timeline scenario file played and concluded (``run_file`` takes any scenario file)."""
     scenario = load_scenario(path)
+    return await run_timeline(
+        scenario, settings, progress=progress, run_id=run_id, live=live, source=str(path)
+    )
+
+
+async def run_timeline(
+    scenario: Scenario,
+    settings: Settings,
+    *,
+    progress: Progress,
+    run_id: str | None = None,
+    live: RunObserver | None = None,
+    driver: Driver | None = None,
+    source: str | None = None,
+) -> RunOutcome:
+    """A parsed timeline scenario played and concluded, in a new ``results/<run-id>/``; refused
+    first (``ScenarioError``) when it has a step the media server cannot do."""
+    driver = driver or driver_for(settings)
+    repertoire = standard_repertoire()
+    check_playable(scenario, repertoire, driver, source=source or scenario.name)
     run_id = run_id or new_run_id()
     async with new_run_folder(scenario, settings, run_id):
-        return await _run(scenario, settings=settings, run_id=run_id, progress=progress, live=live)
+        return await _run(
+            scenario,
+            settings=settings,
+            run_id=run_id,
+            progress=progress,
+            live=live,
+            driver=driver,
+            repertoire=repertoire,
+        )
+
+
+def check_playable(
+    scenario: Scenario, repertoire: Repertoire, driver: Driver, *, source: str
+) -> None:
+    """The capability check: every step of the timeline is one the server can do."""
+    refused = repertoire.steps.refusals(scenario, driver.capabilities)
+    if refused:
+        raise ScenarioError(
+            f"{source}: the {driver.name} media server cannot play this scenario: "
+            + "; ".join(refused)
+        )
 
 
 async def _run(
@@ -44,7 +89,9 @@ async def _run(
     settings: Settings,
     run_id: str,
     progress: Progress,
-    live: RunObserver | None = None,
+    live: RunObserver | None,
+    driver: Driver,
+    repertoire: Repertoire,
 ) -> RunOutcome:
     results = settings.results_dir / run_id
     try:
@@ -72,7 +119,7 @@ async def _run(
                     run_id=run_id,
                     media=media,
                     collector=collector,
-                    janus_url=settings.janus_url,
+                    driver=driver,
                     progress=progress,
                     results_dir=results,
                     client_address=settings.client_address,
@@ -80,6 +127,7 @@ async def _run(
                     client_stats_interval_s=settings.webrtc_stats_interval_s,
                     live=live,
                     drop_detection_s=settings.drop_detection_s,
+                    repertoire=repertoire,
                 )
             except CollectorUnavailable as exc:
                 raise SetupError(str(exc)) from exc

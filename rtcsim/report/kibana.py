@@ -14,9 +14,8 @@ from typing import Any
 
 import aiohttp
 
-from simulator.settings import PROJECT_ROOT
+from rtcsim.checkout import KIBANA_DIR
 
-KIBANA_DIR = PROJECT_ROOT / "kibana"
 TIMEOUT_S = 30.0
 
 

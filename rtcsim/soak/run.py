@@ -23,15 +23,16 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from rtcsim.checkout import SCENARIOS_DIR
 from rtcsim.services import collector, stack
 from rtcsim.services.httpcheck import http_get
 from rtcsim.soak.judge import Bounds, Sample, Verdict, Visits, judge
 from rtcsim.soak.probe import ProcessGone, open_fds, rss_kb, visits_from_csv
-from simulator.settings import PROJECT_ROOT, Settings
+from simulator.settings import Settings
 
 MAX_MINUTES = 60.0
 MAX_USERS = 60
-SOAK_LOCUSTFILE = PROJECT_ROOT / "scenarios" / "locust" / "soak.py"
+SOAK_LOCUSTFILE = SCENARIOS_DIR / "locust" / "soak.py"
 STOP_TIMEOUT_S = 15  # a visit is ~7 s: users finish theirs after the run time, then rooms go
 LOAD_SLACK_S = 90  # locust's start-up and wind-down (rooms destroyed) beyond run + stop timeout
 

@@ -1,5 +1,6 @@
-"""Media-server drivers: the signalling side of a participant (rooms, joins, SDP exchange).
+"""Media-server drivers: the signalling side of a run (rooms, joins, SDP exchange, server-side
+actions) behind one protocol (``protocol``), in OpenVidu's vocabulary.
 
-A driver hides the media server's API behind the OpenVidu vocabulary the rest of rtcsim speaks.
-Only Janus VideoRoom exists today; the registry keeps the door open without string switches.
+``janus`` is the first implementation (Janus's VideoRoom over its HTTP API); a server is chosen
+by its ``Driver``, whose capabilities decide which steps a scenario may ask of it.
 """

@@ -25,16 +25,17 @@ from typing import Any, TypeVar
 import aiohttp
 
 from simulator.collector_client import CollectorClient
-from simulator.driver import videoroom
-from simulator.driver.janus_http import JanusSession
+from simulator.driver.protocol import RoomOptions
+from simulator.driver.servers import driver_for
 from simulator.identity import make_identity
 from simulator.ledger import ConnectionRecord, Ledger, ParticipantRecord, now_ms
 from simulator.load.allocator import Seat
 from simulator.netns_loop import NamespaceLoop
-from simulator.player import recording_steps  # noqa: F401  (registers its steps and setup)
-from simulator.player.context import FEATURE_SETUPS, RunContext
+from simulator.player.context import RunContext
+from simulator.player.registry import Repertoire
 from simulator.player.runner import open_room
-from simulator.player.steps import end_connection, executor_for
+from simulator.player.standard import standard_repertoire
+from simulator.player.steps import end_connection
 from simulator.scenario.model import (
     JoinStep,
     ParticipantSpec,
@@ -86,8 +87,10 @@ class LoadSession:
         run_dir: Path,
         label: str,
         wait: Wait = blocking_wait,
+        repertoire: Repertoire | None = None,
     ) -> None:
         self.settings = settings
+        self.repertoire = repertoire or standard_repertoire()
         self.run_id = run_id
         self.run_dir = run_dir
         self._wait = wait
@@ -122,11 +125,8 @@ class LoadSession:
     async def _context(self, label: str) -> RunContext:
         settings = self.settings
         collector_http = aiohttp.ClientSession()
-        media_http = await self.media.run(_new_http())
-        admin_session = await self.media.run(JanusSession.create(media_http, settings.janus_url))
-        admin_handle = await self.media.run(
-            admin_session.attach(videoroom.PLUGIN, "rtcsim:load-admin")
-        )
+        driver = driver_for(settings, admin_label="rtcsim:load-admin")
+        server = await self.media.run(driver.connect())
         ledger = Ledger(run_id=self.run_id, scenario=label, seed=0, started_ms=now_ms())
         ctx = RunContext(
             scenario=open_scenario(label),
@@ -136,15 +136,11 @@ class LoadSession:
             collector=CollectorClient(
                 collector_http, settings.collector_api_url, settings.collector_token
             ),
-            janus_url=settings.janus_url,
-            media_http=media_http,
-            admin_session=admin_session,
-            admin_handle=admin_handle,
+            server=server,
             client_address=settings.client_address,
             results_dir=self.run_dir,
         )
-        for setup in FEATURE_SETUPS:
-            setup(ctx)
+        self.repertoire.features.install(ctx)
         return ctx
 
     # -- what a visit does, each on the control loop --------------------------------------
@@ -173,7 +169,7 @@ class LoadSession:
                 )
             )
 
-    async def enter_room(self, seat: Seat, options: videoroom.RoomOptions) -> None:
+    async def enter_room(self, seat: Seat, options: RoomOptions) -> None:
         """The seat that opens a room creates it; the others wait until it exists."""
         opened = self._opened.setdefault(seat.room, asyncio.Event())
         if seat.opens_room:
@@ -186,7 +182,7 @@ class LoadSession:
             await opened.wait()
 
     async def step(self, step: StepBase, who: str) -> None:
-        await executor_for(str(getattr(step, "do", "?")))(self.ctx, step, who)
+        await self.repertoire.steps.run(self.ctx, step, who)
 
     async def room_publishers(self, who: str) -> list[str]:
         """The participants publishing in ``who``'s room, once there is one."""
@@ -211,7 +207,7 @@ class LoadSession:
             await end_connection(self.ctx, who, "disconnect", how="leave")
 
     async def retire_room(self, room: str) -> None:
-        """The room's last occupant has gone: destroy it on Janus (its session is closed)."""
+        """The room's last occupant has gone: destroy it on the server (its session is closed)."""
         ctx = self.ctx
         session = ctx.ledger.sessions.get(room)
         self._opened.pop(room, None)
@@ -221,7 +217,7 @@ class LoadSession:
             session.closed_ms = now_ms()
             await ctx.room_closed(room, "lastParticipantLeft")
         try:
-            await ctx.on_media(videoroom.destroy_room(ctx.admin_handle, session.session_id))
+            await ctx.on_media(ctx.server.destroy_room(session.session_id))
         except Exception as exc:
             log.warning("room %s not destroyed: %s", room, exc)
 
@@ -265,11 +261,5 @@ class LoadSession:
             except Exception as exc:
                 log.error("run-end hook failed: %s", exc)
         with contextlib.suppress(Exception):
-            await ctx.on_media(ctx.admin_session.destroy())
-        with contextlib.suppress(Exception):
-            await ctx.on_media(ctx.media_http.close())
+            await ctx.on_media(ctx.server.close())
         ctx.ledger.ended_ms = now_ms()
-
-
-async def _new_http() -> aiohttp.ClientSession:
-    return aiohttp.ClientSession()

@@ -12,14 +12,14 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from simulator.driver import videoroom
+from simulator.driver.protocol import RoomOptions
 from simulator.ledger import SubscriptionRecord
 from simulator.load.allocator import Seat
 from simulator.load.session import LoadSession
 from simulator.load.timings import Timings
 from simulator.peers.cheap import Media
 from simulator.peers.clips import default_clips_dir
-from simulator.peers.participant import SubscriptionState
+from simulator.peers.peer_state import SubscriptionState
 from simulator.peers.publishing import PublishOptions, prepare_clips
 from simulator.scenario.model import (
     JoinStep,
@@ -73,7 +73,7 @@ def visit(
     joined = leave_reported = False
     try:
         with timings.timed("join"), _kept_as_attempt(session, name, seat.room):
-            session.call(session.enter_room(seat, videoroom.RoomOptions()))
+            session.call(session.enter_room(seat, RoomOptions()))
             session.call(
                 session.step(JoinStep.model_construct(at=0.0, who=[name], do="join"), name)
             )

@@ -32,7 +32,7 @@ import av
 from aiortc import RTCPeerConnection, RTCRtpSender
 from aiortc.mediastreams import MediaStreamTrack
 
-from simulator.peers.cheap_receive import CountingQueue, count_frames, drain_sockets
+from simulator.peers.cheap_receive import CountingQueue, count_frames, drain_sockets, keyframe_sizes
 from simulator.peers.clips import (
     audio_clip,
     default_clips_dir,
@@ -214,6 +214,7 @@ __all__ = [
     "count_frames",
     "default_clips_dir",
     "drain_sockets",
+    "keyframe_sizes",
     "packet_audio_track",
     "packet_video_track",
     "prefer_clip_codecs",

@@ -90,9 +90,17 @@ class LayerTracker:
         substream, temporal = data.get("substream"), data.get("temporal")
         if not isinstance(substream, int) and not isinstance(temporal, int):
             return
-        if isinstance(substream, int):
+        self.on_relayed(
+            substream if isinstance(substream, int) else None,
+            temporal if isinstance(temporal, int) else None,
+        )
+
+    def on_relayed(self, substream: int | None, temporal: int | None) -> None:
+        """The server says it now relays this layer (``None``: that part did not change); the
+        driver's ``OnLayer``."""
+        if substream is not None:
             self.substream = substream
-        if isinstance(temporal, int):
+        if temporal is not None:
             self.temporal = temporal
         current = self.current
         if current is not None and (current.substream, current.temporal) == (

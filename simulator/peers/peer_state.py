@@ -8,7 +8,6 @@ from typing import Any
 
 from aiortc import RTCPeerConnection
 
-from simulator.driver.janus_http import JanusHandle
 from simulator.peers.keyframe_request import KeyframeRequester
 from simulator.peers.layer_tracking import LayerTracker
 from simulator.peers.publishing import Audio, PublishOptions, Video
@@ -34,14 +33,16 @@ class PublisherState:
     ice_connected_s: float | None = None
     local_sdp: str = ""
     remote_sdp: str = ""
-    janus_streams: list[dict[str, Any]] = field(default_factory=list)
-    """The streams Janus's ``configured`` reply lists (``simulcast: true`` when accepted)."""
+    server_streams: list[dict[str, Any]] = field(default_factory=list)
+    """The server's account of the published streams (Janus: its ``configured`` reply's
+    ``streams``, with ``simulcast: true`` when it took the layers)."""
 
 
 @dataclass
 class SubscriptionState:
     feed: str
-    handle: JanusHandle
+    peer: str
+    """The subscriber peer the server's offer was for (``SubscriberOffer.peer``)."""
     pc: RTCPeerConnection
     started_at: float
     received: dict[str, TrackCounters] = field(default_factory=dict)

@@ -2,37 +2,39 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
-
-import aiohttp
+from typing import Any, TypeVar
 
 from simulator.collector_client import CollectorClient
-from simulator.driver.janus_http import JanusHandle, JanusSession
+from simulator.driver.protocol import MediaServer
 from simulator.identity import Identity
-from simulator.ledger import Ledger
+from simulator.ledger import ConnectionRecord, Ledger, SubscriptionRecord
 from simulator.netns_loop import NamespaceLoop
-from simulator.peers.participant import Participant
+from simulator.participant import Participant
 from simulator.scenario.model import ImpairStep, Scenario
-
-if TYPE_CHECKING:
-    from simulator.player.drops import PendingDrop
 
 T = TypeVar("T")
 
 RoomClosedHook = Callable[["RunContext", str, str], Awaitable[None]]
 """Called with (context, room name, OpenVidu reason) when a room's session closes."""
 RunEndHook = Callable[["RunContext"], Awaitable[None]]
-FeatureSetup = Callable[["RunContext"], None]
-FEATURE_SETUPS: list[FeatureSetup] = []
-"""Features beyond the core steps (recording, ...) install their state and hooks here."""
 
 
-def feature_setup(fn: FeatureSetup) -> FeatureSetup:
-    FEATURE_SETUPS.append(fn)
-    return fn
+@dataclass
+class PendingDrop:
+    """A dropped connection the server still lists (``simulator.player.drops`` watches it)."""
+
+    who: str
+    room: str
+    record: ConnectionRecord
+    on_media_noticed: Callable[[], None] | None
+    task: asyncio.Task[None] | None = None
+    provisional: list[SubscriptionRecord] = field(default_factory=list)
+    """Its subscriptions, booked as ended by the drop unless their publisher ends them first
+    (the server ends a subscription with its publisher's reason: ``feed_ended``)."""
 
 
 @dataclass
@@ -44,10 +46,8 @@ class RunContext:
     ledger: Ledger
     media: NamespaceLoop
     collector: CollectorClient
-    janus_url: str
-    media_http: aiohttp.ClientSession
-    admin_session: JanusSession
-    admin_handle: JanusHandle
+    server: MediaServer
+    """The media server's driver, used on ``media`` (``on_media``)."""
     session_ids: dict[str, str] = field(default_factory=dict)
     identities: dict[str, Identity] = field(default_factory=dict)
     participants: dict[str, Participant] = field(default_factory=dict)

@@ -22,16 +22,14 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
-from simulator.driver import videoroom
 from simulator.ledger import (
     ConnectionRecord,
     PublicationRecord,
     SubscriptionRecord,
     now_ms,
 )
-from simulator.player.context import RunContext
+from simulator.player.context import PendingDrop, RunContext
 
 log = logging.getLogger(__name__)
 
@@ -39,20 +37,6 @@ POLL_S = 0.5
 ICE_EARLIEST_S = 30.0
 """The soonest Janus can hang up a dropped peer's PeerConnection: libnice fails it 50 s after the
 last keepalive answer, keepalives go every 25 s, and Janus waits 5 s more."""
-
-
-@dataclass
-class PendingDrop:
-    """A dropped connection the server still lists."""
-
-    who: str
-    room: str
-    record: ConnectionRecord
-    on_media_noticed: Callable[[], None] | None
-    task: asyncio.Task[None] | None = None
-    provisional: list[SubscriptionRecord] = field(default_factory=list)
-    """Its subscriptions, booked as ended by the drop unless their publisher ends them first
-    (the server ends a subscription with its publisher's reason: ``feed_ended``)."""
 
 
 def watch(
@@ -79,19 +63,16 @@ async def _watch(ctx: RunContext, pending: PendingDrop) -> None:
     try:
         while now_ms() < deadline:
             try:
-                listed = await ctx.on_media(
-                    videoroom.list_participants(ctx.admin_handle, record.session_id)
-                )
+                listed = await ctx.on_media(ctx.server.participants(record.session_id))
             except Exception as exc:  # the room is gone (destroyed by a step): nothing to wait for
                 log.info("%s: room %s no longer answers (%s)", pending.who, record.session_id, exc)
                 return
-            entry = next((p for p in listed if p.get("id") == record.connection_id), None)
-            if not media_noticed and (entry is None or not entry.get("publisher")):
+            if not media_noticed and not listed.get(record.connection_id, False):
                 # Janus hung up its publisher: the subscriptions still open end now.
                 media_noticed = True
                 if pending.on_media_noticed is not None:
                     pending.on_media_noticed()
-            if entry is None:
+            if record.connection_id not in listed:
                 record.noticed_ms = now_ms()
                 await _evicted(ctx, pending)
                 return

@@ -2,8 +2,9 @@
 
 Janus killed with SIGKILL sends nothing: no ``shutdown`` event reaches the collector, and the
 driver only sees its long-polls and keepalives fail (they log and retry). So while the timeline
-plays, a watcher asks Janus's ``/info`` (Janus docs, "RESTful, HTTP API") from the client
-namespace every ``interval_s``; ``failures`` answers missed in a row mean the server is gone.
+plays, a watcher asks the driver's ``probe`` (Janus: ``/info``, Janus docs, "RESTful, HTTP
+API") from the client namespace every ``interval_s``; ``failures`` answers missed in a row mean
+the server is gone.
 The runner then stops the timeline, closes the ledger's books with ``mediaServerDisconnect``
 (OpenVidu's reason when its media node is lost) and tells the collector (``/media-server-lost``),
 which closes the documents of every open session with the same reason.
@@ -18,8 +19,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import aiohttp
-
-from simulator.driver.janus_http import server_info
 
 log = logging.getLogger(__name__)
 
@@ -43,14 +42,6 @@ class MediaServerLost:
     @property
     def message(self) -> str:
         return f"Janus at {self.url} stopped answering at t={self.at_s:.1f}s ({self.error})"
-
-
-async def probe_janus(http: aiohttp.ClientSession, url: str, timeout_s: float) -> None:
-    """One health probe; raises when Janus does not answer ``/info`` within ``timeout_s``."""
-    async with asyncio.timeout(timeout_s):
-        info = await server_info(http, url)
-    if info.get("janus") != "server_info":
-        raise RuntimeError(f"unexpected /info answer: {str(info)[:80]}")
 
 
 class JanusWatcher:

@@ -11,7 +11,7 @@ import asyncio
 
 from simulator.impairment.kernel import KernelImpairer
 from simulator.impairment.model import NONE, Direction, Impairment, split
-from simulator.peers.participant import Participant
+from simulator.participant import Participant
 from simulator.player.context import RunContext
 
 KERNEL = "kernel_impairer"

@@ -19,9 +19,10 @@ from simulator.ledger import (
     TalkingRecord,
     now_ms,
 )
+from simulator.participant import Participant
 from simulator.peers.cheap import PacketTrack
-from simulator.peers.participant import Participant, TalkOptions
 from simulator.peers.peer_state import PublisherState, SubscriptionState
+from simulator.peers.publishing import TalkOptions
 from simulator.peers.simulcast.publisher import SimulcastVideo
 from simulator.scenario.model import TalkSpec
 
@@ -52,7 +53,7 @@ def publication_media(record: PublicationRecord, state: PublisherState) -> None:
     if isinstance(video, SimulcastVideo):
         record.simulcast = True
         record.simulcast_accepted = any(
-            s.get("type") == "video" and s.get("simulcast") for s in state.janus_streams
+            s.get("type") == "video" and s.get("simulcast") for s in state.server_streams
         )
         record.layers = []
         for layer_state in video.states:

@@ -12,12 +12,12 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from simulator.player.context import RunContext, feature_setup
-from simulator.player.steps import executor
-from simulator.recording import janus_control
+from simulator.driver.capabilities import Capability
+from simulator.player.context import RunContext
+from simulator.player.registry import Repertoire
 from simulator.recording.manager import RecordingManager
 from simulator.recording.options import RecordingError, RecordingOptions
-from simulator.scenario.model import StartRecordingStep, StepBase, StopRecordingStep
+from simulator.scenario.model import StartRecordingStep, StopRecordingStep
 
 FEATURE = "recording"
 OUTPUT_FOLDER = "recordings"
@@ -26,19 +26,26 @@ STOPPED_BY_STEP = "recordingStoppedByServer"  # a stop asked through OpenVidu's 
 CLOSED_AT_RUN_END = "sessionClosedByServer"  # the runner destroys every room at the end
 
 
-class JanusRoomRecorder:
-    """``RoomRecorder`` over the run's admin handle, on the client namespace's loop."""
+class ServerRoomRecorder:
+    """``RoomRecorder`` over the run's media server, on the client namespace's loop."""
 
     def __init__(self, ctx: RunContext) -> None:
         self._ctx = ctx
 
     async def start(self, session_id: str, rec_dir: Path) -> None:
         ctx = self._ctx
-        await ctx.on_media(janus_control.start(ctx.admin_handle, session_id, rec_dir))
+        await ctx.on_media(ctx.server.start_recording(session_id, rec_dir))
 
     async def stop(self, session_id: str) -> None:
         ctx = self._ctx
-        await ctx.on_media(janus_control.stop(ctx.admin_handle, session_id))
+        await ctx.on_media(ctx.server.stop_recording(session_id))
+
+
+def add_recording(repertoire: Repertoire) -> None:
+    """The recording steps, and the feature that keeps the run's recordings."""
+    repertoire.steps.add(StartRecordingStep, start_recording, needs=[Capability.RECORDING])
+    repertoire.steps.add(StopRecordingStep, stop_recording, needs=[Capability.RECORDING])
+    repertoire.features.add(install)
 
 
 def recordings(ctx: RunContext) -> RecordingManager:
@@ -57,11 +64,10 @@ def stream_ids(ctx: RunContext) -> dict[str, str]:
     }
 
 
-@feature_setup
 def install(ctx: RunContext) -> None:
     results = ctx.results_dir or Path(tempfile.mkdtemp(prefix=f"rtcsim-{ctx.run_id}-"))
     ctx.features[FEATURE] = RecordingManager(
-        recorder=JanusRoomRecorder(ctx),
+        recorder=ServerRoomRecorder(ctx),
         post=ctx.collector.post,
         records=ctx.ledger.recordings,
         out_root=results / OUTPUT_FOLDER,
@@ -71,16 +77,12 @@ def install(ctx: RunContext) -> None:
     ctx.run_end_hooks.append(run_end)
 
 
-@executor("start_recording")
-async def start_recording(ctx: RunContext, step: StepBase, who: str) -> None:
-    assert isinstance(step, StartRecordingStep)
+async def start_recording(ctx: RunContext, step: StartRecordingStep, who: str) -> None:
     options = RecordingOptions.from_step(step)
     await recordings(ctx).start(step.room, ctx.session_ids[step.room], options)
 
 
-@executor("stop_recording")
-async def stop_recording(ctx: RunContext, step: StepBase, who: str) -> None:
-    assert isinstance(step, StopRecordingStep)
+async def stop_recording(ctx: RunContext, step: StopRecordingStep, who: str) -> None:
     manager = recordings(ctx)
     active = manager.active(step.room)
     if active is None or active.name != step.name:

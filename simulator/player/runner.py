@@ -15,26 +15,21 @@ from itertools import groupby
 from pathlib import Path
 from typing import Protocol
 
-import aiohttp
-
 from simulator.collector_client import CollectorClient, CollectorUnavailable
-from simulator.driver import videoroom
-from simulator.driver.janus_http import JanusSession
+from simulator.driver.protocol import Driver, RoomOptions
 from simulator.identity import make_identity
 from simulator.impairment.kernel import KernelImpairer
 from simulator.ledger import Ledger, ParticipantRecord, SessionRecord, StepRecord, now_ms
 from simulator.netns_loop import NamespaceLoop
 from simulator.peers.clips import default_clips_dir
 from simulator.peers.publishing import PublishOptions, prepare_clips
-from simulator.player import (
-    client_stats,
-    drops,
-    recording_steps,  # noqa: F401  (registers its steps and setup)
-)
-from simulator.player.context import FEATURE_SETUPS, RunContext
-from simulator.player.health import MEDIA_SERVER_LOST, JanusWatcher, MediaServerLost, probe_janus
+from simulator.player import client_stats, drops
+from simulator.player.context import RunContext
+from simulator.player.health import MEDIA_SERVER_LOST, JanusWatcher, MediaServerLost
 from simulator.player.impairment_hook import KERNEL, apply_impairment
-from simulator.player.steps import end_connection, executor_for
+from simulator.player.registry import Repertoire
+from simulator.player.standard import standard_repertoire
+from simulator.player.steps import end_connection
 from simulator.scenario.model import (
     DestroyRoomStep,
     ParticipantStep,
@@ -72,7 +67,7 @@ async def play(
     run_id: str,
     media: NamespaceLoop,
     collector: CollectorClient,
-    janus_url: str,
+    driver: Driver,
     client_address: str = "",
     kernel_impairer: KernelImpairer | None = None,
     progress: Progress = lambda _msg: None,
@@ -81,21 +76,20 @@ async def play(
     live: RunObserver | None = None,
     watcher: JanusWatcher | None = None,
     drop_detection_s: float = 64.0,
+    repertoire: Repertoire | None = None,
 ) -> Ledger:
+    """Play the timeline with ``repertoire`` (the standard one unless given) and return the
+    ledger of what was done."""
+    repertoire = repertoire or standard_repertoire()
     ledger = Ledger(run_id=run_id, scenario=scenario.name, seed=scenario.seed, started_ms=now_ms())
-    media_http = await media.run(_new_http())
-    admin_session = await media.run(JanusSession.create(media_http, janus_url))
-    admin_handle = await media.run(admin_session.attach(videoroom.PLUGIN, "rtcsim:admin"))
+    server = await media.run(driver.connect())
     ctx = RunContext(
         scenario=scenario,
         run_id=run_id,
         ledger=ledger,
         media=media,
         collector=collector,
-        janus_url=janus_url,
-        media_http=media_http,
-        admin_session=admin_session,
-        admin_handle=admin_handle,
+        server=server,
         identities={name: make_identity(scenario.seed, name) for name in scenario.everyone},
         client_address=client_address,
         impairment_hook=apply_impairment,
@@ -104,8 +98,7 @@ async def play(
     )
     if kernel_impairer is not None:
         ctx.features[KERNEL] = kernel_impairer
-    for setup in FEATURE_SETUPS:
-        setup(ctx)
+    repertoire.features.install(ctx)
     for name, identity in ctx.identities.items():
         ledger.participants[name] = ParticipantRecord(
             name=name,
@@ -121,7 +114,7 @@ async def play(
         if live is not None:
             live.start(ctx)
         try:
-            lost = await _play_watched(ctx, progress, watcher or _janus_watcher(ctx))
+            lost = await _play_watched(ctx, repertoire, progress, watcher or _server_watcher(ctx))
         finally:
             if live is not None:
                 await live.stop()
@@ -163,13 +156,9 @@ async def _prepare_clips(scenario: Scenario, progress: Progress) -> None:
         progress(f"{len(wanted)} kind(s) of cheap media ready")
 
 
-async def _new_http() -> aiohttp.ClientSession:
-    return aiohttp.ClientSession()
-
-
 async def _create_rooms(ctx: RunContext, progress: Progress) -> None:
     for room in ctx.scenario.rooms:
-        options = videoroom.RoomOptions(
+        options = RoomOptions(
             publishers=room.max_publishers,
             bitrate_bps=room.bitrate_bps,
             audiolevel_event=room.audio_level_event,
@@ -180,8 +169,8 @@ async def _create_rooms(ctx: RunContext, progress: Progress) -> None:
         progress(f"room {room.name} created as session {session_id}")
 
 
-async def open_room(ctx: RunContext, room: str, options: videoroom.RoomOptions) -> str:
-    """Announce the room's session to the collector, create it on Janus, enter it in the
+async def open_room(ctx: RunContext, room: str, options: RoomOptions) -> str:
+    """Announce the room's session to the collector, create it on the server, enter it in the
     ledger; the session id is returned. Load users open their rooms with it too."""
     session_id = session_id_for(room, ctx.run_id)
     ctx.session_ids[room] = session_id
@@ -195,23 +184,23 @@ async def open_room(ctx: RunContext, room: str, options: videoroom.RoomOptions) 
             "recordingMode": "MANUAL",
         },
     )
-    await ctx.on_media(videoroom.create_room(ctx.admin_handle, session_id, options))
+    await ctx.on_media(ctx.server.create_room(session_id, options))
     ctx.ledger.sessions[room] = SessionRecord(room, session_id, created_ms=now_ms())
     return session_id
 
 
-def _janus_watcher(ctx: RunContext) -> JanusWatcher:
+def _server_watcher(ctx: RunContext) -> JanusWatcher:
     async def probe() -> None:
-        await ctx.on_media(probe_janus(ctx.media_http, ctx.janus_url, HEALTH_PROBE_TIMEOUT_S))
+        await ctx.on_media(ctx.server.probe(HEALTH_PROBE_TIMEOUT_S))
 
-    return JanusWatcher(probe, ctx.janus_url)
+    return JanusWatcher(probe, ctx.server.url)
 
 
 async def _play_watched(
-    ctx: RunContext, progress: Progress, watcher: JanusWatcher
+    ctx: RunContext, repertoire: Repertoire, progress: Progress, watcher: JanusWatcher
 ) -> MediaServerLost | None:
-    """Play the timeline while the watcher probes Janus; a lost Janus stops the timeline."""
-    timeline = asyncio.create_task(_play_timeline(ctx, progress), name="timeline")
+    """Play the timeline while the watcher probes the server; a lost server stops the timeline."""
+    timeline = asyncio.create_task(_play_timeline(ctx, repertoire, progress), name="timeline")
     watch = asyncio.create_task(watcher.watch(now_ms()), name="janus-watch")
     try:
         await asyncio.wait({timeline, watch}, return_when=asyncio.FIRST_COMPLETED)
@@ -271,7 +260,7 @@ def _stamp_ends(ledger: Ledger, at_ms: int) -> None:
                     subscription.ended_ms = at_ms
 
 
-async def _play_timeline(ctx: RunContext, progress: Progress) -> None:
+async def _play_timeline(ctx: RunContext, repertoire: Repertoire, progress: Progress) -> None:
     loop = asyncio.get_running_loop()
     start = loop.time()
     ordered = sorted(enumerate(ctx.scenario.timeline), key=lambda pair: pair[1].at)
@@ -279,7 +268,9 @@ async def _play_timeline(ctx: RunContext, progress: Progress) -> None:
         await asyncio.sleep(max(0.0, start + at - loop.time()))
         batch = [(index, step, who) for index, step in group for who in _targets(ctx, step)]
         progress(f"t={at:5.1f}s " + ", ".join(f"{who} {step.do}" for _i, step, who in batch))
-        await asyncio.gather(*(_run_step(ctx, index, step, who) for index, step, who in batch))
+        await asyncio.gather(
+            *(_run_step(ctx, repertoire, index, step, who) for index, step, who in batch)
+        )
 
 
 def _targets(ctx: RunContext, step: StepBase) -> list[str]:
@@ -290,7 +281,9 @@ def _targets(ctx: RunContext, step: StepBase) -> list[str]:
     raise TypeError(f"step kind {type(step).__name__} has no targets")
 
 
-async def _run_step(ctx: RunContext, index: int, step: StepBase, who: str) -> None:
+async def _run_step(
+    ctx: RunContext, repertoire: Repertoire, index: int, step: StepBase, who: str
+) -> None:
     do = str(getattr(step, "do", "?"))
     record = StepRecord(
         index=index, do=do, who=who, label=step.label, planned_at_s=step.at, started_ms=now_ms()
@@ -298,7 +291,7 @@ async def _run_step(ctx: RunContext, index: int, step: StepBase, who: str) -> No
     ctx.ledger.steps.append(record)
     try:
         async with asyncio.timeout(STEP_TIMEOUT_S):
-            await executor_for(do)(ctx, step, who)
+            await repertoire.steps.run(ctx, step, who)
         record.ok = True
     except Exception as exc:  # a failed step is a result to report, not a crash
         record.error = f"{type(exc).__name__}: {exc}"
@@ -336,7 +329,7 @@ async def _destroy_rooms(ctx: RunContext) -> None:
         if ctx.ledger.sessions[room].destroyed_by_server:
             continue
         try:
-            await ctx.on_media(videoroom.destroy_room(ctx.admin_handle, session_id))
+            await ctx.on_media(ctx.server.destroy_room(session_id))
         except Exception as exc:
             log.warning("room %s could not be destroyed: %s", room, exc)
         ctx.ledger.sessions[room].closed_ms = ctx.ledger.sessions[room].closed_ms or now_ms()
@@ -348,7 +341,6 @@ async def _release(ctx: RunContext) -> None:
         await ctx.on_media(participant.close_quietly())
     ctx.participants.clear()
     try:
-        await ctx.on_media(ctx.admin_session.destroy())
+        await ctx.on_media(ctx.server.close())
     except Exception as exc:
-        log.warning("janus admin session not destroyed: %s", exc)
-    await ctx.on_media(ctx.media_http.close())
+        log.warning("the media server's admin connection did not close cleanly: %s", exc)

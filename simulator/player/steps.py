@@ -1,4 +1,5 @@
-"""Step executors, looked up by the step's ``do``: one function per kind of step.
+"""Step executors: one function per kind of step, typed for its step class and registered by
+``add_core_steps`` (``simulator.player.registry``).
 
 Each executor acts for one participant (or, for ``destroy_room``, one room) and records what it
 did in the ledger. Steps planned for the same time run concurrently; the runner times and
@@ -10,9 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable
 
-from simulator.driver import videoroom
+from simulator.driver.capabilities import Capability
 from simulator.identity import connection_id, stream_id
 from simulator.ledger import (
     ConnectionRecord,
@@ -21,51 +21,67 @@ from simulator.ledger import (
     SubscriptionRecord,
     now_ms,
 )
-from simulator.peers.participant import Participant, PublishOptions, TalkOptions
+from simulator.participant import Participant
+from simulator.peers.publishing import PublishOptions, TalkOptions
 from simulator.peers.rtc import candidate_addresses
 from simulator.player import client_stats, drops, media_records
 from simulator.player.context import RunContext
+from simulator.player.registry import StepRegistry
 from simulator.scenario.model import (
     DestroyRoomStep,
+    DropStep,
     ImpairStep,
+    JoinStep,
+    KickStep,
+    LeaveStep,
     Media,
     MuteStep,
     PublishStep,
     RejoinStep,
     SetLayerStep,
     SignalStep,
-    StepBase,
     SubscribeStep,
+    UnpublishStep,
     UnsubscribeStep,
     VideoSpec,
 )
 
-Executor = Callable[[RunContext, StepBase, str], Awaitable[None]]
-EXECUTORS: dict[str, Executor] = {}
-
 FEED_WAIT_S = 10.0
 
 
-def executor(*kinds: str) -> Callable[[Executor], Executor]:
-    def register(fn: Executor) -> Executor:
-        for kind in kinds:
-            EXECUTORS[kind] = fn
-        return fn
+def add_core_steps(steps: StepRegistry) -> None:
+    """Every kind of step but the recording ones (``recording_steps``)."""
+    steps.add(JoinStep, join)
+    steps.add(RejoinStep, rejoin)
+    steps.add(LeaveStep, leave)
+    steps.add(DropStep, drop)
+    steps.add(KickStep, kick, needs=[Capability.KICK])
+    steps.add(DestroyRoomStep, destroy_room, needs=[Capability.DESTROY_ROOM])
+    steps.add(PublishStep, publish, needs=_publish_needs)
+    steps.add(UnpublishStep, unpublish, needs=[Capability.PUBLISH])
+    steps.add(SubscribeStep, subscribe, needs=_subscribe_needs)
+    steps.add(SetLayerStep, set_layer, needs=[Capability.LAYER_CHOICE])
+    steps.add(UnsubscribeStep, unsubscribe, needs=[Capability.SUBSCRIBE])
+    steps.add(MuteStep, mute, needs=[Capability.MUTE])
+    steps.add(SignalStep, signal)  # a signal goes through the collector, not the server
+    steps.add(ImpairStep, impair)  # impairment is the client side's
 
-    return register
+
+def _publish_needs(step: PublishStep) -> set[Capability]:
+    return {Capability.PUBLISH, Capability.SIMULCAST} if step.simulcast else {Capability.PUBLISH}
 
 
-def executor_for(kind: str) -> Executor:
-    try:
-        return EXECUTORS[kind]
-    except KeyError:
-        known = ", ".join(sorted(EXECUTORS))
-        raise KeyError(f"no executor for step {kind!r}; known: {known}") from None
+def _subscribe_needs(step: SubscribeStep) -> set[Capability]:
+    layered = step.substream is not None or step.temporal is not None
+    return {Capability.SUBSCRIBE, Capability.LAYER_CHOICE} if layered else {Capability.SUBSCRIBE}
 
 
 # -- joining and leaving ---------------------------------------------------------------------
-@executor("join")
-async def join(ctx: RunContext, step: StepBase, who: str) -> None:
+async def join(ctx: RunContext, step: JoinStep, who: str) -> None:
+    await _join(ctx, who)
+
+
+async def _join(ctx: RunContext, who: str) -> None:
     record = ctx.ledger.participants[who]
     if ctx.participants.get(who) is not None:
         raise RuntimeError(f"{who} is already in the room")
@@ -90,7 +106,7 @@ async def join(ctx: RunContext, step: StepBase, who: str) -> None:
     )
     conn = ConnectionRecord(connection_id=connection, session_id=session_id)
     record.connections.append(conn)
-    participant = Participant(ctx.media_http, ctx.janus_url, connection, who)
+    participant = Participant(ctx.server.participant(connection, who), connection, who)
     ctx.participants[who] = participant
     try:
         await ctx.on_media(participant.join(session_id))
@@ -100,14 +116,12 @@ async def join(ctx: RunContext, step: StepBase, who: str) -> None:
     conn.joined_ms = now_ms()
 
 
-@executor("rejoin")
-async def rejoin(ctx: RunContext, step: StepBase, who: str) -> None:
-    assert isinstance(step, RejoinStep)
+async def rejoin(ctx: RunContext, step: RejoinStep, who: str) -> None:
     record = ctx.ledger.participants[who]
     previous = record.current.publications[-1:] if record.connections else []
     if who in ctx.participants:
         await end_connection(ctx, who, "disconnect", how="leave")
-    await join(ctx, step, who)
+    await _join(ctx, who)
     if step.publish and previous:
         last = previous[0]
         video = (
@@ -118,13 +132,11 @@ async def rejoin(ctx: RunContext, step: StepBase, who: str) -> None:
         await _publish(ctx, who, audio=last.audio, video=video, simulcast=last.simulcast)
 
 
-@executor("leave")
-async def leave(ctx: RunContext, step: StepBase, who: str) -> None:
+async def leave(ctx: RunContext, step: LeaveStep, who: str) -> None:
     await end_connection(ctx, who, "disconnect", how="leave")
 
 
-@executor("drop")
-async def drop(ctx: RunContext, step: StepBase, who: str) -> None:
+async def drop(ctx: RunContext, step: DropStep, who: str) -> None:
     participant = ctx.participant(who)
     feed = participant.connection_id
     publishing = participant.publisher is not None
@@ -136,19 +148,16 @@ async def drop(ctx: RunContext, step: StepBase, who: str) -> None:
     drops.watch(ctx, who, record.room, record.current, cascade, watching)
 
 
-@executor("kick")
-async def kick(ctx: RunContext, step: StepBase, who: str) -> None:
+async def kick(ctx: RunContext, step: KickStep, who: str) -> None:
     participant = ctx.participant(who)
     room = ctx.ledger.participants[who].current.session_id
-    await ctx.on_media(videoroom.kick(ctx.admin_handle, room, participant.connection_id))
+    await ctx.on_media(ctx.server.kick(room, participant.connection_id))
     await end_connection(ctx, who, "forceDisconnectByServer", how="forget")
 
 
-@executor("destroy_room")
-async def destroy_room(ctx: RunContext, step: StepBase, who: str) -> None:
-    assert isinstance(step, DestroyRoomStep)
+async def destroy_room(ctx: RunContext, step: DestroyRoomStep, who: str) -> None:
     session_id = ctx.session_ids[step.room]
-    await ctx.on_media(videoroom.destroy_room(ctx.admin_handle, session_id))
+    await ctx.on_media(ctx.server.destroy_room(session_id))
     session = ctx.ledger.sessions[step.room]
     session.closed_ms = now_ms()
     session.destroyed_by_server = True
@@ -198,9 +207,7 @@ async def end_connection(
 
 
 # -- media --------------------------------------------------------------------------------
-@executor("publish")
-async def publish(ctx: RunContext, step: StepBase, who: str) -> None:
-    assert isinstance(step, PublishStep)
+async def publish(ctx: RunContext, step: PublishStep, who: str) -> None:
     talk = (
         media_records.talk_options(ctx.scenario.seed, who, step.talk)
         if step.talk is not None
@@ -277,9 +284,7 @@ async def _publish(
     await ctx.apply_impairment(who)
 
 
-@executor("subscribe")
-async def subscribe(ctx: RunContext, step: StepBase, who: str) -> None:
-    assert isinstance(step, SubscribeStep)
+async def subscribe(ctx: RunContext, step: SubscribeStep, who: str) -> None:
     participant = ctx.participant(who)
     conn = ctx.ledger.participants[who].current
     for publisher in _publishers_among(ctx, who, step.to):
@@ -311,9 +316,7 @@ async def subscribe(ctx: RunContext, step: StepBase, who: str) -> None:
     await ctx.apply_impairment(who)
 
 
-@executor("set_layer")
-async def set_layer(ctx: RunContext, step: StepBase, who: str) -> None:
-    assert isinstance(step, SetLayerStep)
+async def set_layer(ctx: RunContext, step: SetLayerStep, who: str) -> None:
     participant = ctx.participant(who)
     for publisher in ctx.scenario.resolve(step.to):
         source = ctx.participants.get(publisher)
@@ -324,9 +327,7 @@ async def set_layer(ctx: RunContext, step: StepBase, who: str) -> None:
         )
 
 
-@executor("unsubscribe")
-async def unsubscribe(ctx: RunContext, step: StepBase, who: str) -> None:
-    assert isinstance(step, UnsubscribeStep)
+async def unsubscribe(ctx: RunContext, step: UnsubscribeStep, who: str) -> None:
     participant = ctx.participant(who)
     conn = ctx.ledger.participants[who].current
     for publisher in ctx.scenario.resolve(step.to):
@@ -339,8 +340,7 @@ async def unsubscribe(ctx: RunContext, step: StepBase, who: str) -> None:
         await ctx.on_media(participant.unsubscribe(source.connection_id))
 
 
-@executor("unpublish")
-async def unpublish(ctx: RunContext, step: StepBase, who: str) -> None:
+async def unpublish(ctx: RunContext, step: UnpublishStep, who: str) -> None:
     participant = ctx.participant(who)
     await client_stats.report(ctx, who)
     await ctx.on_media(participant.refresh_counters())
@@ -349,15 +349,11 @@ async def unpublish(ctx: RunContext, step: StepBase, who: str) -> None:
     await ctx.on_media(participant.unpublish())
 
 
-@executor("mute", "unmute")
-async def mute(ctx: RunContext, step: StepBase, who: str) -> None:
-    assert isinstance(step, MuteStep)
+async def mute(ctx: RunContext, step: MuteStep, who: str) -> None:
     await ctx.on_media(ctx.participant(who).mute(step.kind, step.do == "mute"))
 
 
-@executor("signal")
-async def signal(ctx: RunContext, step: StepBase, who: str) -> None:
-    assert isinstance(step, SignalStep)
+async def signal(ctx: RunContext, step: SignalStep, who: str) -> None:
     sender = ctx.participant(who)
     conn = ctx.ledger.participants[who].current
     recipients = [
@@ -380,9 +376,7 @@ async def signal(ctx: RunContext, step: StepBase, who: str) -> None:
     conn.signals_sent += 1
 
 
-@executor("impair")
-async def impair(ctx: RunContext, step: StepBase, who: str) -> None:
-    assert isinstance(step, ImpairStep)
+async def impair(ctx: RunContext, step: ImpairStep, who: str) -> None:
     ctx.impairments[who] = step
     conn = ctx.ledger.participants[who].current
     conn.impairments.append(
@@ -421,11 +415,11 @@ def _live_publication(ctx: RunContext, publisher: str) -> PublicationRecord:
 
 
 async def _wait_for_feed(ctx: RunContext, room: str, feed: str) -> None:
-    """Janus lists a publisher only after its webrtcup; subscribing earlier finds no feed."""
+    """A server offers a publisher's feed only once its media is up (Janus: after its
+    webrtcup); subscribing earlier finds no feed."""
     async with asyncio.timeout(FEED_WAIT_S):
         while True:
-            participants = await videoroom.list_participants(ctx.admin_handle, room)
-            if any(p.get("id") == feed and p.get("publisher") for p in participants):
+            if feed in await ctx.server.publishers(room):
                 return
             await asyncio.sleep(0.1)
 

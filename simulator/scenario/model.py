@@ -1,8 +1,8 @@
 """The scenario file format, as pydantic models.
 
-Each step kind is its own model, discriminated by ``do``; the runner looks executors up by the
-same name (``simulator.player.steps``), so a new kind is one model plus one executor. Unknown keys
-are errors: a typo in a field must not silently become a default.
+Each step kind is its own model, discriminated by ``do``; the player looks executors up by the
+model's class (``simulator.player.registry``), so a new kind is one model plus one executor.
+Unknown keys are errors: a typo in a field must not silently become a default.
 
 Names in ``who``/``to`` are participant names, group names (a participant with ``count: N``
 becomes ``name-1`` .. ``name-N`` and ``name`` names the group) or ``all``.

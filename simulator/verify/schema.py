@@ -13,13 +13,9 @@ import json
 from collections.abc import Callable
 from functools import cache
 from importlib import resources
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from simulator.verify.checks import Check
 from simulator.verify.store_reader import Document
-
-if TYPE_CHECKING:
-    from simulator.verify.digest import RunDigest
 
 
 def json_type(value: Any) -> str:
@@ -67,31 +63,3 @@ def schema_problems(elastic_type: str, doc: Document) -> list[str]:
         elif json_type(doc[key]) != json_type(value):
             problems.append(f"{key} is {json_type(doc[key])}, OpenVidu has {json_type(value)}")
     return problems
-
-
-def schema_checks(documents: list[Document], required: set[str]) -> list[Check]:
-    """One check per document type: present (when required) and shaped like OpenVidu's."""
-    from simulator.verify.digest import RunDigest  # the digest tallies with this module
-
-    return digest_schema_checks(RunDigest.of(documents), required)
-
-
-def digest_schema_checks(digest: RunDigest, required: set[str]) -> list[Check]:
-    """:func:`schema_checks` from the tallies a digest made while the documents passed."""
-    checks = []
-    for elastic_type in seed_examples():
-        tally = digest.schema.get(elastic_type)
-        if tally is None:
-            if elastic_type in required:
-                checks.append(Check(f"{elastic_type} documents present", False, ">= 1", 0))
-            continue
-        problems = sorted(tally.problems)
-        checks.append(
-            Check(
-                f"{elastic_type} fields and JSON types as OpenVidu's",
-                not problems,
-                "all seed keys, same JSON types",
-                problems or f"{tally.compared} of {tally.documents} compared",
-            )
-        )
-    return checks

@@ -20,7 +20,7 @@ from simulator.verify.digest import RunDigest
 from simulator.verify.expectations import digest_expectation_checks, tallies
 from simulator.verify.foreign import foreign_checks
 from simulator.verify.invariants import Tolerances, digest_invariant_checks
-from simulator.verify.schema import digest_schema_checks
+from simulator.verify.schema_checks import digest_schema_checks
 from simulator.verify.skeleton import candidate_checks, counted_skeleton_checks
 from simulator.verify.store_reader import Document, ReadBackIncomplete, StoredRun
 

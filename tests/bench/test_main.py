@@ -11,11 +11,11 @@ from bench.__main__ import BENCHMARKS, Benchmark, parse_only, resolve
 
 def test_only_picks_the_named_benchmarks_in_order() -> None:
     assert parse_only("4,3") == [3, 4]
-    assert parse_only(None) == [1, 2, 3, 4, 5]
+    assert parse_only(None) == [1, 2, 3, 4, 5, 6]
 
 
 def test_only_rejects_an_unknown_number_listing_the_known_ones() -> None:
-    with pytest.raises(argparse.ArgumentTypeError, match=r"known: \[1, 2, 3, 4, 5\]"):
+    with pytest.raises(argparse.ArgumentTypeError, match=r"known: \[1, 2, 3, 4, 5, 6\]"):
         parse_only("3,9")
 
 
@@ -29,3 +29,35 @@ def test_benchmarks_three_to_five_resolve_to_functions() -> None:
     for bench in BENCHMARKS:
         if bench.number >= 3:
             assert callable(resolve(bench))
+
+
+def test_benchmark_six_runs_beside_three_to_five_and_is_reported_in_order(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import threading
+
+    from bench import __main__ as main
+    from bench.report import Outcome
+
+    ran: list[tuple[int, str]] = []
+
+    def fake_run_one(bench: Benchmark, *args: object) -> Outcome:
+        ran.append((bench.number, threading.current_thread().name))
+        return Outcome(bench.number, bench.name)
+
+    monkeypatch.setattr(main, "run_one", fake_run_one)
+    chosen = [b for b in BENCHMARKS if b.number in (2, 3, 4, 5, 6)]
+    outcomes = main.run_all(chosen, None, None, False, 0.0)  # type: ignore[arg-type]
+    assert [o.number for o in outcomes] == [2, 3, 4, 5, 6]
+    assert (6, "bench-6") in ran
+    assert ran[0] == (2, "MainThread")
+    assert ran.index((6, "bench-6")) > 0  # started once benchmark 2 was done
+
+
+def test_benchmark_six_alone_runs_in_the_foreground(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bench import __main__ as main
+    from bench.report import Outcome
+
+    monkeypatch.setattr(main, "run_one", lambda bench, *a: Outcome(bench.number, bench.name))
+    six = [b for b in BENCHMARKS if b.number == 6]
+    assert [o.number for o in main.run_all(six, None, None, False, 0.0)] == [6]  # type: ignore[arg-type]

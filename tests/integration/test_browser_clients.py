@@ -35,10 +35,13 @@ import pytest
 
 from collector.store.client import open_client
 from simulator.collector_client import CollectorClient
-from simulator.driver import videoroom
-from simulator.driver.janus_http import JanusHandle, JanusSession
+from simulator.driver.janus import videoroom
+from simulator.driver.janus.http import JanusHandle, JanusSession
+from simulator.driver.janus.server import JanusLink
+from simulator.driver.protocol import RoomOptions
 from simulator.netns_loop import NamespaceLoop
-from simulator.peers.participant import Participant, PublishOptions
+from simulator.participant import Participant
+from simulator.peers.publishing import PublishOptions
 from simulator.settings import Settings
 from simulator.verify.store_reader import wait_for_documents
 from tests.integration.browser.harness import BrowserHarness, missing_parts
@@ -209,9 +212,10 @@ async def _peers(
         http = aiohttp.ClientSession()
         admin_session = await JanusSession.create(http, url)
         admin = await admin_session.attach(videoroom.PLUGIN, "rtcsim:admin")
-        await videoroom.create_room(admin, room, videoroom.RoomOptions(bitrate_bps=2_000_000))
-        pub = Participant(http, url, f"aiopub{uuid.uuid4().hex[:10]}", "aio-pub")
-        sub = Participant(http, url, f"aiosub{uuid.uuid4().hex[:10]}", "aio-sub")
+        await videoroom.create_room(admin, room, RoomOptions(bitrate_bps=2_000_000))
+        pub_id, sub_id = f"aiopub{uuid.uuid4().hex[:10]}", f"aiosub{uuid.uuid4().hex[:10]}"
+        pub = Participant(JanusLink(http, url, pub_id, "aio-pub"), pub_id, "aio-pub")
+        sub = Participant(JanusLink(http, url, sub_id, "aio-sub"), sub_id, "aio-sub")
         await pub.join(room)
         await pub.publish(f"{pub.connection_id}_CAMERA_AIOPB", PublishOptions(media="cheap"))
         await sub.join(room)

@@ -1,9 +1,10 @@
 """A participant the run did not make joins one of its rooms: the run reports it as foreign
 and still passes, instead of failing its counts ("participantJoined expected 2 found 3").
 
-The foreign participant is a real Janus client, made here with the project's own peer
-(``simulator.peers.participant``) in the client namespace, with no ledger and nothing told to
-the collector: what a browser opened on the same room looks like to the server.
+The foreign participant is a real Janus client, made here with the project's own participant
+(``simulator.participant`` over the Janus driver's link) in the client namespace, with no ledger
+and nothing told to the collector: what a browser opened on the same room looks like to the
+server.
 """
 
 from __future__ import annotations
@@ -17,10 +18,11 @@ import pytest
 
 from rtcsim.pipeline.outcome import RunOutcome, new_run_id
 from rtcsim.pipeline.timeline import run_scenario_file
-from simulator.driver import videoroom
-from simulator.driver.janus_http import JanusError
+from simulator.driver.janus import videoroom
+from simulator.driver.janus.http import JanusError
+from simulator.driver.janus.server import JanusLink
 from simulator.netns_loop import NamespaceLoop
-from simulator.peers.participant import Participant
+from simulator.participant import Participant
 from simulator.player.runner import session_id_for
 from simulator.settings import Settings
 
@@ -31,9 +33,11 @@ GUEST = "guest0browser0001"
 
 async def first_publisher(guest: Participant, room: str) -> str:
     """The feed id of the room's first publisher, once it publishes."""
-    assert guest.control is not None
+    link = guest.link
+    assert isinstance(link, JanusLink)
+    assert link.control is not None
     for _ in range(50):
-        listed = await videoroom.list_participants(guest.control, room)
+        listed = await videoroom.list_participants(link.control, room)
         feeds = [str(p["id"]) for p in listed if p.get("publisher")]
         if feeds:
             return feeds[0]
@@ -44,7 +48,8 @@ async def first_publisher(guest: Participant, room: str) -> str:
 async def foreign_guest(settings: Settings, room: str, *, stay_s: float) -> None:
     """Join ``room`` as soon as the run has made it, watch its publisher, stay, leave."""
     async with aiohttp.ClientSession() as http:
-        guest = Participant(http, settings.janus_url, GUEST, "a browser nobody scripted")
+        display = "a browser nobody scripted"
+        guest = Participant(JanusLink(http, settings.janus_url, GUEST, display), GUEST, display)
         deadline = time.monotonic() + 10
         while True:
             try:

@@ -35,7 +35,7 @@ from simulator.driver.livekit.keys import LiveKitCredentials
 from simulator.driver.livekit.participant import LiveKitParticipant
 from simulator.driver.livekit.room_service import LiveKitRooms
 from simulator.netns_loop import NamespaceLoop
-from simulator.peers.participant import PublishOptions
+from simulator.peers.publishing import PublishOptions
 from simulator.peers.rtc import candidate_addresses
 from simulator.settings import Settings
 

@@ -27,7 +27,7 @@ from simulator.driver.livekit.keys import LiveKitCredentials
 from simulator.driver.livekit.participant import LiveKitParticipant
 from simulator.driver.livekit.room_service import LiveKitRooms
 from simulator.netns_loop import NamespaceLoop
-from simulator.peers.participant import PublishOptions
+from simulator.peers.publishing import PublishOptions
 from simulator.settings import Settings
 from simulator.verify.store_reader import Document, wait_for_documents
 

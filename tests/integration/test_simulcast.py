@@ -13,13 +13,15 @@ from typing import Any, TypeVar
 import aiohttp
 import pytest
 
-from simulator.driver import videoroom
-from simulator.driver.janus_http import JanusHandle, JanusSession
+from simulator.driver.janus import videoroom
+from simulator.driver.janus.http import JanusHandle, JanusSession
+from simulator.driver.janus.server import JanusLink
+from simulator.driver.protocol import RoomOptions
 from simulator.netns_loop import NamespaceLoop
+from simulator.participant import Participant
 from simulator.peers.cheap import PacketTrack
 from simulator.peers.clips import default_clips_dir
-from simulator.peers.participant import Participant, PublishOptions
-from simulator.peers.publishing import prepare_clips
+from simulator.peers.publishing import PublishOptions, prepare_clips
 from simulator.peers.simulcast.publisher import SimulcastVideo
 from simulator.settings import Settings
 
@@ -44,13 +46,13 @@ class Stack:
         return self.media.run_sync(coro, 60)
 
     def open_room(self, bitrate_bps: int) -> None:
-        options = videoroom.RoomOptions(bitrate_bps=bitrate_bps)
+        options = RoomOptions(bitrate_bps=bitrate_bps)
         self.on_media(videoroom.create_room(self.control, self.room, options))
 
     def join(self, name: str) -> Participant:
-        who = Participant(
-            self.http, self.settings.janus_url, f"{name}-{secrets.token_hex(4)}", name
-        )
+        connection = f"{name}-{secrets.token_hex(4)}"
+        link = JanusLink(self.http, self.settings.janus_url, connection, name)
+        who = Participant(link, connection, name)
         self.people.append(who)
         self.on_media(who.join(self.room))
         return who

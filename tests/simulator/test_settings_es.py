@@ -13,9 +13,10 @@ from pydantic import ValidationError
 from collector.store.client import make_client
 from rtcsim.services.collector import launch_command
 from simulator.driver.livekit.keys import ensure_credentials
-from simulator.settings import PROJECT_ROOT, Settings
+from simulator.settings import Settings
 
 CA = Path("/etc/ssl/certs/ca-certificates.crt")
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 def plain(**changes: Any) -> Settings:

@@ -54,7 +54,8 @@ from simulator.driver.livekit.signal import Predicate, SignalConnection, SignalE
 from simulator.driver.livekit.tokens import participant_token
 from simulator.impairment.inprocess import InProcessImpairer
 from simulator.peers import cheap
-from simulator.peers.participant import PublishOptions, TrackCounters
+from simulator.peers.peer_state import TrackCounters
+from simulator.peers.publishing import PublishOptions
 from simulator.peers.rtc import new_peer_connection
 
 log = logging.getLogger(__name__)

@@ -18,7 +18,8 @@ from livekit.protocol import models
 from livekit.protocol import rtc as pb
 
 from simulator.peers import cheap
-from simulator.peers.participant import PublishOptions, TrackCounters
+from simulator.peers.peer_state import TrackCounters
+from simulator.peers.publishing import PublishOptions
 from simulator.peers.tracks import SweepVideoTrack, ToneAudioTrack
 
 LocalTrack = ToneAudioTrack | SweepVideoTrack | cheap.PacketTrack

@@ -20,7 +20,7 @@ from aiortc import RTCPeerConnection, RTCRtpTransceiver
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from simulator.peers import cheap
-from simulator.peers.participant import TrackCounters
+from simulator.peers.peer_state import TrackCounters
 
 
 @dataclass

@@ -1,6 +1,4 @@
 import itertools
-import socket
-import time
 from pathlib import Path
 from struct import pack
 
@@ -8,7 +6,7 @@ from aiortc import RTCPeerConnection, RTCRtpCodecParameters
 from aiortc.jitterbuffer import JitterFrame
 from aiortc.rtp import RTCP_PSFB_PLI, RtcpPsfbPacket, RtpPacket
 
-from simulator.peers import cheap, cheap_receive, clips
+from simulator.peers import cheap, clips
 from simulator.peers.talk import SILENCE_LEVEL, TalkSchedule
 from simulator.peers.tracks import TONE_LEVEL
 
@@ -58,23 +56,6 @@ def test_counting_queue_counts_frames_and_still_passes_the_stop_marker() -> None
     assert q.empty()
 
 
-async def test_count_frames_replaces_every_receiver_decoder_queue() -> None:
-    pc = RTCPeerConnection()
-    try:
-        pc.addTransceiver("audio", direction="recvonly")
-        pc.addTransceiver("video", direction="recvonly")
-        counted: list[tuple[str, int]] = []
-        cheap.count_frames(pc, lambda kind, n: counted.append((kind, n)))
-        codec = RTCRtpCodecParameters(mimeType="video/VP8", clockRate=90_000, payloadType=96)
-        for transceiver in pc.getTransceivers():
-            queue = transceiver.receiver._RTCRtpReceiver__decoder_queue
-            assert isinstance(queue, cheap.CountingQueue)
-            queue.put((codec, JitterFrame(b"x" * 7, 0)))
-        assert counted == [("audio", 7), ("video", 7)]
-    finally:
-        await pc.close()
-
-
 async def test_cheap_publisher_offers_only_the_clip_codecs() -> None:
     pc = RTCPeerConnection()
     try:
@@ -90,64 +71,6 @@ async def test_cheap_publisher_offers_only_the_clip_codecs() -> None:
         assert "PCMU" not in sdp
     finally:
         await pc.close()
-
-
-class _FakeIceProtocol:
-    """What the draining reader needs of aioice's ``StunProtocol``."""
-
-    class _Receiver:
-        def __init__(self) -> None:
-            self.media: list[tuple[bytes, int]] = []
-
-        def data_received(self, data: bytes, component: int) -> None:
-            self.media.append((data, component))
-
-    class _Candidate:
-        component = 1
-
-    def __init__(self) -> None:
-        self.receiver = self._Receiver()
-        self.local_candidate = self._Candidate()
-        self.stun: list[bytes] = []
-
-    def datagram_received(self, data: bytes, addr: object) -> None:
-        self.stun.append(data)
-
-    def error_received(self, exc: Exception) -> None:
-        raise exc
-
-
-class _FakeTransport:
-    max_size = 256 * 1024
-    _conn_lost = 0
-
-    def __init__(self, sock: socket.socket, protocol: _FakeIceProtocol) -> None:
-        self._sock = sock
-        self._protocol = protocol
-
-    def get_protocol(self) -> _FakeIceProtocol:
-        return self._protocol
-
-
-def test_the_draining_reader_reads_every_waiting_datagram_and_skips_stun_parsing() -> None:
-    receiving = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    sending = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    try:
-        receiving.bind(("127.0.0.1", 0))
-        receiving.setblocking(False)
-        rtp, stun = b"\x80\x60media", b"\x00\x01stun"
-        for payload in (rtp, rtp, stun, rtp):
-            sending.sendto(payload, receiving.getsockname())
-        time.sleep(0.05)
-        protocol = _FakeIceProtocol()
-        read_ready = cheap_receive._draining_reader(_FakeTransport(receiving, protocol), 64)
-        read_ready()  # one readiness event: everything waiting is read
-        assert protocol.receiver.media == [(rtp, 1)] * 3
-        assert protocol.stun == [stun]
-        read_ready()  # nothing left: returns at once
-    finally:
-        receiving.close()
-        sending.close()
 
 
 async def test_a_cheap_receiver_counts_a_frame_at_the_marker_bit_and_keeps_rtp_stats() -> None:

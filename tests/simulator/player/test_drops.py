@@ -10,6 +10,7 @@ from typing import Any, TypeVar, cast
 
 import pytest
 
+from simulator.driver.janus.server import JanusServer
 from simulator.ledger import (
     ConnectionRecord,
     Ledger,
@@ -53,6 +54,13 @@ class FakeContext:
     drop_detection_s: float = 5.0
     closed_rooms: list[tuple[str, str]] = field(default_factory=list)
     others: list[str] = field(default_factory=list)
+
+    @property
+    def server(self) -> JanusServer:
+        """The Janus driver over the scripted admin handle."""
+        return JanusServer(
+            cast(Any, None), "http://janus", cast(Any, None), cast(Any, self.admin_handle)
+        )
 
     async def on_media(self, coro: Coroutine[Any, Any, T]) -> T:
         return await coro

@@ -1,6 +1,7 @@
 import copy
 
-from simulator.verify.schema import schema_checks, schema_problems, seed_examples
+from simulator.verify.schema import schema_problems, seed_examples
+from simulator.verify.schema_checks import schema_checks
 
 
 def test_the_seed_examples_themselves_conform() -> None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from simulator.driver.janus_http import JanusError, JanusHandle
+from simulator.driver.janus.http import JanusError, JanusHandle
 
 log = logging.getLogger(__name__)
 

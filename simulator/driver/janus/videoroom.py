@@ -9,28 +9,13 @@ as OpenVidu has one subscriber endpoint per stream. The collector relies on thes
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
-from simulator.driver.janus_http import JanusError, JanusHandle, JanusSession, PluginReply
+from simulator.driver.janus.http import JanusError, JanusHandle, JanusSession, PluginReply
+from simulator.driver.protocol import RoomOptions
 
 PLUGIN = "janus.plugin.videoroom"
 ROOM_EXISTS = 427
-
-
-@dataclass(frozen=True)
-class RoomOptions:
-    """What a room is created with (VideoRoom ``create``)."""
-
-    publishers: int = 16
-    bitrate_bps: int = 1_000_000
-    audiocodec: str = "opus"
-    videocodec: str = "vp8"
-    fir_freq_s: int = 10
-    audiolevel_event: bool = False
-    """Janus tells the room who starts and stops talking, from the RFC 6464 audio levels."""
-    audio_active_packets: int | None = None
-    audio_level_average: int | None = None
 
 
 def opaque_id(connection_id: str) -> str:
@@ -150,6 +135,13 @@ async def set_layer(
     """Ask for another simulcast layer of a subscribed video (VideoRoom ``configure``)."""
     await handle.message(
         {"request": "configure", "streams": [{"mid": mid, **layer_choice(substream, temporal)}]}
+    )
+
+
+async def configure_send(handle: JanusHandle, mids: list[str], send: bool) -> None:
+    """Stop or resume relaying a publisher's streams (``configure`` with per-stream ``send``)."""
+    await handle.message(
+        {"request": "configure", "streams": [{"mid": mid, "send": send} for mid in mids]}
     )
 
 

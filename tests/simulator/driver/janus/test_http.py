@@ -8,7 +8,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from simulator.driver.janus_http import JanusError, JanusSession
+from simulator.driver.janus.http import JanusError, JanusSession
 
 
 class FakeJanus:
@@ -21,6 +21,9 @@ class FakeJanus:
         self.app.router.add_post("/janus/{sid}", self.session_request)
         self.app.router.add_post("/janus/{sid}/{hid}", self.handle_request)
         self.app.router.add_get("/janus/{sid}", self.poll)
+        self.polls = 0
+        self.gone = False
+        self.url = ""
 
     async def create(self, request: web.Request) -> web.Response:
         body = await request.json()
@@ -51,6 +54,10 @@ class FakeJanus:
         return web.json_response({"janus": "ack", "transaction": tx})
 
     async def poll(self, request: web.Request) -> web.Response:
+        self.polls += 1
+        if self.gone:  # as Janus answers once the session timed out
+            error = {"code": 458, "reason": "No such session 11"}
+            return web.json_response({"janus": "error", "error": error})
         try:
             event = await asyncio.wait_for(self.queue.get(), 1.0)
         except TimeoutError:
@@ -59,12 +66,18 @@ class FakeJanus:
 
 
 @pytest.fixture
-async def janus_url() -> Any:
+async def fake() -> Any:
     fake = FakeJanus()
     server = TestServer(fake.app, host="127.0.0.1")
     await server.start_server()
-    yield str(server.make_url("/janus"))
+    fake.url = str(server.make_url("/janus"))
+    yield fake
     await server.close()
+
+
+@pytest.fixture
+def janus_url(fake: Any) -> str:
+    return str(fake.url)
 
 
 async def test_a_reply_that_overtakes_its_ack_still_reaches_the_request(janus_url: str) -> None:
@@ -85,4 +98,16 @@ async def test_a_plugin_error_becomes_a_janus_error_with_its_code(janus_url: str
             await handle.message({"request": "bad"})
         assert caught.value.code == 426
         assert "No such room" in str(caught.value)
+        await session.abandon()
+
+
+async def test_a_session_janus_no_longer_knows_stops_its_long_poll(fake: Any) -> None:
+    async with aiohttp.ClientSession() as http:
+        session = await JanusSession.create(http, fake.url)
+        fake.gone = True
+        await asyncio.sleep(1.5)  # the pending poll ends, the next one is answered 458
+        polls = fake.polls
+        await asyncio.sleep(0.5)
+        assert session.closed
+        assert fake.polls == polls  # no more asking
         await session.abandon()

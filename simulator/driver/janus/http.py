@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 JsonObject = dict[str, Any]
 
 LONG_POLL_TIMEOUT_S = 40.0  # Janus holds a long-poll about 30 s before it answers a keepalive
+JANUS_SESSION_NOT_FOUND = 458  # janus.h: JANUS_ERROR_SESSION_NOT_FOUND
 KEEPALIVE_INTERVAL_S = 4.0  # well below Janus's session_timeout (60 s)
 
 
@@ -189,6 +190,15 @@ class JanusSession:
                     body = await response.json(content_type=None)
             except (aiohttp.ClientError, TimeoutError) as exc:
                 log.warning("janus long-poll for session %s failed: %s", self.session_id, exc)
+                await asyncio.sleep(0.5)
+                continue
+            if isinstance(body, dict) and body.get("janus") == "error":
+                # 458: the session is gone (timed out or destroyed). Asking again at once
+                # would hammer Janus with thousands of requests a second.
+                log.warning("janus long-poll for session %s: %s", self.session_id, body)
+                if (body.get("error") or {}).get("code") == JANUS_SESSION_NOT_FOUND:
+                    self.closed = True
+                    return
                 await asyncio.sleep(0.5)
                 continue
             # After a destroy Janus may answer a pending long-poll with an empty body.

@@ -1,4 +1,6 @@
-"""One synthetic participant: a Janus session with a publisher peer and subscriber peers.
+"""One synthetic participant: a publisher peer and subscriber peers (made of
+``simulator.peers``), signalled through the media server's driver (a ``ParticipantLink``,
+``simulator.driver.protocol``).
 
 It keeps its own counters (frames and bytes sent and received per track): that is the
 simulator's ground truth, recorded on a path that never goes through the collector.
@@ -14,18 +16,16 @@ import time
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
-from simulator.driver import videoroom
-from simulator.driver.janus_http import JanusHandle, JanusSession
+from simulator.driver.protocol import Layer, MediaKind, ParticipantLink, PublishMedia, Talking
 from simulator.impairment.inprocess import InProcessImpairer
 from simulator.impairment.kernel import host_candidate_ports
 from simulator.impairment.model import Impairment
 from simulator.peers import cheap, client_samples, clips, publishing
 from simulator.peers.keyframe_request import KeyframeRequester, pli_sender, video_ssrc
-from simulator.peers.layer_tracking import tap_video, video_mid
+from simulator.peers.layer_tracking import LayerTracker, tap_video, video_mid
 from simulator.peers.peer_state import PublisherState, SubscriptionState, TrackCounters
 from simulator.peers.publishing import PublishOptions, TalkOptions
 from simulator.peers.rtc import new_peer_connection
@@ -46,21 +46,17 @@ class Participant:
 
     def __init__(
         self,
-        http: aiohttp.ClientSession,
-        janus_url: str,
+        link: ParticipantLink,
         connection_id: str,
         display: str,
         impairer: InProcessImpairer | None = None,
         *,
         clips_dir: Path | None = None,
     ) -> None:
-        self.http = http
-        self.janus_url = janus_url
+        self.link = link
         self.connection_id = connection_id
         self.display = display
         self.room: str | None = None
-        self.session: JanusSession | None = None
-        self.control: JanusHandle | None = None
         self.publisher: PublisherState | None = None
         self.subscriptions: dict[str, SubscriptionState] = {}
         self.sent: dict[str, TrackCounters] = {}
@@ -75,30 +71,17 @@ class Participant:
 
     # -- lifecycle ---------------------------------------------------------------------------
     async def join(self, room: str) -> None:
-        self.session = await JanusSession.create(self.http, self.janus_url)
-        self.control = await videoroom.join_as_participant(
-            self.session, room, self.connection_id, self.display
-        )
-        self.control.listeners.append(self._room_event)
+        await self.link.join(room, on_talking=self._talking)
         self.room = room
 
-    def _room_event(self, event: dict[str, Any]) -> None:
-        """Janus tells every participant of an ``audiolevel_event`` room who talks."""
-        data = event.get("plugindata", {}).get("data", {})
-        kind = data.get("videoroom") if isinstance(data, dict) else None
-        if kind in ("talking", "stopped-talking"):
-            level = data.get("audio-level-dBov-avg")
-            self.talking.append(
-                (
-                    int(time.time() * 1000),
-                    str(data.get("id")),
-                    kind == "talking",
-                    float(level) if isinstance(level, int | float) else None,
-                )
-            )
+    def _talking(self, notice: Talking) -> None:
+        """The server tells every participant of an ``audiolevel_event`` room who talks."""
+        self.talking.append(
+            (int(time.time() * 1000), notice.feed, notice.talking, notice.level_dbov)
+        )
 
     async def publish(self, stream_id: str, options: PublishOptions) -> None:
-        control = self._require_control()
+        self._require_room()
         pc = new_peer_connection()
         clips_dir = self.clips_dir or clips.default_clips_dir()
         audio, video = await publishing.make_tracks(options, clips_dir, seed=self.connection_id)
@@ -111,17 +94,17 @@ class Participant:
         offer = state.local_sdp
         if isinstance(video, SimulcastVideo) and transceiver is not None:
             offer = video.offer(offer, str(transceiver.mid))
-        reply = await videoroom.publish(control, offer, audio=options.audio, video=options.video)
-        if reply.jsep is None:
-            raise RuntimeError(f"{self.connection_id}: Janus sent no SDP answer to our offer")
-        state.remote_sdp = str(reply.jsep["sdp"])
-        state.janus_streams = list(reply.data.get("streams", []))
+        answer = await self.link.publish(
+            offer, PublishMedia(audio=options.audio, video=options.video)
+        )
+        state.remote_sdp = answer.sdp
+        state.server_streams = answer.streams
         await pc.setRemoteDescription(RTCSessionDescription(state.remote_sdp, "answer"))
         if options.media == "cheap":
             cheap.answer_feedback(pc)
         if isinstance(video, SimulcastVideo) and transceiver is not None:
             video.start(transceiver, state.remote_sdp, publishing.cname_of(state.local_sdp))
-        await control.wait_for("webrtcup", timeout_s=WEBRTC_UP_TIMEOUT_S)
+        await self.link.wait_published(WEBRTC_UP_TIMEOUT_S)
         state.ice_connected_s = time.monotonic() - state.started_at
 
     async def subscribe(
@@ -135,17 +118,26 @@ class Participant:
     ) -> None:
         """Receive ``feed``; ``substream``/``temporal``: the simulcast layer to ask for (Janus
         relays the highest by default)."""
-        session, room = self._require_session(), self._require_room()
-        handle, offer = await videoroom.subscribe(
-            session, room, self.connection_id, feed, substream=substream, temporal=temporal
+        self._require_room()
+        layers = LayerTracker()
+        layers.request(substream, temporal)
+        signalled = await self.link.subscribe(
+            feed, Layer(substream, temporal), on_layer=layers.on_relayed
         )
+        offer = signalled.sdp
+        # One peer per subscription (Janus: the offer's peer is the feed). A server that
+        # renegotiates one subscriber peer for every feed (LiveKit) needs offer.peer here.
         pc = new_peer_connection()
         state = SubscriptionState(
-            feed, handle, pc, time.monotonic(), remote_sdp=offer, stream_id=stream_id
+            feed,
+            signalled.peer,
+            pc,
+            time.monotonic(),
+            remote_sdp=offer,
+            stream_id=stream_id,
+            layers=layers,
         )
         state.video_mid = video_mid(offer)
-        state.layers.request(substream, temporal)
-        handle.listeners.append(state.layers.on_handle_event)
         self.subscriptions[feed] = state
 
         @pc.on("track")
@@ -164,7 +156,9 @@ class Participant:
             cheap.count_frames(
                 pc,
                 lambda kind, nbytes: self._counted(state, kind, nbytes),
-                on_keyframe=lambda width, height: self._keyframe(state, width, height),
+                on_frame_start=cheap.keyframe_sizes(
+                    lambda width, height: self._keyframe(state, width, height)
+                ),
             )
         else:
             tap_video(pc, state.layers)
@@ -173,39 +167,35 @@ class Participant:
             cheap.drain_sockets(pc)
         self.impairer.attach(pc)
         state.local_sdp = pc.localDescription.sdp
-        await videoroom.start(handle, state.local_sdp)
-        await handle.wait_for("webrtcup", timeout_s=WEBRTC_UP_TIMEOUT_S)
+        await self.link.answer(signalled, state.local_sdp, WEBRTC_UP_TIMEOUT_S)
         state.ice_connected_s = time.monotonic() - state.started_at
         if state.keyframes is not None:
             state.consumers.append(asyncio.create_task(state.keyframes.watch()))
 
     async def set_layer(self, feed: str, substream: int | None, temporal: int | None) -> None:
-        """Ask Janus for another simulcast layer of ``feed`` (VideoRoom ``configure``)."""
+        """Ask the server for another simulcast layer of ``feed`` (Janus: VideoRoom
+        ``configure``)."""
         state = self.subscriptions.get(feed)
         if state is None:
             raise RuntimeError(f"{self.connection_id} does not receive {feed}")
         if state.video_mid is None:
             raise RuntimeError(f"{self.connection_id} receives no video from {feed}")
         state.layers.request(substream, temporal)
-        await videoroom.set_layer(
-            state.handle, state.video_mid, substream=substream, temporal=temporal
-        )
+        await self.link.choose_layer(feed, Layer(substream, temporal))
 
     async def unsubscribe(self, feed: str) -> None:
         state = self.subscriptions.pop(feed)
         await self._snapshot_subscription(state)
-        with contextlib.suppress(Exception):
-            await videoroom.leave(state.handle)
+        with contextlib.suppress(Exception):  # the server may have hung up on a vanished feed
+            await self.link.unsubscribe(feed)
         await self._close_subscription(state)
-        with contextlib.suppress(Exception):  # Janus may have hung up on a vanished feed
-            await state.handle.detach()
 
     async def unpublish(self) -> None:
         state = self.publisher
         if state is None:
             return
         await self._snapshot_publisher(state)
-        await videoroom.unpublish(self._require_control())
+        await self.link.unpublish()
         await _close_publisher(state)
         self.publisher = None
 
@@ -214,8 +204,7 @@ class Participant:
         the publication with it), then end the Janus session, which closes the subscriptions.
         No separate unpublish or unsubscribe, so Janus reports one cause for everything."""
         await self.refresh_counters()
-        if self.control is not None:
-            await videoroom.leave(self.control)
+        await self.link.leave()
         # Janus and the collector date the leave from here; closing peers that Janus may
         # already have hung up (a departed publisher's subscriptions) can take a second more.
         self.left_wall_ms = int(time.time() * 1000)
@@ -225,12 +214,10 @@ class Participant:
         if self.publisher is not None:
             await _close_publisher(self.publisher)
             self.publisher = None
-        self.control = None
-        if self.session is not None:
-            await self.session.destroy()
+        await self.link.close(end_session=True)
         await self.impairer.close()
 
-    async def mute(self, kind: str, muted: bool) -> None:
+    async def mute(self, kind: MediaKind, muted: bool) -> None:
         """Disable a track as a browser does (black frames / silence) and tell Janus to stop
         relaying it (VideoRoom ``configure`` with per-stream ``send``)."""
         state = self.publisher
@@ -243,16 +230,13 @@ class Participant:
             raise RuntimeError(f"{self.connection_id} publishes no {kind}")
         track.muted = muted
         mids = [t.mid for t in state.pc.getTransceivers() if t.kind == kind and t.mid is not None]
-        await self._require_control().message(
-            {"request": "configure", "streams": [{"mid": mid, "send": not muted} for mid in mids]}
-        )
+        await self.link.mute(kind, muted, mids)
 
     async def vanish(self) -> None:
         """The network disappears: nothing more leaves this participant, not even a DTLS alert
         or a Janus goodbye. Janus has to notice on its own (ICE, session timeout)."""
         self.impairer.silence()
-        if self.session is not None:
-            await self.session.abandon()
+        await self.link.close(end_session=False)
         await self.close_quietly()
 
     async def forget(self) -> None:
@@ -284,11 +268,10 @@ class Participant:
             await self._close_subscription(state)
         if self.publisher is not None:
             await _close_publisher(self.publisher)
-        if self.session is not None:
-            if destroy_session and not self.session.closed:
-                with contextlib.suppress(Exception):
-                    await self.session.destroy()
-            await self.session.abandon()
+        if destroy_session and not self.link.closed:
+            with contextlib.suppress(Exception):
+                await self.link.close(end_session=True)
+        await self.link.close(end_session=False)
         await self.impairer.close()
 
     # -- measurements --------------------------------------------------------------------------
@@ -384,16 +367,6 @@ class Participant:
         for task in state.consumers:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-
-    def _require_session(self) -> JanusSession:
-        if self.session is None:
-            raise RuntimeError(f"{self.connection_id} has not joined a room")
-        return self.session
-
-    def _require_control(self) -> JanusHandle:
-        if self.control is None:
-            raise RuntimeError(f"{self.connection_id} has not joined a room")
-        return self.control
 
     def _require_room(self) -> str:
         if self.room is None:

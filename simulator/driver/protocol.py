@@ -1,0 +1,211 @@
+"""The media-server driver protocol: everything the player and the peers ask of a server.
+
+Three levels, as a run meets them:
+
+* a ``Driver`` is known before anything connects: its name and its server's ``capabilities``,
+  against which a scenario is checked before it runs (``simulator.player.registry.refusals``);
+* ``Driver.connect`` gives the run's ``MediaServer``: the server-side actions OpenVidu's REST API
+  offers (create and destroy rooms, kick, list who publishes, start and stop recordings, a
+  health probe), over one admin connection, on the client namespace's loop;
+* ``MediaServer.participant`` gives one participant's ``ParticipantLink``: its signalling (join,
+  publish with options, mute, unpublish, subscribe and answer, choose a layer, unsubscribe,
+  leave). The participant (``simulator.participant``) keeps the media (its aiortc peer
+  connections, tracks and counters, made of ``simulator.peers``), the same whatever the server.
+
+The SDP exchange is shaped so both kinds of server fit:
+
+* publishing is client-offered everywhere: ``publish(offer)`` returns the server's answer;
+* subscribing is server-offered: ``subscribe(feed)`` returns a ``SubscriberOffer`` and
+  ``answer(offer, sdp)`` completes it. The offer names the subscriber ``peer`` it is for. Janus's
+  VideoRoom opens one peer connection (one handle) per feed, so its ``peer`` is the feed; a
+  server with one subscriber peer connection per participant (LiveKit: a publisher PC and a
+  subscriber PC, the second offered and renegotiated by the server) names that one peer every
+  time, and its offers renegotiate it.
+
+Names are OpenVidu's: a room is a session (``sessionId``), a participant is a connection
+(``connectionId``), a feed is the connection id of a publisher.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+from simulator.driver.capabilities import Capability
+
+MediaKind = Literal["audio", "video"]
+
+
+@dataclass(frozen=True)
+class RoomOptions:
+    """What a room is created with."""
+
+    publishers: int = 16
+    bitrate_bps: int = 1_000_000
+    audiocodec: str = "opus"
+    videocodec: str = "vp8"
+    fir_freq_s: int = 10
+    """How often the server asks publishers for a keyframe."""
+    audiolevel_event: bool = False
+    """The server tells the room who starts and stops talking (RFC 6464 audio levels)."""
+    audio_active_packets: int | None = None
+    audio_level_average: int | None = None
+
+
+@dataclass(frozen=True)
+class PublishMedia:
+    """What a publication carries, as the server is told (the tracks are in the offer)."""
+
+    audio: bool = True
+    video: bool = True
+
+
+@dataclass(frozen=True)
+class PublishAnswer:
+    """The server's answer to a publisher's offer, and its account of the published streams
+    (Janus: the ``configured`` reply's ``streams``, ``simulcast: true`` when it took layers)."""
+
+    sdp: str
+    streams: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Layer:
+    """A simulcast layer a subscriber asks for: ``substream`` (by rid order, 0 the lowest) and
+    ``temporal`` (VP8: 0 the base layer only); ``None`` leaves that one to the server."""
+
+    substream: int | None = None
+    temporal: int | None = None
+
+
+@dataclass(frozen=True)
+class Talking:
+    """The server's word that a participant of the room started or stopped talking."""
+
+    feed: str
+    talking: bool
+    level_dbov: float | None = None
+
+
+OnTalking = Callable[[Talking], None]
+OnLayer = Callable[[int | None, int | None], None]
+"""Called with (substream, temporal) when the server says which layer it now relays."""
+
+
+@dataclass(frozen=True)
+class SubscriberOffer:
+    """The server's offer for a subscription: ``peer`` is the subscriber peer connection it is
+    for (a new one, or one to renegotiate), ``feed`` the publisher it brings."""
+
+    feed: str
+    peer: str
+    sdp: str
+
+
+class ParticipantLink(Protocol):
+    """One participant's signalling with the server (the client namespace's loop)."""
+
+    @property
+    def closed(self) -> bool:
+        """The server's side of the link is gone (ended by us or by the server)."""
+        ...
+
+    async def join(self, room: str, on_talking: OnTalking | None = None) -> None:
+        """Enter the room; ``on_talking`` hears the room's talking notifications."""
+        ...
+
+    async def publish(self, offer_sdp: str, media: PublishMedia) -> PublishAnswer:
+        """Send our offer (every candidate inside: aiortc does not trickle); the answer."""
+        ...
+
+    async def wait_published(self, timeout_s: float) -> None:
+        """Until the server says our published media is up."""
+        ...
+
+    async def mute(self, kind: MediaKind, muted: bool, mids: Sequence[str]) -> None:
+        """Stop (or resume) relaying the published track of ``kind`` (its ``mids``)."""
+        ...
+
+    async def unpublish(self) -> None: ...
+
+    async def subscribe(
+        self, feed: str, layer: Layer | None = None, on_layer: OnLayer | None = None
+    ) -> SubscriberOffer:
+        """The server's offer for ``feed`` (at ``layer``); ``on_layer`` hears which layer the
+        server relays from then on."""
+        ...
+
+    async def answer(self, offer: SubscriberOffer, answer_sdp: str, timeout_s: float) -> None:
+        """Our answer to a subscriber offer; returns once the server says media is up."""
+        ...
+
+    async def choose_layer(self, feed: str, layer: Layer) -> None:
+        """Receive another layer of ``feed`` (a server with ``LAYER_CHOICE``)."""
+        ...
+
+    async def unsubscribe(self, feed: str) -> None: ...
+
+    async def leave(self) -> None:
+        """A clean goodbye to the room: the server ends the publication with it."""
+        ...
+
+    async def close(self, *, end_session: bool) -> None:
+        """Let go of the server. ``end_session``: tell it (a clean end, or after it removed us);
+        otherwise just stop talking, as a vanished network does, and let it time us out."""
+        ...
+
+
+class MediaServer(Protocol):
+    """One run's connection to the server: its server-side actions and its participants."""
+
+    @property
+    def url(self) -> str: ...
+
+    async def create_room(self, room: str, options: RoomOptions) -> bool:
+        """``False`` when the room existed already (a rerun reusing the name)."""
+        ...
+
+    async def destroy_room(self, room: str) -> None: ...
+
+    async def kick(self, room: str, connection_id: str) -> None: ...
+
+    async def publishers(self, room: str) -> list[str]:
+        """The connection ids whose publication the server offers to subscribers now."""
+        ...
+
+    async def participants(self, room: str) -> dict[str, bool]:
+        """Who the server still has in ``room``: connection id -> whether it publishes (how a
+        dropped participant is seen to be noticed, ``simulator.player.drops``)."""
+        ...
+
+    async def start_recording(self, room: str, folder: Path) -> None:
+        """Record every stream of ``room``, present and future, into ``folder`` (absolute)."""
+        ...
+
+    async def stop_recording(self, room: str) -> bool:
+        """``False`` when the room is gone already (its recorders with it)."""
+        ...
+
+    async def probe(self, timeout_s: float) -> None:
+        """Raises unless the server answers within ``timeout_s``."""
+        ...
+
+    def participant(self, connection_id: str, display: str) -> ParticipantLink: ...
+
+    async def close(self) -> None: ...
+
+
+class Driver(Protocol):
+    """A kind of media server: known before a run connects, so scenarios are checked first."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def capabilities(self) -> frozenset[Capability]: ...
+
+    async def connect(self) -> MediaServer:
+        """The run's server connection; called on the client namespace's loop."""
+        ...
