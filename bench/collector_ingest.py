@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,6 +72,10 @@ MAX_FEED_S = 150.0
 WARM_UP_S = 10.0
 ROOMS_PER_CHUNK = 10
 PROFILE_S = 20.0
+_FIRST_IDS = itertools.count(7_000_000_000, 10_000_000)
+"""Each workload's first Janus session/handle id: Janus never reuses an id, and chunks built by
+concurrent senders that did would put one chunk's events in another's Janus session (the
+collector, and its journal's index, key a participant by them)."""
 
 
 @dataclass(frozen=True)
@@ -87,7 +92,7 @@ def build_workload(
     rooms: int, subscribers: int, ticks: int, start_ms: float, prefix: str = "bench"
 ) -> Workload:
     """Rooms of one publisher and ``subscribers`` subscribers, ``ticks`` seconds of stats each."""
-    feed = JanusFeed()
+    feed = JanusFeed(first_id=next(_FIRST_IDS))
     events: list[Event] = []
     samples: list[list[dict[str, Any]]] = []
     t = start_ms
