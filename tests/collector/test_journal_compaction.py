@@ -4,6 +4,9 @@ restarted on the compacted journal writes the same documents, with the same ids.
 
 from __future__ import annotations
 
+import asyncio
+import shutil
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +15,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from collector.app import COLLECTOR, create_app
 from collector.app.ticks import compact_tick
 from collector.clock import FixedClock
-from collector.store import MemoryStore
+from collector.store import MemoryStore, WriteResult
 from tests.collector.janus_sequences import Janus
 from tests.collector.model_helpers import RUN
 from tests.collector.test_journal import AUTH, settings
@@ -142,3 +145,60 @@ async def test_client_stats_leave_the_journal_once_their_documents_are_stored(
         compact_tick(c, min_dead_bytes=0)
         kinds = [kind for kind, _, _ in c.journal.entries()]
     assert kinds == ["/sessions", "/sessions"]  # the rooms' registrations wait for them
+
+
+class HeldStore(MemoryStore):
+    """A memory store that takes no bulk until ``release`` (Elasticsearch slow to answer)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.released = asyncio.Event()
+
+    async def write(self, docs: Sequence[tuple[str, Mapping[str, Any]]]) -> WriteResult:
+        await self.released.wait()
+        return await super().write(docs)
+
+
+async def test_a_closed_session_whose_documents_are_still_in_memory_survives_a_kill(
+    tmp_path: Path,
+) -> None:
+    """Room ``short`` closes while its documents wait for the store (in the queue and the bulks
+    under way): compaction keeps its inputs, so a collector killed then (its journal as it is on
+    disk, nothing drained) and restarted writes ``short``'s documents, the same as an
+    uninterrupted run's."""
+    first, middle, _ = two_rooms()
+    reference = MemoryStore()
+    app = create_app(settings(None), reference, FixedClock())
+    async with TestClient(TestServer(app)) as client:
+        await register(client)
+        for part in (first, middle):
+            assert (await client.post("/events", json=part)).status == 200
+        await client.app[COLLECTOR].writer.flush()
+
+    live, killed = tmp_path / "live", tmp_path / "killed"
+    held = HeldStore()
+    app = create_app(settings(live), held, FixedClock())
+    async with TestClient(TestServer(app)) as client:
+        c = client.app[COLLECTOR]
+        await register(client)
+        for part in (first, middle):
+            assert (await client.post("/events", json=part)).status == 200
+        flush = asyncio.create_task(c.writer.flush())
+        await asyncio.sleep(0.05)
+        assert c.writer.writing
+        assert c.writer.durable_seq == 0  # nothing stored yet
+        compact_tick(c, min_dead_bytes=0)
+        assert c.journal is not None
+        killed.mkdir()
+        shutil.copy(live / "journal.ndjson", killed / "journal.ndjson")  # the kill, as on disk
+        held.released.set()
+        await flush
+
+    after = MemoryStore()
+    app = create_app(settings(killed), after, FixedClock())
+    async with TestClient(TestServer(app)) as client:
+        await client.app[COLLECTOR].writer.flush()
+    short = {i: b for i, b in reference.docs.items() if b.get("sessionId") == "short"}
+    assert any(b["elastic_type"] == "sessionSummary" for b in short.values())
+    assert {i: after.docs.get(i) for i in short} == short
+    assert {i: reference.docs[i] for i in after.docs} == after.docs  # same ids, same bodies

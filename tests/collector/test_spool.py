@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import tracemalloc
 from collections.abc import Mapping, Sequence
@@ -148,3 +149,23 @@ async def test_bulks_under_way_together_are_spooled_in_the_order_they_were_submi
     store.away = False
     await writer.flush()
     assert store.order == [d for d, _ in items(0, 30)]
+
+
+async def test_senders_are_not_held_once_the_queue_went_to_the_spool(tmp_path: Path) -> None:
+    """Past half of ``max_memory`` senders wait for the store; once the queue overflowed into
+    the spool (the store too slow or away) they are let go at once: memory is flat again."""
+    spool = Spool(tmp_path)
+    writer = DocumentWriter(
+        MemoryStore(), ServiceCounters(), batch_size=10, spool=spool, max_memory=40
+    )
+    try:
+        writer.submit_items(items(0, 30))  # past 40 / 2: held
+        held = asyncio.create_task(writer.admit(timeout_s=5.0))
+        await asyncio.sleep(0.01)
+        assert not held.done()
+        writer.submit_items(items(30, 20))  # past 40: the queue goes to the spool
+        assert writer.stats()["spooled"] == 50
+        await asyncio.wait_for(held, timeout=0.5)
+        await asyncio.wait_for(writer.admit(timeout_s=5.0), timeout=0.5)
+    finally:
+        spool.close()
