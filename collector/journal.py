@@ -27,7 +27,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -119,13 +119,18 @@ class Journal:
             if entry is not None:
                 yield entry
 
-    def compact(self, min_dead_bytes: int = MIN_DEAD_BYTES) -> bool:
+    def compact(
+        self, min_dead_bytes: int = MIN_DEAD_BYTES, before: Callable[[], None] | None = None
+    ) -> bool:
         """Rewrite the journal without the lines the index marked dead, when that is worth it
-        (``JournalIndex.worth_compacting``); True when it was rewritten. The new file is
+        (``JournalIndex.worth_compacting``); True when it was rewritten. ``before`` runs first
+        (the spool's ``fsync``: the dead lines' documents may be only there). The new file is
         ``fsync``-ed before it replaces the old one, so a crash leaves one or the other."""
         index = self.index
         if not index.worth_compacting(min_dead_bytes):
             return False
+        if before is not None:
+            before()
         self._fh.flush()
         tmp = self.path.with_suffix(".tmp")
         with self.path.open("rb") as old, tmp.open("wb") as new:

@@ -81,6 +81,7 @@ class Spool:
         if self._tail is None:
             self._tail = self._path(self._tail_seg).open("ab")
         elif self._tail.tell() >= self._segment_bytes:
+            os.fsync(self._tail.fileno())  # the periodic sync only reaches the tail segment
             self._tail.close()
             self._tail_seg += 1
             self._tail = self._path(self._tail_seg).open("ab")
@@ -159,6 +160,12 @@ class Spool:
         with (self.folder / "rejected.ndjson").open("ab") as fh:
             fh.write(orjson.dumps({"_id": doc_id, "reason": reason, "body": body}) + b"\n")
         self.rejected += 1
+
+    def sync_now(self) -> None:
+        """``fsync`` the tail segment at once: before the journal lets go of inputs whose
+        documents are only here (``collector.app.ticks.compact_tick``)."""
+        if self._tail is not None:
+            os.fsync(self._tail.fileno())
 
     async def sync(self) -> None:
         """``fsync`` the tail segment, in a thread (the README's fsync policy, Faults)."""

@@ -47,7 +47,9 @@ def compact_tick(c: Collector, min_dead_bytes: int = MIN_DEAD_BYTES) -> bool:
     assert c.journal is not None
     writer = c.writer
     c.journal.index.sweep(c.clock.now_ms(), writer.submitted, writer.durable_seq)
-    return c.journal.compact(min_dead_bytes)
+    spool = writer.spool
+    before = spool.sync_now if spool is not None and not spool.empty else None
+    return c.journal.compact(min_dead_bytes, before)
 
 
 async def sync_journal(c: Collector) -> None:

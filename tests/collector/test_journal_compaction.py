@@ -5,11 +5,13 @@ restarted on the compacted journal writes the same documents, with the same ids.
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from collector.app import COLLECTOR, create_app
@@ -202,3 +204,40 @@ async def test_a_closed_session_whose_documents_are_still_in_memory_survives_a_k
     assert any(b["elastic_type"] == "sessionSummary" for b in short.values())
     assert {i: after.docs.get(i) for i in short} == short
     assert {i: reference.docs[i] for i in after.docs} == after.docs  # same ids, same bodies
+
+
+class AwayStore(MemoryStore):
+    """Elasticsearch away: every bulk is deferred (the writer spools it)."""
+
+    async def write(self, docs: Sequence[tuple[str, Mapping[str, Any]]]) -> WriteResult:
+        return WriteResult(deferred=list(docs))
+
+
+async def test_the_spool_is_fsynced_before_the_journal_lets_go_of_inputs_whose_documents_it_holds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the store away, room ``short``'s documents are only in the spool: the rewrite that
+    drops its inputs first makes the spool durable (a power cut then loses neither)."""
+    synced: list[str] = []
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:
+        synced.append(os.readlink(f"/proc/self/fd/{fd}"))
+        real_fsync(fd)
+
+    first, _, _ = two_rooms()
+    app = create_app(settings(tmp_path), AwayStore(), FixedClock())
+    async with TestClient(TestServer(app)) as client:
+        c = client.app[COLLECTOR]
+        await register(client)
+        assert (await client.post("/events", json=first)).status == 200
+        await c.writer.flush()
+        assert c.writer.spool is not None
+        assert c.writer.stats()["spooled"] > 0
+        monkeypatch.setattr(os, "fsync", fsync)
+        assert compact_tick(c, min_dead_bytes=0)
+        monkeypatch.undo()
+        assert c.journal is not None
+        assert not any('"short"' in str(body) for _, _, body in c.journal.entries())
+    rewrite = next(i for i, path in enumerate(synced) if path.endswith("journal.tmp"))
+    assert any("/spool/" in path for path in synced[:rewrite]), synced

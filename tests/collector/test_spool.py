@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import tracemalloc
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -167,5 +168,28 @@ async def test_senders_are_not_held_once_the_queue_went_to_the_spool(tmp_path: P
         assert writer.stats()["spooled"] == 50
         await asyncio.wait_for(held, timeout=0.5)
         await asyncio.wait_for(writer.admit(timeout_s=5.0), timeout=0.5)
+    finally:
+        spool.close()
+
+
+def test_a_full_segment_is_fsynced_before_the_spool_moves_to_the_next(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The once-a-second sync reaches the tail segment only: the one left behind is made
+    durable when the tail moves on."""
+    synced: list[str] = []
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:
+        synced.append(Path(os.readlink(f"/proc/self/fd/{fd}")).name)
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    spool = Spool(tmp_path, segment_bytes=200)
+    try:
+        spool.append(items(0, 10))
+        assert synced == []
+        spool.append(items(10, 10))  # the first segment is full: the tail moves to 2.ndjson
+        assert synced == ["1.ndjson"]
     finally:
         spool.close()
