@@ -168,6 +168,12 @@ class BenchCollector:
         self.stop()
         raise RuntimeError(f"bench collector did not answer within {STARTUP_TIMEOUT_S:g} s")
 
+    def kill(self) -> None:
+        """SIGKILL, as a crash would: nothing is drained, the state folder stays as it is."""
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.kill()
+            self._proc.wait()
+
     def stop(self) -> None:
         """SIGTERM (the collector flushes on the way out), then SIGKILL after 20 s."""
         if self._proc is not None and self._proc.poll() is None:
