@@ -69,9 +69,7 @@ async def test_under_a_steady_stream_the_writer_sends_full_bulks_not_what_came_d
     assert [doc_id for doc_id, _ in sorted(store.docs.items())] == [d for d, _ in items(0, 500)]
 
 
-async def test_a_summary_waits_for_the_bulk_under_way_and_goes_with_what_came_meanwhile() -> (
-    None
-):
+async def test_a_summary_waits_for_the_bulk_under_way_and_goes_with_what_came_meanwhile() -> None:
     """Not in a partial bulk of its own beside the one under way: one per closing room (19 a
     second in make bench 3) cost Elasticsearch a request and a translog sync each."""
     store = SlowStore(write_s=0.5)
