@@ -24,11 +24,12 @@ Every document gets a sequence number when submitted; ``durable_seq`` is the hig
 to which every document is in the store or the spool (or refused, or dropped): the journal drops
 a closed session's inputs once its last document is below it (``collector/journal.py``).
 
-A ``sessionSummary`` (a room just closed) is sent with the next bulk that can go, without
-waiting for a full one, so that it is searchable well within the 1.2 s ``make bench`` holds it to
-(benchmark 4): Elasticsearch's own refresh (every second, or at the first search of an idle
-shard) does the rest. The writer does not ask for a refresh itself: one per closing room cost
-Elasticsearch twice the CPU of indexing the documents themselves under ingest (benchmark 3).
+A ``sessionSummary`` (a room just closed) is sent at once when no bulk is under way (a partial
+one), else with the next full bulk or once the bulks under way have landed, so that it is
+searchable well within the 1.2 s ``make bench`` holds it to (benchmark 4): Elasticsearch's own
+refresh (every second, or at the first search of an idle shard) does the rest. The writer does
+not ask for a refresh itself: one per closing room cost Elasticsearch twice the CPU of indexing
+the documents themselves under ingest (benchmark 3).
 
 Without a spool (unit tests, ES-less runs) unavailable documents go back to the front of the
 memory queue, and past ``max_pending`` the oldest are dropped, logged and counted.
@@ -406,7 +407,7 @@ class DocumentWriter:
     async def run(self, interval_s: float, *, linger_s: float = LINGER_S) -> None:
         """Write until ``stop``: full bulks as soon as they are full (up to ``max_in_flight``
         at once), a partial one ``linger_s`` after a full one left it behind (else
-        ``interval_s`` after it began to wait), and with the next free slot after a
+        ``interval_s`` after it began to wait), and once no bulk is under way after a
         ``sessionSummary``. While the spool holds documents, it is replayed once no bulk is
         under way (every ``interval_s`` while the store stays away).
 
