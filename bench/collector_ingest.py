@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,7 +45,14 @@ import orjson
 from elasticsearch import AsyncElasticsearch
 from elasticsearch.helpers import async_scan
 
-from bench.collector_process import BenchCollector, count, cpu_s, drop_scratch, es_client
+from bench.collector_process import (
+    BenchCollector,
+    count,
+    cpu_s,
+    drop_scratch,
+    es_client,
+    runqueue_wait_s,
+)
 from bench.common import BenchResult, Progress
 from bench.http_post import HttpPoster
 from bench.janus_feed import Event, JanusFeed
@@ -71,6 +79,10 @@ MAX_FEED_S = 150.0
 WARM_UP_S = 10.0
 ROOMS_PER_CHUNK = 10
 PROFILE_S = 20.0
+_FIRST_IDS = itertools.count(7_000_000_000, 10_000_000)
+"""Each workload's first Janus session/handle id: Janus never reuses an id, and chunks built by
+concurrent senders that did would put one chunk's events in another's Janus session (the
+collector, and its journal's index, key a participant by them)."""
 
 
 @dataclass(frozen=True)
@@ -87,7 +99,7 @@ def build_workload(
     rooms: int, subscribers: int, ticks: int, start_ms: float, prefix: str = "bench"
 ) -> Workload:
     """Rooms of one publisher and ``subscribers`` subscribers, ``ticks`` seconds of stats each."""
-    feed = JanusFeed()
+    feed = JanusFeed(first_id=next(_FIRST_IDS))
     events: list[Event] = []
     samples: list[list[dict[str, Any]]] = []
     t = start_ms
@@ -275,6 +287,7 @@ async def _collector_side(
             )
             began = time.perf_counter()
             cpu_before = cpu_s(collector.pid)
+            wait_before = runqueue_wait_s(collector.pid)
             es_before = _cpu_or_zero(es_pid)
             feeder_before = time.process_time()
             deadline = Deadline(began, feed_s, min_documents)
@@ -307,6 +320,7 @@ async def _collector_side(
             reached = await wait_searchable(es, INDEX, expected)
             elapsed = time.perf_counter() - began
             cpu_used = cpu_s(collector.pid) - cpu_before
+            cpu_wait = runqueue_wait_s(collector.pid) - wait_before
             es_used = _cpu_or_zero(es_pid) - es_before
             profiled = await profile
     if reached != expected:
@@ -327,6 +341,7 @@ async def _collector_side(
         "rooms": tally.rooms,
         "collector_cpu_s": round(cpu_used, 2),
         "collector_cores": round(cpu_used / elapsed, 3),
+        "collector_runqueue_wait_s": round(cpu_wait, 2),
         "feeder_cpu_s": round(feeder_cpu, 2),
         "elasticsearch_cpu_s": round(es_used, 2),
         "written_over_time": [(round(t, 1), n) for t, n in samples],
@@ -424,6 +439,7 @@ async def _run(settings: Settings, progress: Progress, feed_s: float) -> BenchRe
         note=(
             f"{collector['documents']} documents fed for {collector['fed_seconds']:.0f} s: "
             f"collector {collector['docs_per_s']:.0f}/s at {collector['collector_cores']} core "
+            f"(waited {collector['collector_runqueue_wait_s']:.0f} s for one) "
             f"vs raw _bulk {raw['docs_per_s']:.0f}/s; collector CPU by package: "
             + ", ".join(f"{k} {v}%" for k, v in list(profile.get("by_package", {}).items())[:5])
         ),

@@ -10,6 +10,7 @@ the stack's own collector and its ``openvidu`` index are never touched.
 from __future__ import annotations
 
 import base64
+import contextlib
 import os
 import shutil
 import socket
@@ -53,6 +54,17 @@ def cpu_s(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     ticks = os.sysconf("SC_CLK_TCK")
     return (int(fields[11]) + int(fields[12])) / ticks
+
+
+def runqueue_wait_s(pid: int, proc: Path = Path("/proc")) -> float:
+    """Seconds ``pid``'s threads were ready to run but waited for a core (the second field of
+    each ``/proc/<pid>/task/<tid>/schedstat``): on a shared machine, what the other processes
+    took from it. A thread that ended meanwhile is not counted."""
+    total_ns = 0
+    for task in (proc / str(pid) / "task").iterdir():
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            total_ns += int((task / "schedstat").read_text().split()[1])
+    return total_ns / 1e9
 
 
 @dataclass(frozen=True)
@@ -155,6 +167,12 @@ class BenchCollector:
             time.sleep(0.1)
         self.stop()
         raise RuntimeError(f"bench collector did not answer within {STARTUP_TIMEOUT_S:g} s")
+
+    def kill(self) -> None:
+        """SIGKILL, as a crash would: nothing is drained, the state folder stays as it is."""
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.kill()
+            self._proc.wait()
 
     def stop(self) -> None:
         """SIGTERM (the collector flushes on the way out), then SIGKILL after 20 s."""

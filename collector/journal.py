@@ -24,6 +24,7 @@ middle of a write) is skipped.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 from collections.abc import Callable, Iterator, Sequence
@@ -33,6 +34,7 @@ from typing import IO, Any
 import orjson
 
 from collector.clock import Clock
+from collector.journal_index import MIN_DEAD_BYTES, STATELESS, JournalIndex, Owner
 
 log = logging.getLogger(__name__)
 
@@ -51,39 +53,50 @@ class ReplayClock:
 
 
 class Journal:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, index: JournalIndex | None = None) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         _cut_torn_tail(path)
         self._fh: IO[bytes] = path.open("ab")
+        self.index = index or JournalIndex()
+        """What each line belongs to (``collector.journal_index``); rebuilt by the replay."""
         self.recorded = 0
         self.compactions = 0
         self.replayed = 0
         """Inputs fed again at start-up (``collector.app.replay``): shows on ``/stats`` that a
         restarted collector resumed its sessions rather than starting blank."""
-        self.dirty = path.stat().st_size > 0
-        """Inputs recorded since the last compaction."""
+        self.syncs = 0
 
-    def record(self, kind: str, now_ms: int, body: Any) -> None:
-        self.record_many([(kind, now_ms, body)])
+    def record(
+        self, kind: str, now_ms: int, body: Any, owner: Owner = STATELESS, seq: int = 0
+    ) -> None:
+        self.record_many([(kind, now_ms, body, owner)], seq)
 
-    def record_many(self, entries: Sequence[tuple[str, int, Any]]) -> None:
+    def record_many(self, entries: Sequence[tuple[str, int, Any, Owner]], seq: int) -> None:
         """Append ``entries`` in order with one ``write`` + ``flush``: the collector journals a
         whole batch of Janus events this way before answering the request that carried them
-        (a flush per event cost about a tenth of its CPU under load, make bench)."""
+        (a flush per event cost about a tenth of its CPU under load, make bench). ``seq``: the
+        writer's sequence number of the last document these inputs produced."""
         if not entries:
             return
-        self._fh.write(b"".join(orjson.dumps(entry) + b"\n" for entry in entries))
+        dumps = orjson.dumps
+        newline = orjson.OPT_APPEND_NEWLINE
+        add = self.index.add
+        chunks: list[bytes] = []
+        for kind, now_ms, body, owner in entries:
+            line = dumps((kind, now_ms, body), option=newline)
+            chunks.append(line)
+            add(len(line), now_ms, seq, owner)
+        self._fh.write(b"".join(chunks))
         self._fh.flush()
         self.recorded += len(entries)
-        self.dirty = True
 
     @property
     def bytes(self) -> int:
         return self._fh.tell()
 
-    def entries(self) -> Iterator[tuple[str, int, Any]]:
-        """Every complete line, in order."""
+    def lines(self) -> Iterator[tuple[int, tuple[str, int, Any] | None]]:
+        """Every complete line, in order: its size and its entry (None when unreadable)."""
         with self.path.open("rb") as fh:
             for number, line in enumerate(fh, 1):
                 if not line.endswith(b"\n"):
@@ -96,20 +109,58 @@ class Journal:
                     # Not ours to judge further: one damaged line costs its input, not the
                     # collector's start-up and every input after it.
                     log.error("journal %s: line %d unreadable, skipped: %s", self.path, number, exc)
+                    yield len(line), None
                     continue
+                yield len(line), entry
+
+    def entries(self) -> Iterator[tuple[str, int, Any]]:
+        """Every complete, readable line's entry, in order."""
+        for _, entry in self.lines():
+            if entry is not None:
                 yield entry
 
-    def compact(self, keep: Callable[[str, int, Any], bool] = lambda *_: False) -> None:
-        """Rewrite the journal with only the entries ``keep`` wants (no session is open)."""
-        kept = [entry for entry in self.entries() if keep(*entry)]
+    def compact(
+        self, min_dead_bytes: int = MIN_DEAD_BYTES, before: Callable[[], None] | None = None
+    ) -> bool:
+        """Rewrite the journal without the lines the index marked dead, when that is worth it
+        (``JournalIndex.worth_compacting``); True when it was rewritten. ``before`` runs first
+        (the spool's ``fsync``: the dead lines' documents may be only there). The new file is
+        ``fsync``-ed before it replaces the old one, so a crash leaves one or the other."""
+        index = self.index
+        if not index.worth_compacting(min_dead_bytes):
+            return False
+        if before is not None:
+            before()
+        self._fh.flush()
         tmp = self.path.with_suffix(".tmp")
-        with tmp.open("wb") as fh:
-            fh.write(b"".join(orjson.dumps(list(entry)) + b"\n" for entry in kept))
+        with self.path.open("rb") as old, tmp.open("wb") as new:
+            pending: list[bytes] = []
+            for line in index.lines:
+                data = old.read(line.size)
+                if not line.dead:
+                    pending.append(data)
+                    if len(pending) >= 4096:
+                        new.write(b"".join(pending))
+                        pending.clear()
+            new.write(b"".join(pending))
+            new.flush()
+            os.fsync(new.fileno())
         self._fh.close()
         os.replace(tmp, self.path)
+        _sync_folder(self.path.parent)
         self._fh = self.path.open("ab")
+        index.compacted()
         self.compactions += 1
-        self.dirty = False
+        return True
+
+    async def sync(self) -> None:
+        """``fsync`` what was appended, in a thread (the policy: README, Faults)."""
+        fd = os.dup(self._fh.fileno())
+        try:
+            await asyncio.to_thread(os.fsync, fd)
+        finally:
+            os.close(fd)
+        self.syncs += 1
 
     def close(self) -> None:
         self._fh.close()
@@ -120,7 +171,17 @@ class Journal:
             "replayed": self.replayed,
             "bytes": self.bytes,
             "compactions": self.compactions,
+            **self.index.stats(),
         }
+
+
+def _sync_folder(folder: Path) -> None:
+    """The rename itself survives a crash once the folder is ``fsync``-ed."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _cut_torn_tail(path: Path) -> None:

@@ -11,13 +11,16 @@ Layout of the spool folder (setting ``spool_dir``):
   the store's reason: recorded for a person to look at, never silently dropped, and never in the
   way of the replay.
 
-Appends go to the operating system (``write`` + ``flush``) but are not ``fsync``-ed: the spool
-survives the collector being killed, not the machine losing power. Only the batch being replayed
-is ever held in memory, so memory stays bounded however long the store is away.
+Appends go to the operating system (``write`` + ``flush``), and the collector ``fsync``-s the
+tail every second (``collector.app.ticks.sync_journal``): the spool survives the collector
+being killed; a machine that loses power loses at most about the last second of it. Only the
+batch being replayed is ever held in memory, so memory stays bounded however long the store is
+away.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -78,6 +81,7 @@ class Spool:
         if self._tail is None:
             self._tail = self._path(self._tail_seg).open("ab")
         elif self._tail.tell() >= self._segment_bytes:
+            os.fsync(self._tail.fileno())  # the periodic sync only reaches the tail segment
             self._tail.close()
             self._tail_seg += 1
             self._tail = self._path(self._tail_seg).open("ab")
@@ -156,6 +160,22 @@ class Spool:
         with (self.folder / "rejected.ndjson").open("ab") as fh:
             fh.write(orjson.dumps({"_id": doc_id, "reason": reason, "body": body}) + b"\n")
         self.rejected += 1
+
+    def sync_now(self) -> None:
+        """``fsync`` the tail segment at once: before the journal lets go of inputs whose
+        documents are only here (``collector.app.ticks.compact_tick``)."""
+        if self._tail is not None:
+            os.fsync(self._tail.fileno())
+
+    async def sync(self) -> None:
+        """``fsync`` the tail segment, in a thread (the README's fsync policy, Faults)."""
+        if self._tail is None:
+            return
+        fd = os.dup(self._tail.fileno())
+        try:
+            await asyncio.to_thread(os.fsync, fd)
+        finally:
+            os.close(fd)
 
     def close(self) -> None:
         if self._tail is not None:

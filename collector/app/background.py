@@ -13,17 +13,25 @@ from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
 
-from collector.app.service import COLLECTOR
+from collector.app.service import COLLECTOR, Collector
 from collector.app.ticks import (
     SETTLE_INTERVAL_S,
+    SYNC_INTERVAL_S,
     every,
     guarded_compact_tick,
     monitoring_tick,
     settle_tick,
+    sync_journal,
     webrtc_stats_tick,
 )
 
 log = logging.getLogger("collector.app")
+
+
+async def syncing(c: Collector) -> None:
+    while True:
+        await asyncio.sleep(SYNC_INTERVAL_S)
+        await sync_journal(c)
 
 
 def background(app: web.Application) -> Callable[[web.Application], AsyncIterator[None]]:
@@ -41,6 +49,8 @@ def background(app: web.Application) -> Callable[[web.Application], AsyncIterato
         if s.monitoring_interval_s > 0 and c.probe is not None:
             ticks.append(("monitoring", s.monitoring_interval_s, lambda: monitoring_tick(c)))
         tasks = [asyncio.create_task(every(i, tick), name=name) for name, i, tick in ticks]
+        if c.journal is not None or c.writer.spool is not None:
+            tasks.append(asyncio.create_task(syncing(c), name="fsync"))
         yield
         for task in tasks:
             task.cancel()

@@ -21,6 +21,7 @@ from collector.app.http import http_error, json_response, parse_json, read_body
 from collector.app.service import COLLECTOR, Collector
 from collector.documents import Document
 from collector.events.errors import EventError
+from collector.journal_index import Owner
 from collector.settings import CollectorSettings
 from collector.sources.base import EventSource
 
@@ -43,6 +44,7 @@ def event_route(source_name: str, denied: Denied) -> Handler:
             raise http_error(401, why)
         body = parse_json(raw)
         items = body if isinstance(body, list) else [body]
+        await c.writer.admit()  # the store's pace under sustained load (collector.writer)
         return json_response(*apply_items(c, c.sources[source_name], items))
 
     return handler
@@ -57,7 +59,7 @@ def apply_items(
     failed = False
     counters = c.counters
     counters.events_received += len(items)
-    journaled: list[tuple[str, int, object]] = []
+    journaled: list[tuple[str, int, object, Owner]] = []
     produced: list[Document] = []
     now_ms = c.clock.now_ms
     for index, raw in enumerate(items):
@@ -73,7 +75,9 @@ def apply_items(
             dropped += 1
             continue
         try:
+            before = source.session_of(event)
             docs = source.apply(event)
+            owner = source.owner(event, before, bool(docs))
         except Exception as exc:
             log.exception("handler failed on event %d (%s)", index, name)
             counters.handler_errors += 1
@@ -82,13 +86,13 @@ def apply_items(
             continue
         counters.events_accepted[name] += 1
         accepted += 1
-        journaled.append((source.journal_kind, now_ms(), raw))
+        journaled.append((source.journal_kind, now_ms(), raw, owner))
         produced.extend(docs)
     # The whole batch in one journal write, before the answer; its documents in one submit,
     # even when the journal fails (the model has moved on: they are its output).
     try:
         if c.journal is not None:
-            c.journal.record_many(journaled)
+            c.journal.record_many(journaled, c.writer.submitted + len(produced))
     finally:
         c.emit(produced)
     answer: dict[str, object] = {"accepted": accepted, "dropped": dropped}

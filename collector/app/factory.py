@@ -6,6 +6,7 @@ from typing import Any
 
 from aiohttp import web
 
+from collector.app.attribution import key_alive, session_alive
 from collector.app.background import background
 from collector.app.replay import replay_journal
 from collector.app.routes import add_routes
@@ -13,6 +14,7 @@ from collector.app.service import COLLECTOR, Collector
 from collector.clock import Clock
 from collector.counters import ServiceCounters
 from collector.journal import Journal, ReplayClock
+from collector.journal_index import JournalIndex
 from collector.probes import HostProbe
 from collector.session_model import SessionModel
 from collector.settings import CollectorSettings
@@ -59,7 +61,8 @@ def create_app(
         ),
     )
     if settings.journal_path is not None:
-        collector.journal = Journal(settings.journal_path)
+        index = JournalIndex(session_alive(collector), key_alive(collector))
+        collector.journal = Journal(settings.journal_path, index)
         replay_journal(collector, replay_clock)
     app = web.Application(client_max_size=settings.max_body_bytes)
     app[COLLECTOR] = collector

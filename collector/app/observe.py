@@ -25,5 +25,6 @@ async def get_stats(request: web.Request) -> web.Response:
 def stats(c: Collector) -> dict[str, Any]:
     snapshot = c.counters.snapshot(c.model.counters)
     snapshot["spool"] = c.writer.stats()
+    snapshot["writer"] = c.writer.bulk_stats()
     snapshot["journal"] = c.journal.stats() if c.journal is not None else None
     return snapshot

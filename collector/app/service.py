@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
 
 from collector.clock import Clock
 from collector.counters import ServiceCounters
-from collector.documents import Document, SessionDestroyed
+from collector.documents import Document
 from collector.journal import Journal
+from collector.journal_index import Owner
 from collector.probes import HostProbe
 from collector.session_model import SessionModel
 from collector.settings import CollectorSettings
@@ -33,19 +34,15 @@ class Collector:
     counters: ServiceCounters
     writer: DocumentWriter
     journal: Journal | None = None
-    closed_sessions: set[str] = field(default_factory=set)
-    """Sessions whose ``sessionDestroyed`` was emitted: their registrations leave the journal."""
 
-    def record(self, kind: str, body: object) -> None:
-        """Journal an input the model accepted (before the answer goes back to its sender)."""
+    def record(self, kind: str, body: object, owner: Owner, documents: int) -> None:
+        """Journal an input the model accepted (before the answer goes back to its sender),
+        with what it belongs to and the ``documents`` it produced (not yet emitted)."""
         if self.journal is not None:
-            self.journal.record(kind, self.clock.now_ms(), body)
+            seq = self.writer.submitted + documents
+            self.journal.record(kind, self.clock.now_ms(), body, owner, seq)
 
     def emit(self, docs: list[Document]) -> int:
-        if self.journal is not None:
-            for doc in docs:
-                if isinstance(doc, SessionDestroyed):
-                    self.closed_sessions.add(doc.sessionId)
         self.writer.submit(docs)
         return len(docs)
 

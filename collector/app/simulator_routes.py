@@ -14,6 +14,7 @@ from typing import Any
 
 from aiohttp import web
 
+from collector.app.attribution import route_owner
 from collector.app.auth import token_denied
 from collector.app.event_routes import Handler
 from collector.app.http import http_error, json_response, parse_json, read_body, validated
@@ -49,8 +50,9 @@ def simulator_route(action: Action) -> Handler:
             body: object = {}
             if request.can_read_body:
                 body = parse_json(await read_body(request, c.settings.max_body_bytes))
+            await c.writer.admit()
             docs = action(c, body)
-            c.record(route, body)
+            c.record(route, body, route_owner(c, route, body), len(docs))
         except web.HTTPException:
             c.counters.api_rejected[route] += 1
             raise

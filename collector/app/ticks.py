@@ -7,15 +7,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from typing import Any
 
 from collector.app.service import Collector
+from collector.journal_index import MIN_DEAD_BYTES
 
 log = logging.getLogger("collector.app")
 
 SETTLE_INTERVAL_S = 0.5  # how often `leaving` participants past their grace period are settled
-REGISTRATIONS = frozenset({"/sessions", "/identities", "/streams"})
-REGISTRATION_KEEP_MS = 10 * 60 * 1000  # a registration without a sessionId, kept this long
+SYNC_INTERVAL_S = 1.0  # how often the journal and the spool are fsync-ed
 
 
 async def every(interval_s: float, tick: Callable[[], None]) -> None:
@@ -41,22 +40,28 @@ def guarded_compact_tick(c: Collector) -> None:
         c.counters.handler_errors += 1
 
 
-def compact_tick(c: Collector) -> None:
-    """Empty the journal once no session is open and its documents are in the store or spool."""
+def compact_tick(c: Collector, min_dead_bytes: int = MIN_DEAD_BYTES) -> bool:
+    """Mark the journal lines that may go (``collector.journal_index``: closed sessions whose
+    documents are stored or spooled, stateless inputs once theirs are, superseded stats) and
+    rewrite the journal when enough of it is dead; True when it was rewritten."""
     assert c.journal is not None
-    if c.journal.dirty and not c.model.open_sessions() and c.writer.idle:
-        recent_ms = c.clock.now_ms() - REGISTRATION_KEEP_MS
+    writer = c.writer
+    c.journal.index.sweep(c.clock.now_ms(), writer.submitted, writer.durable_seq)
+    spool = writer.spool
+    before = spool.sync_now if spool is not None and not spool.empty else None
+    return c.journal.compact(min_dead_bytes, before)
 
-        def keep(kind: str, now_ms: int, body: Any) -> bool:
-            if kind not in REGISTRATIONS or not isinstance(body, dict):
-                return False
-            session_id = body.get("sessionId")
-            if session_id is None:
-                return now_ms >= recent_ms
-            return session_id not in c.closed_sessions
 
-        c.journal.compact(keep)
-        c.closed_sessions.clear()  # their registrations just left the journal (soak: no growth)
+async def sync_journal(c: Collector) -> None:
+    """``fsync`` the journal and the spool (the README's fsync policy, Faults)."""
+    try:
+        if c.journal is not None:
+            await c.journal.sync()
+        if c.writer.spool is not None:
+            await c.writer.spool.sync()
+    except OSError:
+        log.exception("journal fsync failed")
+        c.counters.handler_errors += 1
 
 
 def webrtc_stats_tick(c: Collector) -> None:

@@ -13,6 +13,8 @@ from __future__ import annotations
 from typing import Protocol, TypeVar
 
 from collector.documents import Document
+from collector.journal_index import Owner
+from collector.model.state import Session
 
 E = TypeVar("E")
 
@@ -41,4 +43,15 @@ class EventSource(Protocol[E]):
 
     def apply(self, event: E) -> list[Document]:
         """Feed the event to the model; the documents it produced."""
+        ...
+
+    def session_of(self, event: E) -> Session | None:
+        """The open session the event is about, as the model stands (before ``apply``: a
+        leave's session; after it: a join's)."""
+        ...
+
+    def owner(self, event: E, before: Session | None, produced: bool) -> Owner:
+        """What the applied event's journal line belongs to (``collector.journal_index``):
+        ``before`` is ``session_of`` before it was applied, ``produced`` whether it made
+        documents."""
         ...

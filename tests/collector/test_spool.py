@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
 import tracemalloc
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -131,3 +133,63 @@ async def test_the_replay_is_logged_once_not_on_every_later_flush(
         for _ in range(5):  # the writer flushes twice a second, whether or not there is work
             await writer.flush()
     assert [r.getMessage() for r in caplog.records] == ["spool replayed: 10 documents so far"]
+
+
+async def test_bulks_under_way_together_are_spooled_in_the_order_they_were_submitted(
+    tmp_path: Path,
+) -> None:
+    store = FlakyStore()
+    store.away = True
+    writer = DocumentWriter(
+        store, ServiceCounters(), batch_size=10, spool=Spool(tmp_path), max_in_flight=3
+    )
+    writer.submit_items(items(0, 30))
+    await writer.flush()
+    assert writer.stats()["spooled"] == 30
+    assert writer.durable_seq == 30  # spooled: safe from a collector kill
+    store.away = False
+    await writer.flush()
+    assert store.order == [d for d, _ in items(0, 30)]
+
+
+async def test_senders_are_not_held_once_the_queue_went_to_the_spool(tmp_path: Path) -> None:
+    """Past half of ``max_memory`` senders wait for the store; once the queue overflowed into
+    the spool (the store too slow or away) they are let go at once: memory is flat again."""
+    spool = Spool(tmp_path)
+    writer = DocumentWriter(
+        MemoryStore(), ServiceCounters(), batch_size=10, spool=spool, max_memory=40
+    )
+    try:
+        writer.submit_items(items(0, 30))  # past 40 / 2: held
+        held = asyncio.create_task(writer.admit(timeout_s=5.0))
+        await asyncio.sleep(0.01)
+        assert not held.done()
+        writer.submit_items(items(30, 20))  # past 40: the queue goes to the spool
+        assert writer.stats()["spooled"] == 50
+        await asyncio.wait_for(held, timeout=0.5)
+        await asyncio.wait_for(writer.admit(timeout_s=5.0), timeout=0.5)
+    finally:
+        spool.close()
+
+
+def test_a_full_segment_is_fsynced_before_the_spool_moves_to_the_next(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The once-a-second sync reaches the tail segment only: the one left behind is made
+    durable when the tail moves on."""
+    synced: list[str] = []
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:
+        synced.append(Path(os.readlink(f"/proc/self/fd/{fd}")).name)
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    spool = Spool(tmp_path, segment_bytes=200)
+    try:
+        spool.append(items(0, 10))
+        assert synced == []
+        spool.append(items(10, 10))  # the first segment is full: the tail moves to 2.ndjson
+        assert synced == ["1.ndjson"]
+    finally:
+        spool.close()

@@ -13,12 +13,15 @@ from collector.events.janus import (
     EventType,
     HandleEvent,
     JanusEvent,
+    MediaStatsEvent,
     PluginEvent,
     SessionEvent,
     parse_event,
 )
 from collector.journal import EVENT
+from collector.journal_index import STATELESS, Key, Owner
 from collector.model.leaves import LEAVING_GRACE_MS
+from collector.model.state import Role, Session
 from collector.session_model import SessionModel
 from collector.sources.janus.endpoint_events import JanusEndpointEvents
 from collector.sources.janus.handles import JanusHandles
@@ -54,6 +57,54 @@ class JanusEventSource:
     def ignored(self, event: JanusEvent) -> bool:
         """Transport and external events: nothing of a session in them."""
         return event.type in (EventType.TRANSPORT, EventType.EXTERNAL)
+
+    def session_of(self, event: JanusEvent) -> Session | None:
+        """The room of the event's Janus session's participant, while it is in it; for a
+        VideoRoom event of no participant's (a room created or destroyed), its room's."""
+        registry = self._model.registry
+        sid = event.session_id
+        janus_session = self.handles.janus_sessions.get(sid) if sid is not None else None
+        if janus_session is not None and janus_session.connection_id is not None:
+            conn = registry.open_connection(janus_session.connection_id)
+            if conn is not None:
+                return conn.session
+        payload = event.payload
+        if isinstance(payload, PluginEvent) and payload.data is not None:
+            room = payload.data.room
+            if room is not None:
+                return registry.sessions.get(room)
+        return None
+
+    def owner(self, event: JanusEvent, before: Session | None, produced: bool) -> Owner:
+        """A participant's events are its room's; before its join (a Janus session created,
+        its handles attached) or after its leave they are its Janus session's, which becomes
+        the room's with the join. Media stats that made no document are superseded by the
+        next of the same handle and m-line (their counters are cumulative)."""
+        sid = event.session_id
+        session = before if before is not None else self.session_of(event)
+        if sid is None:
+            # A core event (no session's state), or a room's own event without a session id.
+            return STATELESS if session is None else Owner(session)
+        if session is None:
+            return Owner(keys=(("janus", sid),))
+        keys: tuple[Key, ...] = (("janus", sid), ("room", session.session_id))
+        janus_session = self.handles.janus_sessions.get(sid)
+        if janus_session is not None and janus_session.connection_id is not None:
+            keys += (("conn", janus_session.connection_id),)
+        superseding: Key | None = None
+        payload = event.payload
+        if not produced and isinstance(payload, MediaStatsEvent) and event.handle_id is not None:
+            handle = self.handles.handles.get(event.handle_id)
+            ep = handle.endpoint if handle is not None else None
+            if ep is not None and (
+                ep.role is Role.PUBLISHER or payload.remb_bitrate is not None or not ep.remb_bps
+            ):
+                superseding = ("stats", event.handle_id, payload.media)
+        return Owner(session, keys, superseding)
+
+    def holds(self, janus_session_id: int) -> bool:
+        """Whether the Janus session is still alive (its ``("janus", id)`` lines matter)."""
+        return janus_session_id in self.handles.janus_sessions
 
     def apply(self, event: JanusEvent) -> list[Document]:
         """Apply one Janus event; return the documents it produced."""

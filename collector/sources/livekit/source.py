@@ -24,9 +24,10 @@ import json
 
 from collector.documents import Document
 from collector.events.livekit import Participant, Track, Webhook, WebhookKind, parse_webhook
+from collector.journal_index import STATELESS, Key, Owner
 from collector.metadata import StreamInfo
 from collector.model.leaves import LEAVING_GRACE_MS
-from collector.model.state import Connection, Endpoint
+from collector.model.state import Connection, Endpoint, Session
 from collector.reasons import EndReason
 from collector.session_model import SessionModel
 from collector.sources.livekit.reasons import SESSION_REASONS, participant_reason
@@ -114,6 +115,25 @@ class LiveKitEventSource:
     def ignored(self, event: Webhook) -> bool:
         """Egress, ingress and any webhook the collector does not map."""
         return event.kind is None
+
+    def session_of(self, event: Webhook) -> Session | None:
+        """The open session of the webhook's room."""
+        room = event.room
+        return None if room is None else self._model.registry.sessions.get(room.name)
+
+    def owner(self, event: Webhook, before: Session | None, produced: bool) -> Owner:
+        """A webhook belongs to its room's session; one of a room not open (yet, or any
+        more) to the room's name, kept for a while."""
+        room = event.room
+        if room is None:
+            return STATELESS
+        session = before if before is not None else self.session_of(event)
+        keys: tuple[Key, ...] = (("room", room.name),)
+        if event.participant is not None:
+            keys += (("conn", event.participant.sid),)
+        if session is None:
+            return Owner(keys=(("livekit", room.name), *keys))
+        return Owner(session, keys)
 
     def apply(self, event: Webhook) -> list[Document]:
         model = self._model
