@@ -144,6 +144,9 @@ class ConnectionRecord:
 
     connection_id: str
     session_id: str
+    server_id: str | None = None
+    """The id the server's events name the connection by, when not ``connection_id`` (LiveKit:
+    the participant SID): the documents' ``connectionId``."""
     joined_ms: int | None = None
     left_ms: int | None = None
     end: str | None = None
@@ -287,6 +290,18 @@ class GeneratorReport:
 
 
 @dataclass
+class ServerRecord:
+    """The media server a run played against, and what its own events report (names of
+    ``simulator.driver.capabilities.ServerReport``): the checks hold the documents against the
+    ledger only where the server could have produced them, and say so where it could not."""
+
+    name: str = "janus"
+    reports: list[str] = field(default_factory=lambda: ["media_stats", "ice_events", "subscribers"])
+    drop_noticed_within_s: float = 64.0
+    """By when the server has surely let a dropped participant go."""
+
+
+@dataclass
 class Ledger:
     run_id: str
     scenario: str
@@ -302,6 +317,7 @@ class Ledger:
     media_server_lost_ms: int | None = None
     generator: list[GeneratorReport] = field(default_factory=list)
     """The generator's self-watch, one report per process (``simulator.watch``)."""
+    server: ServerRecord = field(default_factory=ServerRecord)
 
     def as_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -315,6 +331,16 @@ class Ledger:
         from pydantic import TypeAdapter
 
         return TypeAdapter(cls).validate_json(path.read_bytes())
+
+    def document_ids(self) -> dict[str, str]:
+        """Connection ids as the documents name them (``ConnectionRecord.server_id``), for
+        every connection whose server names it otherwise."""
+        return {
+            c.connection_id: c.server_id
+            for p in self.participants.values()
+            for c in p.connections
+            if c.server_id is not None and c.server_id != c.connection_id
+        }
 
     @property
     def failed_steps(self) -> list[StepRecord]:

@@ -92,7 +92,7 @@ async def conclude(
         progress(generator_line(report))
     ledger.write(results / "ledger.json")
     progress("waiting for the collector's documents in Elasticsearch")
-    tolerances = Tolerances(drop_slack_s=settings.drop_detection_s + 3.0)
+    tolerances = Tolerances(drop_slack_s=ledger.server.drop_noticed_within_s + 3.0)
     failure: Check | None = None
     try:
         checks, count = await read_back_and_verify(

@@ -109,6 +109,7 @@ def merge_ledgers(run_id: str, scenario: str, parts: list[Ledger]) -> Ledger:
         seed=0,
         started_ms=min(p.started_ms for p in parts),
         ended_ms=max((p.ended_ms or p.started_ms) for p in parts),
+        server=parts[0].server,
     )
     for part in parts:
         merged.sessions.update(part.sessions)

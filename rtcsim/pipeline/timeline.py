@@ -14,7 +14,7 @@ from collector.netns import NetnsError
 from rtcsim.pipeline.conclude import conclude, new_run_folder, require_collector
 from rtcsim.pipeline.outcome import RunOutcome, SetupError, new_run_id
 from simulator.collector_client import CollectorClient, CollectorUnavailable
-from simulator.driver.protocol import Driver
+from simulator.driver.protocol import Driver, ServerUnavailable
 from simulator.driver.servers import driver_for
 from simulator.impairment.kernel import KernelImpairer
 from simulator.netns_loop import NamespaceLoop
@@ -126,11 +126,15 @@ async def _run(
                     kernel_impairer=KernelImpairer(settings),
                     client_stats_interval_s=settings.webrtc_stats_interval_s,
                     live=live,
-                    drop_detection_s=settings.drop_detection_s,
                     repertoire=repertoire,
                 )
             except CollectorUnavailable as exc:
                 raise SetupError(str(exc)) from exc
+            except ServerUnavailable as exc:
+                raise SetupError(
+                    f"{exc}. Start the services first: rtcsim services up "
+                    f"(the {driver.name} media server)"
+                ) from exc
             finally:
                 report = watch.stop()
                 await sink.flush()

@@ -28,7 +28,7 @@ async def recheck(settings: Settings, run_id: str) -> RunOutcome:
         raise ResultsError(f"run {run_id}: its scenario does not load: {exc}") from exc
     ledger = Ledger.read(folder / "ledger.json")
     # The tolerances ``rtcsim run`` uses (rtcsim.pipeline.conclude): same run, same verdict.
-    tolerances = Tolerances(drop_slack_s=settings.drop_detection_s + 3.0)
+    tolerances = Tolerances(drop_slack_s=ledger.server.drop_noticed_within_s + 3.0)
     try:
         checks, count = await read_back_and_verify(settings, scenario, ledger, folder, tolerances)
     except UnsupportedVersionError as exc:

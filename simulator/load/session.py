@@ -33,7 +33,7 @@ from simulator.load.allocator import Seat
 from simulator.netns_loop import NamespaceLoop
 from simulator.player.context import RunContext
 from simulator.player.registry import Repertoire
-from simulator.player.runner import open_room
+from simulator.player.runner import open_room, server_record
 from simulator.player.standard import standard_repertoire
 from simulator.player.steps import end_connection
 from simulator.scenario.model import (
@@ -127,7 +127,13 @@ class LoadSession:
         collector_http = aiohttp.ClientSession()
         driver = driver_for(settings, admin_label="rtcsim:load-admin")
         server = await self.media.run(driver.connect())
-        ledger = Ledger(run_id=self.run_id, scenario=label, seed=0, started_ms=now_ms())
+        ledger = Ledger(
+            run_id=self.run_id,
+            scenario=label,
+            seed=0,
+            started_ms=now_ms(),
+            server=server_record(driver),
+        )
         ctx = RunContext(
             scenario=open_scenario(label),
             run_id=self.run_id,
@@ -139,6 +145,8 @@ class LoadSession:
             server=server,
             client_address=settings.client_address,
             results_dir=self.run_dir,
+            drop_detection_s=driver.timings.drop_noticed_within_s,
+            drop_noticed_after_s=driver.timings.drop_noticed_after_s,
         )
         self.repertoire.features.install(ctx)
         return ctx
