@@ -26,13 +26,13 @@ from aiohttp import web
 from livekit.api import TokenVerifier, WebhookReceiver
 from livekit.protocol import models
 from livekit.protocol.webhook import WebhookEvent
+from simulator.driver.livekit.participant import LiveKitParticipant
 
 from collector.netns import listening_socket
 from rtcsim.services import livekit, netns
 from rtcsim.services.errors import LiveKitStartupError, PortInUseError
 from rtcsim.services.sockets import listening
 from simulator.driver.livekit.keys import LiveKitCredentials
-from simulator.driver.livekit.participant import LiveKitParticipant
 from simulator.driver.livekit.room_service import LiveKitRooms
 from simulator.netns_loop import NamespaceLoop
 from simulator.peers.publishing import PublishOptions
