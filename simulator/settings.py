@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
@@ -19,6 +19,10 @@ from pydantic_settings import (
 )
 
 from collector.store.client import ClientOptions, ServerVersion, UnsupportedVersionError
+
+ServerName = Literal["janus", "livekit"]
+SERVERS: tuple[str, ...] = get_args(ServerName)
+"""The media servers rtcsim drives (``simulator.driver.servers``)."""
 
 
 def _under_working_folder(name: str) -> Callable[[], Path]:
@@ -45,6 +49,13 @@ class Settings(BaseSettings):
     )
     results_dir: Path = Field(
         default_factory=_under_working_folder("results"), description="one folder per run"
+    )
+
+    # -- the media server --------------------------------------------------------------------
+    server: ServerName = Field(
+        default="janus",
+        description="the media server runs play against and `services up` starts: "
+        + ", ".join(SERVERS),
     )
 
     # -- network namespaces (Janus refuses loopback ICE; see docs/architecture.md) ------------
