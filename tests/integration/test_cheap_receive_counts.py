@@ -23,9 +23,9 @@ import aiohttp
 import pytest
 from aiortc import MediaStreamTrack, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError
-from simulator.driver.janus_http import JanusHandle, JanusSession
 
-from simulator.driver import videoroom
+from simulator.driver.janus import videoroom
+from simulator.driver.janus.http import JanusHandle, JanusSession
 from simulator.netns_loop import NamespaceLoop
 from simulator.peers import cheap
 from simulator.peers.cheap_receive import Counting

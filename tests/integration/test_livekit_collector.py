@@ -20,7 +20,6 @@ from typing import Any
 import aiohttp
 import pytest
 from simulator.driver.livekit.participant import LiveKitParticipant
-from simulator.peers.participant import PublishOptions
 
 from collector.store.client import open_client
 from rtcsim.services import livekit
@@ -28,6 +27,7 @@ from simulator.collector_client import CollectorClient
 from simulator.driver.livekit.keys import LiveKitCredentials
 from simulator.driver.livekit.room_service import LiveKitRooms
 from simulator.netns_loop import NamespaceLoop
+from simulator.peers.publishing import PublishOptions
 from simulator.settings import Settings
 from simulator.verify.store_reader import Document, wait_for_documents
 

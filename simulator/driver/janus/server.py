@@ -81,7 +81,12 @@ class JanusDriver:
         )
 
     async def connect(self) -> JanusServer:
-        http = aiohttp.ClientSession()
+        # Every participant's Janus session keeps a long-poll open on this one client, so
+        # aiohttp's default pool of 100 connections would hold 100 participants and starve the
+        # 101st's join and everyone's keepalives and leaves (measured: a 100-user ramp held 99,
+        # a capacity search "broke" at 104 users on the generator's own pool). No cap: the
+        # process's descriptors are the bound.
+        http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
         try:
             admin = await JanusSession.create(http, self.url)
             handle = await admin.attach(videoroom.PLUGIN, self.admin_label)
