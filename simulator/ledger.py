@@ -6,6 +6,7 @@ only from the simulator's own actions and aiortc counters, never from the collec
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import math
 import time
@@ -341,6 +342,21 @@ class Ledger:
             for c in p.connections
             if c.server_id is not None and c.server_id != c.connection_id
         }
+
+    def as_documented(self) -> Ledger:
+        """This ledger with every connection named as the documents name it (``document_ids``:
+        LiveKit's participant SIDs), subscriptions' ``receiving_from`` too; the checks hold the
+        documents against this one. Itself when the server names connections as rtcsim does."""
+        ids = self.document_ids()
+        if not ids:
+            return self
+        renamed = copy.deepcopy(self)
+        for participant in renamed.participants.values():
+            for conn in participant.connections:
+                conn.connection_id = ids.get(conn.connection_id, conn.connection_id)
+                for sub in conn.subscriptions:
+                    sub.receiving_from = ids.get(sub.receiving_from, sub.receiving_from)
+        return renamed
 
     @property
     def failed_steps(self) -> list[StepRecord]:

@@ -101,7 +101,7 @@ async def conclude(
         progress(f"{count} documents read back and checked")
     except (ApiError, TransportError, StoreError, ReadBackIncomplete) as exc:
         # The ledger is written; `rtcsim check RUN_ID` re-reads the documents once it is back.
-        checks, count = verify(scenario, ledger, [], tolerances), 0
+        checks, count = verify(scenario, ledger.as_documented(), [], tolerances), 0
         failure = Check(
             "every document of the run was read back"
             if isinstance(exc, ReadBackIncomplete)
@@ -135,6 +135,7 @@ async def read_back_and_verify(
     """Wait (up to ``wait_s``) until the counts say the collector has written all the run
     implies, then read every document once: into the checks, and into the run's spool.
     Returns the checks and how many documents were read."""
+    ledger = ledger.as_documented()  # named as the documents name connections (LiveKit: SIDs)
     selection = run_selection(ledger)
     async with open_client(settings.es_client_options()) as es:
         if wait_s > 0:

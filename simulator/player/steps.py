@@ -23,7 +23,7 @@ from simulator.ledger import (
 )
 from simulator.participant import Participant
 from simulator.peers.publishing import PublishOptions, TalkOptions
-from simulator.player import client_stats, drops, media_records
+from simulator.player import client_side, client_stats, drops, media_records
 from simulator.player.context import RunContext
 from simulator.player.registry import StepRegistry
 from simulator.scenario.model import (
@@ -310,6 +310,7 @@ async def subscribe(ctx: RunContext, step: SubscribeStep, who: str) -> None:
         )
         subscription.ice_connected_ms = now_ms()
         conn.sdp_candidates = participant.candidate_addresses()
+        await client_side.report_subscription(ctx, conn.session_id, participant, source, "started")
     await ctx.apply_impairment(who)
 
 
@@ -335,6 +336,7 @@ async def unsubscribe(ctx: RunContext, step: UnsubscribeStep, who: str) -> None:
         await ctx.on_media(participant.refresh_counters())
         _close_subscription_records(conn, participant, source.connection_id, "unsubscribe")
         await ctx.on_media(participant.unsubscribe(source.connection_id))
+        await client_side.report_subscription(ctx, conn.session_id, participant, source, "ended")
 
 
 async def unpublish(ctx: RunContext, step: UnpublishStep, who: str) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from simulator.driver.capabilities import ServerReport
 from simulator.ledger import Ledger
 from simulator.scenario.load import AnyScenario
 from simulator.verify.checks import Check
@@ -32,7 +33,9 @@ def required_types(ledger: Ledger) -> set[str]:
     connections = [c for p in ledger.participants.values() for c in p.connections if c.joined_ms]
     required = {"cdr", "monitoringStats"}
     if connections:
-        required |= {"kms", "sessionSummary", "userSummary", "connectionSummary"}
+        required |= {"sessionSummary", "userSummary", "connectionSummary"}
+        if ServerReport.ICE_EVENTS.value in ledger.server.reports:
+            required.add("kms")  # LiveKit has no endpoint events server side
     if any(c.publications for c in connections):
         required |= {"publisherSummary", "webrtcStats"}
     if any(c.subscriptions for c in connections):
