@@ -24,6 +24,7 @@ from simulator.player.standard import standard_repertoire
 from simulator.scenario.loader import ScenarioError, load_scenario
 from simulator.scenario.model import Scenario
 from simulator.settings import Settings
+from simulator.verify.expectations import unreportable
 from simulator.watch import GeneratorWatch
 from simulator.watch.sink import CollectorSink
 
@@ -74,8 +75,10 @@ async def run_timeline(
 def check_playable(
     scenario: Scenario, repertoire: Repertoire, driver: Driver, *, source: str
 ) -> None:
-    """The capability check: every step of the timeline is one the server can do."""
+    """The capability check: every step of the timeline is one the server can do, every
+    expectation on server-side documents one its events can produce."""
     refused = repertoire.steps.refusals(scenario, driver.capabilities)
+    refused += unreportable(scenario, driver.reports)
     if refused:
         raise ScenarioError(
             f"{source}: the {driver.name} media server cannot play this scenario: "

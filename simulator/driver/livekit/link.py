@@ -73,6 +73,8 @@ LIVEKIT_PLAN = PeerPlan(subscriber_shared=True, publisher_kept=True, simulcast_r
 CONNECT_TIMEOUT_S = 20.0
 TRACKS_TIMEOUT_S = 20.0
 HANDOVER_TIMEOUT_S = 30.0
+LEAVE_ACK_TIMEOUT_S = 3.0
+"""How long a clean leave waits for LiveKit to close the signalling after its LeaveRequest."""
 """How long the queue waits for the answer to an offer handed to ``subscribe``'s caller."""
 _TYPE = {"audio": models.TrackType.AUDIO, "video": models.TrackType.VIDEO}
 _SOURCE = {"audio": models.TrackSource.MICROPHONE, "video": models.TrackSource.CAMERA}
@@ -194,6 +196,10 @@ class LiveKitLink:
                     )
                 )
             )
+        # LiveKit closes the signalling once it has let us go: until then a RoomService call
+        # (the run's last DeleteRoom) could overtake the leave and end us ROOM_DELETED.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(signal.closed.wait(), LEAVE_ACK_TIMEOUT_S)
 
     async def close(self, *, end_session: bool) -> None:
         """``end_session``: close the WebSocket. Otherwise the network vanished: it stays open
