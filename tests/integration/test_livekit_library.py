@@ -4,8 +4,8 @@ anything plays (exit 2).
 
 The real stack with LiveKit as the media server (``Settings.server = "livekit"``; built first if
 it never was). Not every library scenario is played here, for CI's time: the ones below cover a
-webinar, late joiners, mute, two rooms, talking and a publisher's and a subscriber's drop
-(about 25-35 s each).
+webinar, late joiners, mute, two rooms, talking, a publisher's and a subscriber's drop and
+rejoins (15-30 s each, about 3 min in all).
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ LIVEKIT_LIBRARY = [
     "talk-spurts",
     "publisher-drop",
     "subscriber-drop",
+    "rejoin-storm",
 ]
 _outcomes: dict[str, RunOutcome] = {}
 
