@@ -127,8 +127,11 @@ def play_locust(
     run_id: str,
     results: Path,
     progress: Progress,
+    server: str = "janus",
 ) -> tuple[int, list[Path]]:
-    """Run locust to its end; its exit code and the ledger parts its processes wrote."""
+    """Run locust to its end; its exit code and the ledger parts its processes wrote. Its
+    processes read their settings again: ``server`` (``rtcsim run --server``) goes to them as
+    ``RTCSIM_SERVER``."""
     spec = scenario.load
     commands = locust_commands(
         locustfile,
@@ -146,6 +149,7 @@ def play_locust(
         RUN_ID_ENV: run_id,
         RUN_DIR_ENV: str(results),
         wind_down.RUN_TIME_ENV: str(spec.run_time_s),
+        "RTCSIM_SERVER": server,
     }
     log_path = results / "locust.log"
     with log_path.open("ab") as log:
@@ -209,7 +213,13 @@ async def _run(
     await check_collector(settings)
     progress(f"run {run_id}: load scenario {scenario.name} ({scenario.duration_s:.0f} s)")
     code, parts = await asyncio.to_thread(
-        play_locust, scenario, locustfile, run_id=run_id, results=results, progress=progress
+        play_locust,
+        scenario,
+        locustfile,
+        run_id=run_id,
+        results=results,
+        progress=progress,
+        server=settings.server,
     )
     expected = 1 if scenario.load.workers == 0 else scenario.load.workers
     if not parts:

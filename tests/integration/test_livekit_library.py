@@ -5,7 +5,8 @@ anything plays (exit 2).
 The real stack with LiveKit as the media server (``Settings.server = "livekit"``; built first if
 it never was). Not every library scenario is played here, for CI's time: the ones below cover a
 webinar, late joiners, mute, two rooms, talking, a publisher's and a subscriber's drop and
-rejoins (15-30 s each, about 3 min in all).
+rejoins (15-30 s each), and the locust run of `load-distributed` (about 3 min): about 6 min in
+all.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from rtcsim.pipeline.runs import run_file
 from rtcsim.services import livekit, stack
 from simulator.driver.livekit.server import LIVEKIT_CAPABILITIES
 from simulator.player.standard import standard_repertoire
-from simulator.scenario.loader import load_scenario
+from simulator.scenario.loader import load_any_scenario
+from simulator.scenario.model import Scenario
 from simulator.settings import Settings
 
 pytestmark = pytest.mark.integration
@@ -38,6 +40,7 @@ LIVEKIT_LIBRARY = [
     "publisher-drop",
     "subscriber-drop",
     "rejoin-storm",
+    "load-distributed",  # locust: a master and two workers, 12 users, 155 s
 ]
 _outcomes: dict[str, RunOutcome] = {}
 
@@ -67,7 +70,7 @@ def test_library_scenario_passes_all_its_checks_on_livekit(
     name: str, livekit_stack: Settings
 ) -> None:
     outcome = outcome_of(name, livekit_stack)
-    assert outcome.ledger.server.name == "livekit"
+    assert outcome.ledger.server.name == "livekit"  # locust's processes too (RTCSIM_SERVER)
     assert outcome.passed, [c for c in outcome.checks if not c.ok]
 
 
@@ -84,8 +87,9 @@ def test_livekit_documents_name_connections_by_participant_sid(livekit_stack: Se
 def test_the_library_scenarios_played_here_are_all_playable_on_livekit() -> None:
     repertoire = standard_repertoire()
     for name in LIVEKIT_LIBRARY:
-        scenario = load_scenario(SCENARIOS / f"{name}.yaml")
-        assert repertoire.steps.refusals(scenario, LIVEKIT_CAPABILITIES) == [], name
+        scenario = load_any_scenario(SCENARIOS / f"{name}.yaml")
+        if isinstance(scenario, Scenario):  # a load scenario's steps are its locustfile's
+            assert repertoire.steps.refusals(scenario, LIVEKIT_CAPABILITIES) == [], name
 
 
 def test_a_scenario_with_a_recording_is_refused_on_livekit_with_exit_2_before_playing() -> None:
