@@ -9,10 +9,13 @@ scenario needs it, and scenario files are collected only when ``--rtcsim-scenari
 ``rtcsim_collect_scenarios = true`` says so. Heavy imports (aiortc, Elasticsearch) wait for a
 run.
 
-Fixtures: ``rtcsim_settings`` (session), ``rtcsim_stack`` (session: the services up, reused if
-running), ``rtcsim_run`` (``rtcsim_run("scenarios/smoke.yaml") -> RunOutcome``) and
-``rtcsim_outcome`` (the run of the test's ``@pytest.mark.rtcsim_scenario(path)``, one run per
-path per session).
+Fixtures (the README's pytest table): ``rtcsim_settings`` (session), ``rtcsim_stack`` (session:
+the services up, reused if running), ``rtcsim_run`` (``rtcsim_run("smoke") -> RunOutcome``),
+``rtcsim_outcome`` (the run of the test's ``@pytest.mark.rtcsim_scenario(path)``) and
+``rtcsim_compare`` (``rtcsim_compare(outcome) -> Comparison`` against the
+stored baseline, ``--rtcsim-baseline``; a collected scenario with a baseline also fails on a
+regression). Every way in shares one run per scenario file per session. Assertions on an
+outcome: ``rtcsim.testing``.
 """
 
 from __future__ import annotations
@@ -20,22 +23,35 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import logging
-from collections.abc import Callable, Coroutine, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import pytest
 
+from rtcsim.pytest_state import (
+    STATE,
+    PluginOptions,
+    PluginState,
+    run_scenario,
+    settings_for,
+    stored_baseline,
+    thresholds,
+)
+
 if TYPE_CHECKING:
     from rtcsim.pipeline.outcome import RunOutcome
+    from rtcsim.results.compare import Comparison
     from rtcsim.services.stack import StackStatus
     from simulator.settings import Settings
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-SCENARIO_SUFFIXES = (".yaml", ".yml")
+SCENARIO_SUFFIXES = (".yaml", ".yml", ".py")
+NOT_SCENARIOS = ("locust",)
+"""Folders of the scenarios folder that hold locustfiles (they import locust, whose gevent
+patches the whole process): never collected."""
 MARKERS = {
     "rtcsim_scenario": (
         "rtcsim_scenario(path): the scenario file the rtcsim_outcome fixture runs "
@@ -81,6 +97,21 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="DIR",
         help="the folder of scenario files (default: ini rtcsim_scenarios_dir)",
     )
+    group.addoption(
+        "--rtcsim-baseline",
+        dest="rtcsim_baseline",
+        metavar="PATH",
+        help="hold runs against a stored baseline: a run folder, or a folder of runs (the "
+        "newest of the same scenario); a regression fails the scenario's test",
+    )
+    group.addoption(
+        "--rtcsim-thresholds",
+        dest="rtcsim_thresholds",
+        metavar="FILE",
+        help="the regression thresholds (YAML metric: limit; default: rtcsim compare's)",
+    )
+    parser.addini("rtcsim_baseline", "a stored baseline run or folder of runs", default="")
+    parser.addini("rtcsim_thresholds", "a YAML file of regression thresholds", default="")
     parser.addini("rtcsim_results_dir", "where runs write results/<run-id>/", default="")
     parser.addini(
         "rtcsim_start_services",
@@ -122,48 +153,6 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
     pluginmanager.add_hookspecs(RtcsimHooks)
 
 
-@dataclass(frozen=True)
-class PluginOptions:
-    """The effective configuration: command line over ini over defaults, read once."""
-
-    results_dir: Path | None
-    start_services: bool
-    keep_services: bool
-    collect_scenarios: bool
-    scenarios_dir: Path
-
-    @classmethod
-    def from_config(cls, config: pytest.Config) -> PluginOptions:
-        def pick(name: str) -> Any:
-            value = config.getoption(name)
-            return config.getini(name) if value is None else value
-
-        results = pick("rtcsim_results_dir")
-        no_services = config.getoption("rtcsim_no_services")
-        scenarios_dir = Path(str(pick("rtcsim_scenarios_dir")))
-        return cls(
-            results_dir=config.rootpath / results if results else None,
-            start_services=False if no_services else bool(config.getini("rtcsim_start_services")),
-            keep_services=bool(pick("rtcsim_keep_services")),
-            collect_scenarios=bool(pick("rtcsim_collect_scenarios")),
-            scenarios_dir=config.rootpath / scenarios_dir,
-        )
-
-
-@dataclass
-class PluginState:
-    """Per pytest session: the options, the services once up, the cached runs."""
-
-    options: PluginOptions
-    stack: StackStatus | None = None
-    started_stack: bool = False
-    settings: Settings | None = None
-    outcomes: dict[Path, RunOutcome] = field(default_factory=dict)
-
-
-STATE = pytest.StashKey[PluginState]()
-
-
 def pytest_configure(config: pytest.Config) -> None:
     for name, text in MARKERS.items():
         config.addinivalue_line("markers", f"{name}: {text}")
@@ -174,7 +163,7 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     """Two lines in pytest-asyncio's style: what the plugin will do, and where."""
     options = config.stash[STATE].options
     try:
-        settings = _settings(config)
+        settings = settings_for(config)
         where = (
             f"results_dir={settings.results_dir}, es={settings.es_url}/{settings.es_index}, "
             f"collector={settings.collector_api_url}, janus={settings.janus_url}"
@@ -186,19 +175,11 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
         f"keep_services={options.keep_services}, "
         f"collect_scenarios={options.collect_scenarios}, scenarios_dir={options.scenarios_dir}",
         f"rtcsim: {where}",
-    ]
-
-
-def _settings(config: pytest.Config) -> Settings:
-    state = config.stash[STATE]
-    if state.settings is None:
-        from simulator.settings import Settings
-
-        overrides = (
-            {} if state.options.results_dir is None else {"results_dir": state.options.results_dir}
-        )
-        state.settings = Settings(**overrides)  # type: ignore[arg-type]
-    return state.settings
+    ] + (
+        [f"rtcsim: baseline={options.baseline}, thresholds={options.thresholds or 'defaults'}"]
+        if options.baseline is not None
+        else []
+    )
 
 
 # -- services --------------------------------------------------------------------------------
@@ -210,7 +191,7 @@ def ensure_stack(config: pytest.Config) -> StackStatus | None:
     from rtcsim.services import stack
     from rtcsim.services.errors import ServiceError
 
-    settings = _settings(config)
+    settings = settings_for(config)
     state.started_stack = not stack.status(settings).healthy
     try:
         state.stack = stack.up(settings)
@@ -225,7 +206,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         return
     from rtcsim.services import stack
 
-    stack.down(_settings(config))
+    stack.down(settings_for(config))
 
 
 # -- running scenarios -----------------------------------------------------------------------
@@ -248,30 +229,11 @@ def _run_sync(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
         return pool.submit(lambda: asyncio.run(make())).result()
 
 
-def resolve_scenario(config: pytest.Config, path: str | Path) -> Path:
-    """A scenario path as given, else under the rootdir, else under ``rtcsim_scenarios_dir``."""
-    candidate = Path(path)
-    if candidate.is_absolute():
-        return candidate
-    for base in (config.rootpath, config.stash[STATE].options.scenarios_dir):
-        if (base / candidate).exists():
-            return (base / candidate).resolve()
-    return (config.rootpath / candidate).resolve()  # the run reports it missing
-
-
-def run_scenario(config: pytest.Config, path: str | Path) -> RunOutcome:
-    resolved = resolve_scenario(config, path)
-    outcome: RunOutcome = config.hook.pytest_rtcsim_run_scenario(
-        path=resolved, settings=_settings(config), config=config
-    )
-    return outcome
-
-
 # -- fixtures ---------------------------------------------------------------------------------
 @pytest.fixture(scope="session")
 def rtcsim_settings(pytestconfig: pytest.Config) -> Settings:
     """rtcsim's settings, with the plugin's results folder."""
-    return _settings(pytestconfig)
+    return settings_for(pytestconfig)
 
 
 @pytest.fixture(scope="session")
@@ -282,7 +244,8 @@ def rtcsim_stack(pytestconfig: pytest.Config, rtcsim_settings: Settings) -> Stac
 
 @pytest.fixture
 def rtcsim_run(pytestconfig: pytest.Config) -> Callable[[str | Path], RunOutcome]:
-    """``rtcsim_run(path) -> RunOutcome``: play a scenario file and verify it (synchronous)."""
+    """``rtcsim_run(path) -> RunOutcome``: play a scenario file and verify it (synchronous; a
+    path already run in this session returns that run)."""
 
     def run(path: str | Path) -> RunOutcome:
         return run_scenario(pytestconfig, path)
@@ -295,98 +258,49 @@ def rtcsim_outcome(request: pytest.FixtureRequest) -> RunOutcome:
     """The run of the test's ``rtcsim_scenario(path)`` marker, shared by tests of one path."""
     marker = request.node.get_closest_marker("rtcsim_scenario")
     if marker is None or not marker.args:
-        raise pytest.UsageError(
-            f"{request.node.nodeid}: rtcsim_outcome needs @pytest.mark.rtcsim_scenario(path)"
+        # One line, not a traceback through the fixture machinery (pytest-asyncio's too).
+        pytest.fail(
+            f"{request.node.nodeid}: the rtcsim_outcome fixture needs the scenario to run: "
+            '@pytest.mark.rtcsim_scenario("path/to/scenario.yaml") on the test, its class '
+            "or its module (pytestmark)",
+            pytrace=False,
         )
-    config = request.config
-    path = resolve_scenario(config, marker.args[0])
-    outcomes = config.stash[STATE].outcomes
-    if path not in outcomes:
-        outcomes[path] = run_scenario(config, path)
-    return outcomes[path]
+    return run_scenario(request.config, marker.args[0])
 
 
-# -- scenario files as tests -----------------------------------------------------------------
-def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> ScenarioFile | None:
+@pytest.fixture
+def rtcsim_compare(pytestconfig: pytest.Config) -> Callable[..., Comparison]:
+    """``rtcsim_compare(outcome, baseline=None) -> Comparison``: the run against ``baseline``
+    (a run folder) or the stored one (``--rtcsim-baseline``); ``.passed`` is False on a
+    regression, ``.markdown()`` says which."""
+
+    def against(outcome: RunOutcome, baseline: Path | str | None = None) -> Comparison:
+        found = Path(baseline) if baseline is not None else stored_baseline(pytestconfig, outcome)
+        if found is None:
+            raise pytest.UsageError(
+                f"no baseline for scenario {outcome.scenario!r}: pass one, or --rtcsim-baseline"
+            )
+        from rtcsim.results.baselines import against_baseline
+
+        return against_baseline(found, outcome.results_dir, thresholds(pytestconfig))
+
+    return against
+
+
+# -- scenario files as tests (their items: ``rtcsim.pytest_scenarios``) ---------------------
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
     options = parent.config.stash[STATE].options
     if not options.collect_scenarios or file_path.suffix not in SCENARIO_SUFFIXES:
         return None
-    if not file_path.resolve().is_relative_to(options.scenarios_dir.resolve()):
+    folder = options.scenarios_dir.resolve()
+    if not file_path.resolve().is_relative_to(folder):
         return None
+    inside = file_path.resolve().relative_to(folder)
+    if any(part in NOT_SCENARIOS for part in inside.parts[:-1]):
+        return None
+    if file_path.suffix == ".py" and file_path.name.startswith(("test_", "conftest")):
+        return None  # pytest's own
+    from rtcsim.pytest_scenarios import ScenarioFile
+
     file: ScenarioFile = ScenarioFile.from_parent(parent, path=file_path)
     return file
-
-
-class ScenarioFile(pytest.File):
-    def collect(self) -> Iterator[ScenarioItem]:
-        yield ScenarioItem.from_parent(self, name=self.path.stem)
-
-
-class ScenarioFailed(Exception):
-    """A scenario ran and some of its checks failed."""
-
-    def __init__(self, outcome: RunOutcome) -> None:
-        super().__init__(outcome.run_id)
-        self.outcome = outcome
-
-
-class ScenarioInvalid(Exception):
-    """The run's generator was saturated: neither a pass nor a server failure (exit code 3 on
-    the command line); the test fails, saying so, because its numbers prove nothing."""
-
-    def __init__(self, outcome: RunOutcome) -> None:
-        super().__init__(outcome.run_id)
-        self.outcome = outcome
-
-
-class ScenarioItem(pytest.Item):
-    """One scenario file; passes when the run's checks all pass."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.add_marker(pytest.mark.rtcsim_scenario(str(self.path)))
-
-    def runtest(self) -> None:
-        outcome = run_scenario(self.config, self.path)
-        self.user_properties.append(("rtcsim_run_id", outcome.run_id))
-        self.user_properties.append(("rtcsim_results_dir", str(outcome.results_dir)))
-        if not outcome.valid:
-            raise ScenarioInvalid(outcome)
-        if not outcome.passed:
-            raise ScenarioFailed(outcome)
-
-    def repr_failure(
-        self,
-        excinfo: pytest.ExceptionInfo[BaseException],
-        style: Any = None,
-    ) -> str:
-        error = excinfo.value
-        if isinstance(error, ScenarioFailed):
-            return failure_text(error.outcome)
-        if isinstance(error, ScenarioInvalid):
-            from simulator.watch.verdict import invalid_message
-
-            reason = error.outcome.invalid_reason or "the generator was saturated"
-            return f"{invalid_message(reason)}; results in {error.outcome.results_dir}"
-        from rtcsim.pipeline.outcome import SetupError
-        from simulator.scenario.loader import ScenarioError
-
-        if isinstance(error, ScenarioError | SetupError):
-            return f"{type(error).__name__}: {error}"
-        return str(super().repr_failure(excinfo))
-
-    def reportinfo(self) -> tuple[Path, int | None, str]:
-        return self.path, None, f"rtcsim scenario {self.name}"
-
-
-def failure_text(outcome: RunOutcome) -> str:
-    failed = [check for check in outcome.checks if not check.ok]
-    lines = [
-        f"scenario {outcome.scenario}, run {outcome.run_id}: "
-        f"{len(failed)} of {len(outcome.checks)} checks failed"
-    ]
-    for check in failed:
-        line = f"  - {check.name}: expected {check.expected}, found {check.found}"
-        lines.append(line + (f" ({check.detail})" if check.detail else ""))
-    lines.append(f"results in {outcome.results_dir}")
-    return "\n".join(lines)

@@ -124,6 +124,31 @@ class TalkingRecord:
 
 
 @dataclass
+class ReceptionRecord:
+    """RTP one subscription received on one media kind's own stream (retransmissions, which
+    come on the RTX stream, aside): so ``lost`` is the loss before NACK repaired it, as a
+    browser's ``packetsLost``; ``jitter_ms`` the interarrival jitter (RFC 3550 §6.4.1)."""
+
+    expected: int = 0
+    lost: int = 0
+    jitter_ms: float = 0.0
+
+
+@dataclass
+class LatencyRecord:
+    """One-way latency of a subscription's video frames, publisher's send to this arrival
+    (``peers.latency``): over every frame matched, and as a histogram of whole milliseconds
+    (``[[ms, frames], ...]``) so subscriptions pool into a run's percentiles."""
+
+    frames: int
+    unmatched: int = 0
+    p50_ms: float | None = None
+    p95_ms: float | None = None
+    max_ms: float | None = None
+    histogram: list[list[int]] = field(default_factory=list)
+
+
+@dataclass
 class SubscriptionRecord:
     publisher: str
     receiving_from: str
@@ -137,6 +162,8 @@ class SubscriptionRecord:
     received: dict[str, MediaCounters] = field(default_factory=dict)
     layer_requests: list[LayerRequestRecord] = field(default_factory=list)
     layers: list[LayerPeriodRecord] = field(default_factory=list)
+    reception: dict[str, ReceptionRecord] = field(default_factory=dict)
+    latency: LatencyRecord | None = None
 
 
 @dataclass

@@ -39,7 +39,7 @@ from simulator.driver.protocol import (
 from simulator.impairment.inprocess import InProcessImpairer
 from simulator.impairment.kernel import host_candidate_ports
 from simulator.impairment.model import Impairment
-from simulator.peers import cheap, client_samples, clips, publishing
+from simulator.peers import cheap, client_samples, clips, latency, publishing
 from simulator.peers.layer_tracking import LayerTracker
 from simulator.peers.peer_state import PublisherState, SubscriptionState, TrackCounters
 from simulator.peers.publishing import PublishOptions, TalkOptions
@@ -69,6 +69,7 @@ class Participant:
         impairer: InProcessImpairer | None = None,
         *,
         clips_dir: Path | None = None,
+        sent_frames: latency.SentFramesBook | None = None,
     ) -> None:
         self.link = link
         self.connection_id = connection_id
@@ -83,8 +84,12 @@ class Participant:
         """Wall-clock ms when the server acknowledged our clean leave (``leave``)."""
         # One impairer for all the participant's peers: they share one uplink and one downlink.
         self.impairer = impairer or InProcessImpairer(random.Random(connection_id))
+        self._down_impaired = False  # cheap subscribers then count after the impairer
         # Where cheap publishers find their pre-encoded clips (made there on first use).
         self.clips_dir = clips_dir
+        # When our frames left, and where our subscriptions look theirs up (one-way latency):
+        # every participant of the process shares one book unless told otherwise.
+        self.sent_frames = sent_frames if sent_frames is not None else latency.PROCESS_BOOK
         self.talking: list[tuple[int, str, bool, float | None]] = []
         """(ms, feed, talking, average dBov) per talking notification received."""
         self._publisher_pc: RTCPeerConnection | None = None
@@ -143,6 +148,8 @@ class Participant:
         await trickle.add(candidate.candidate, candidate.sdp_mid, candidate.sdp_mline_index)
 
     def _negotiated(self, pc: RTCPeerConnection, *sdps: str) -> None:
+        # An in-process downlink impairment must act on cheap receivers too (``peers.cheap``).
+        cheap.count_after_impairment(pc, self._down_impaired)
         self.impairer.attach(pc)
         self._sdps += [sdp for sdp in sdps if sdp]
 
@@ -161,6 +168,7 @@ class Participant:
         state = PublisherState(stream_id, options, pc, audio, video, time.monotonic())
         state.transceivers = made
         self.publisher = state
+        self._note_sent_frames(state)
         await pc.setLocalDescription(await pc.createOffer())
         state.local_sdp = pc.localDescription.sdp
         offer = state.local_sdp
@@ -222,6 +230,9 @@ class Participant:
             stream_id=stream_id,
             layers=layers,
         )
+        book = self.sent_frames
+        state.latency = latency.LatencyMeter(lambda: book.get(feed))
+        state.own_transceivers = lambda: peer.transceivers_of(feed)
         self.subscriptions[feed] = state
         state.local_sdp = await peer.answer(signalled.sdp, signalled.feed_of)
         self._negotiated(peer.pc, signalled.sdp, state.local_sdp)
@@ -262,11 +273,12 @@ class Participant:
         await self._snapshot_publisher(state)
         if not self.link.plan.publisher_kept:
             await self.link.unpublish()
-            await _close_publisher(state)
+            await self._close_publisher(state)
             self._publisher_pc = self._publisher_trickle = None
             self.publisher = None
             return
         # The peer stays (LiveKit): its transceivers go inactive and it is renegotiated.
+        self._close_sent_frames(state)
         if isinstance(state.video, SimulcastVideo):
             await state.video.stop()
         for track in (state.audio, state.video):
@@ -324,6 +336,9 @@ class Participant:
 
     def set_impairment(self, up: Impairment, down: Impairment) -> None:
         self.impairer.set(up, down)
+        self._down_impaired = not down.is_none
+        for peer in self.receivers.values():
+            cheap.count_after_impairment(peer.pc, self._down_impaired)
 
     def local_ports(self) -> list[int]:
         """The UDP ports of this participant's peers (its SDP host candidates)."""
@@ -374,7 +389,7 @@ class Participant:
             await peer.close()
         self.receivers.clear()
         if self.publisher is not None:
-            await _close_publisher(self.publisher)
+            await self._close_publisher(self.publisher)
             self.publisher = None
         if self._publisher_pc is not None:
             await self._publisher_pc.close()
@@ -415,6 +430,12 @@ class Participant:
         for state in self.subscriptions.values():
             await self._snapshot_subscription(state)
 
+    async def refresh_subscription(self, feed: str) -> None:
+        """Pull one subscription's counts from aiortc's stats (its publisher just ended)."""
+        state = self.subscriptions.get(feed)
+        if state is not None:
+            await self._snapshot_subscription(state)
+
     async def _snapshot_publisher(self, state: PublisherState) -> None:
         for transceiver in state.transceivers:
             if isinstance(state.video, SimulcastVideo) and transceiver.kind == "video":
@@ -453,6 +474,24 @@ class Participant:
         peer = self.receivers.pop(state.peer, None)
         if peer is not None:
             await peer.close()
+
+    def _note_sent_frames(self, state: PublisherState) -> None:
+        """Log when each frame of a (non-simulcast) video leaves, for our subscribers'
+        latency; a simulcast video's picture ids do not survive the SFU (``peers.latency``)."""
+        for transceiver in state.transceivers:
+            sender = transceiver.sender
+            if transceiver.kind == "video" and sender.track is not None:
+                state.sent_frames = self.sent_frames.open(self.connection_id)
+                latency.note_sent_frames(sender, state.sent_frames)
+
+    def _close_sent_frames(self, state: PublisherState) -> None:
+        if state.sent_frames is not None:
+            self.sent_frames.close(self.connection_id, state.sent_frames)
+            state.sent_frames = None
+
+    async def _close_publisher(self, state: PublisherState) -> None:
+        self._close_sent_frames(state)
+        await _close_publisher(state)
 
     def _require_room(self) -> str:
         if self.room is None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Literal, get_args
+from typing import Annotated, Literal, get_args
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
@@ -23,6 +23,11 @@ from collector.store.client import ClientOptions, ServerVersion, UnsupportedVers
 ServerName = Literal["janus", "livekit"]
 SERVERS: tuple[str, ...] = get_args(ServerName)
 """The media servers rtcsim drives (``simulator.driver.servers``)."""
+Port = Annotated[int, Field(ge=1, le=65535)]
+"""A TCP or UDP port number: 1..65535 (0 would ask the kernel for any port, which a service
+another process must reach cannot use)."""
+OptionalPort = Annotated[int, Field(ge=0, le=65535)]
+"""A port where 0 means off."""
 
 
 def _under_working_folder(name: str) -> Callable[[], Path]:
@@ -68,8 +73,8 @@ class Settings(BaseSettings):
     netns_prefix_len: int = 24
 
     # -- Janus ---------------------------------------------------------------------------------
-    janus_http_port: int = 8088
-    janus_admin_port: int = 7088
+    janus_http_port: Port = 8088
+    janus_admin_port: Port = 7088
     janus_admin_secret: str = "rtcsim-admin"
     janus_rtp_port_range: str = "20000-40000"
     janus_session_timeout_s: int = Field(
@@ -86,13 +91,13 @@ class Settings(BaseSettings):
         description="built once with `go install` into <cache_dir>/livekit/<version> (later "
         "versions replace pion with forks the Go module proxy does not serve)",
     )
-    livekit_port: int = Field(
+    livekit_port: Port = Field(
         default=7880, description="signalling WebSocket (/rtc) and RoomService, on sfu_address"
     )
     livekit_rtc_port_range: str = Field(
         default="50000-59999", description="UDP ports LiveKit's peer connections use (ICE)"
     )
-    livekit_prometheus_port: int = Field(
+    livekit_prometheus_port: OptionalPort = Field(
         default=6789, description="LiveKit's Prometheus /metrics on sfu_address; 0: off"
     )
     livekit_webhook_url: str | None = Field(
@@ -110,11 +115,11 @@ class Settings(BaseSettings):
     )
 
     # -- collector -----------------------------------------------------------------------------
-    collector_events_port: int = Field(
+    collector_events_port: Port = Field(
         default=8090, description="Janus event handler posts here (127.0.0.1 in the SFU namespace)"
     )
     collector_api_host: str = "127.0.0.1"
-    collector_api_port: int = Field(default=8091, description="identity, client stats, health")
+    collector_api_port: Port = Field(default=8091, description="identity, client stats, health")
     collector_token: str = "rtcsim-dev-token"
     collector_events_user: str = "janus"
     collector_events_password: str = "rtcsim-dev-events"
@@ -126,8 +131,8 @@ class Settings(BaseSettings):
         default="9.5.0", description="the Elasticsearch rtcsim installs and runs: 7.17.x, 8.x, 9.x"
     )
     es_host: str = "127.0.0.1"
-    es_port: int = 9200
-    es_cluster_ports: list[int] = Field(
+    es_port: Port = 9200
+    es_cluster_ports: list[Port] = Field(
         default_factory=list,
         description="HTTP ports of more nodes rtcsim starts beside es_port: a cluster of "
         "1 + len(es_cluster_ports) nodes (transport port = HTTP port + 100)",
@@ -163,10 +168,11 @@ class Settings(BaseSettings):
         ),
     )
 
-    @field_validator("livekit_rtc_port_range")
+    @field_validator("livekit_rtc_port_range", "janus_rtp_port_range")
     @classmethod
     def _port_range(cls, value: str) -> str:
-        """``START-END`` with 1024 <= START <= END <= 65535 (LiveKit's rtc.port_range_*)."""
+        """``START-END`` with 1024 <= START <= END <= 65535 (Janus's rtp_port_range, LiveKit's
+        rtc.port_range_*)."""
         start, _, end = value.partition("-")
         if not (start.isdigit() and end.isdigit() and 1024 <= int(start) <= int(end) <= 65535):
             raise ValueError(f"{value!r} is not a port range START-END within 1024-65535")

@@ -16,11 +16,11 @@ from typing import Annotated
 
 import typer
 
-from rtcsim.cli.output import print_outcome
-from rtcsim.pipeline.load import run_load_scenario
-from rtcsim.pipeline.outcome import SetupError
+from rtcsim.cli.framework import load_settings
+from rtcsim.cli.output import console, print_outcome
+from rtcsim.pipeline.load import conclude_folder, run_load_scenario
+from rtcsim.pipeline.preflight import preflight
 from simulator.scenario.load import LoadScenario, LoadSpec
-from simulator.settings import Settings
 
 MAX_USERS = 500
 MAX_RUN_TIME_S = 3600
@@ -39,7 +39,9 @@ def run_time_s(text: str) -> int:
 
 
 def load(
-    locustfile: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="a locustfile")],
+    locustfile: Annotated[
+        Path, typer.Argument(exists=True, dir_okay=False, help="a locustfile", metavar="LOCUSTFILE")
+    ],
     users: Annotated[int, typer.Option("--users", "-u", min=1, max=MAX_USERS)] = 6,
     spawn_rate: Annotated[float, typer.Option("--spawn-rate", "-r", min=0.1, max=50)] = 2.0,
     run_time: Annotated[str, typer.Option("--run-time", "-t", help="e.g. 60s, 5m")] = "60s",
@@ -68,20 +70,35 @@ def load(
             stop_timeout_s=stop_timeout_s,
         ),
     )
-    try:
-        outcome = asyncio.run(
-            run_load_scenario(
-                scenario, locustfile, Settings(), progress=lambda m: typer.echo(f"· {m}")
-            )
+    settings = load_settings()
+    asyncio.run(preflight(settings))  # SetupError: one line, exit 2, before locust starts
+    outcome = asyncio.run(
+        run_load_scenario(
+            scenario, locustfile, settings, progress=lambda m: console.print(f"[dim]·[/] {m}")
         )
-    except SetupError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
+    )
     print_outcome(outcome)
     typer.echo(f"locust stats: {outcome.results_dir}/stats_stats.csv")
     raise typer.Exit(outcome.exit_code)
 
 
+def conclude(
+    folder: Annotated[
+        Path, typer.Argument(exists=True, file_okay=False, help="a run folder", metavar="RUN_DIR")
+    ],
+) -> None:
+    """Conclude a plain `locust -f` run (locust calls this as it quits): read back, check,
+    write summary.json, junit.xml and the report."""
+    settings = load_settings()
+    outcome = asyncio.run(
+        conclude_folder(folder, settings, progress=lambda m: console.print(f"[dim]·[/] {m}"))
+    )
+    print_outcome(outcome)
+    raise typer.Exit(outcome.exit_code)
+
+
 def register(parent: typer.Typer) -> None:
-    """Mount as ``rtcsim load`` (one command, not a group)."""
+    """Mount as ``rtcsim load`` (one command, not a group), and the hidden ``rtcsim conclude``
+    a plain ``locust -f`` run calls (``simulator.load.plain_locust``)."""
     parent.command("load")(load)
+    parent.command("conclude", hidden=True)(conclude)

@@ -14,13 +14,14 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from rtcsim.cli.framework import App
 from simulator.recording import mjr
 from simulator.recording.media_info import folder_size, probe
 from simulator.recording.options import OutputMode, RecordingOptions
 from simulator.recording.pipeline import RecordingJob, produce
 from simulator.recording.pprec import PpRecError
 
-app = typer.Typer(
+app = App(
     name="recording",
     help="Inspect recordings, or make INDIVIDUAL/COMPOSED files from Janus .mjr recordings.",
     no_args_is_help=True,
@@ -33,9 +34,14 @@ MEDIA_SUFFIXES = {".webm", ".opus", ".mkv", ".mp4", ".ogg"}
 
 @app.command()
 def inspect(
-    path: Annotated[Path, typer.Argument(help="a recording's folder or one of its files")],
+    path: Annotated[
+        Path, typer.Argument(help="a recording's folder or one of its files", metavar="PATH")
+    ],
 ) -> None:
     """Streams, resolution, duration and size of every media file."""
+    if not path.exists():
+        err.print(f"[red]error: {path}: no such file or folder[/]", highlight=False)
+        raise typer.Exit(EXIT_ERROR)
     files = (
         sorted(p for p in path.iterdir() if p.suffix in MEDIA_SUFFIXES) if path.is_dir() else [path]
     )
@@ -65,8 +71,12 @@ def inspect(
 
 @app.command()
 def convert(
-    raw_dir: Annotated[Path, typer.Argument(help="folder of a recording's .mjr files")],
-    out_dir: Annotated[Path, typer.Argument(help="where the files go (emptied first)")],
+    raw_dir: Annotated[
+        Path, typer.Argument(help="folder of a recording's .mjr files", metavar="RAW_DIR")
+    ],
+    out_dir: Annotated[
+        Path, typer.Argument(help="where the files go (emptied first)", metavar="OUT_DIR")
+    ],
     mode: Annotated[OutputMode, typer.Option(help="INDIVIDUAL or COMPOSED")] = OutputMode.COMPOSED,
     audio: Annotated[bool, typer.Option(help="keep audio")] = True,
     video: Annotated[bool, typer.Option(help="keep video")] = True,

@@ -13,13 +13,15 @@ from typing import Annotated
 
 import typer
 
+from rtcsim.cli.framework import App, load_settings
+from rtcsim.cli.output import fail
+from rtcsim.cli.run import ResultsDir
 from rtcsim.report.build import REPORT_FILE, ReportError, run_scope, write_report
 from rtcsim.report.kibana import KibanaError, import_objects
 from rtcsim.report.model import Scope
 from rtcsim.results.folders import ResultsError, run_folder
-from simulator.settings import Settings
 
-kibana_app = typer.Typer(help="Kibana saved objects: OpenVidu's two dashboards on `openvidu`.")
+kibana_app = App(help="Kibana saved objects: OpenVidu's two dashboards on `openvidu`.")
 
 
 def register(app: typer.Typer) -> None:
@@ -40,13 +42,10 @@ def parse_time(text: str) -> int:
     return int(moment.timestamp() * 1000)
 
 
-def _fail(message: str) -> typer.Exit:
-    typer.secho(f"error: {message}", fg="red", err=True)
-    return typer.Exit(2)
-
-
 def report(
-    run_id: Annotated[str | None, typer.Argument(help="a run id (a folder of results/)")] = None,
+    run_id: Annotated[
+        str | None, typer.Argument(help="a run id (a folder of results/)", metavar="RUN_ID")
+    ] = None,
     start: Annotated[
         str | None, typer.Option("--from", help="range start: ms since the epoch or ISO date")
     ] = None,
@@ -54,12 +53,13 @@ def report(
         str | None, typer.Option("--to", help="range end: ms since the epoch or ISO date")
     ] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="file to write")] = None,
+    results_dir: ResultsDir = None,
 ) -> None:
     """OpenVidu's Sessions and Recordings dashboards as one offline HTML page: for a run
-    (default results/<run-id>/report.html), or for every document of a time range."""
-    settings = Settings()
+    (default results/RUN_ID/report.html), or for every document of a time range."""
+    settings = load_settings(results_dir=results_dir)
     if (run_id is None) == (start is None and end is None):
-        raise _fail("give a RUN_ID, or --from and --to (not both)")
+        raise fail("give a RUN_ID, or --from and --to (not both)")
     folder: Path | None = None
     try:
         if run_id is not None:
@@ -68,15 +68,15 @@ def report(
             target = output or folder / REPORT_FILE
         else:
             if start is None or end is None:
-                raise _fail("a range needs both --from and --to")
+                raise fail("a range needs both --from and --to")
             begin, finish = parse_time(start), parse_time(end)
             if finish <= begin:
-                raise _fail("--to must come after --from")
+                raise fail("--to must come after --from")
             scope = Scope(begin, finish, (), title=f"{start} → {end}")
             target = output or settings.results_dir / f"report-{begin}-{finish}.html"
         built = asyncio.run(write_report(settings, scope, target, folder=folder))
     except (ResultsError, ReportError) as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     typer.echo(f"report written to {target} ({built.compute_ms:.0f} ms of queries)")
 
 
@@ -88,7 +88,12 @@ def kibana_import(
     kibana_version: Annotated[
         int | None, typer.Option(help="7, 8 or 9 (default: asked from Kibana's /api/status)")
     ] = None,
-    file: Annotated[Path | None, typer.Option(help="an NDJSON file instead of kibana/")] = None,
+    file: Annotated[
+        Path | None,
+        typer.Option(
+            exists=True, dir_okay=False, help="an NDJSON file instead of the shipped objects"
+        ),
+    ] = None,
     space: Annotated[str | None, typer.Option(help="a Kibana space id")] = None,
 ) -> None:
     """Import the data view, visualizations and the two dashboards (overwriting)."""
@@ -99,7 +104,7 @@ def kibana_import(
             )
         )
     except KibanaError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     typer.echo(f"{path.name}: {result.success_count} objects imported into {url}")
     for error in result.errors:
         typer.secho(f"  {error}", fg="red", err=True)

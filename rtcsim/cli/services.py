@@ -10,15 +10,15 @@ from collections.abc import Callable
 from typing import TypeVar
 
 import typer
-from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
+from rtcsim.cli.framework import App, load_settings
 from rtcsim.services import stack
 from rtcsim.services.errors import ServiceError
 from simulator.settings import Settings
 
-app = typer.Typer(
+app = App(
     name="services",
     help="Start, stop and inspect Janus, Elasticsearch and the collector.",
     no_args_is_help=True,
@@ -41,11 +41,7 @@ def _guarded(action: Callable[[], T]) -> T:
 
 
 def _settings() -> Settings:
-    try:
-        return Settings()
-    except ValidationError as exc:
-        console.print(f"invalid settings: {exc}", style="red", markup=False, highlight=False)
-        raise typer.Exit(EXIT_SERVICE_ERROR) from None
+    return load_settings()  # a SettingsError: one line, exit 2 (rtcsim.cli.framework)
 
 
 def _print(status: stack.StackStatus) -> None:

@@ -14,10 +14,10 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
+from rtcsim.cli.framework import load_settings
 from rtcsim.services.errors import ServiceError
 from rtcsim.soak.judge import MB_KB
 from rtcsim.soak.run import MAX_MINUTES, MAX_USERS, SoakError, SoakPlan, SoakResult, soak
-from simulator.settings import Settings
 
 console = Console(width=None if sys.stdout.isatty() else 120)
 
@@ -33,7 +33,7 @@ def soak_command(
 ) -> None:
     """Churn peers through rooms for --minutes; fail if the collector's memory or fds grow."""
     try:
-        settings = Settings()
+        settings = load_settings()
         result = soak(
             settings,
             SoakPlan(minutes=minutes, users=users, sample_s=sample_s),

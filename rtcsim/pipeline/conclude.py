@@ -10,6 +10,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import yaml
@@ -26,6 +27,7 @@ from simulator.scenario.load import AnyScenario
 from simulator.settings import Settings
 from simulator.verify.checks import Check
 from simulator.verify.counts import RunCounts, count_stored, own_connections
+from simulator.verify.digest import RunDigest
 from simulator.verify.invariants import Tolerances
 from simulator.verify.skeleton import counts_complete
 from simulator.verify.spool import FILE_NAME as SPOOL_FILE
@@ -84,24 +86,38 @@ async def conclude(
     *,
     progress: Progress,
     extra_checks: list[Check] | None = None,
+    invalid: str | bool | None = True,
+    sections: dict[str, Any] | None = None,
 ) -> RunOutcome:
     """After the play (a timeline or a locust run): the ledger written, the documents read
-    back, every check applied, summary, report and junit written."""
+    back, every check applied, summary, report and junit written.
+
+    ``invalid``: True judges validity from the whole run's generator reports; a capacity
+    search, which judges its generator step by step, passes its own reason (or None).
+    ``sections``: more top-level parts of ``summary.json`` (a search's ``capacity``)."""
     run_id = ledger.run_id
     for report in ledger.generator:
         progress(generator_line(report))
     ledger.write(results / "ledger.json")
     progress("waiting for the collector's documents in Elasticsearch")
-    tolerances = Tolerances(drop_slack_s=ledger.server.drop_noticed_within_s + 3.0)
+    tolerances = Tolerances(
+        drop_slack_s=ledger.server.drop_noticed_within_s + 3.0,
+        monitoring_interval_s=settings.monitoring_interval_s,
+    )
     failure: Check | None = None
     try:
-        checks, count = await read_back_and_verify(
+        checks, digest = await read_back_and_verify(
             settings, scenario, ledger, results, tolerances, wait_s=DOCUMENTS_TIMEOUT_S
         )
+        count, host_samples = digest.count, digest.host_samples
         progress(f"{count} documents read back and checked")
     except (ApiError, TransportError, StoreError, ReadBackIncomplete) as exc:
         # The ledger is written; `rtcsim check RUN_ID` re-reads the documents once it is back.
-        checks, count = verify(scenario, ledger.as_documented(), [], tolerances), 0
+        checks, count, host_samples = (
+            verify(scenario, ledger.as_documented(), [], tolerances),
+            0,
+            [],
+        )
         failure = Check(
             "every document of the run was read back"
             if isinstance(exc, ReadBackIncomplete)
@@ -112,7 +128,11 @@ async def conclude(
             "the ledger is kept: `rtcsim check` this run once Elasticsearch is back",
         )
     outcome = RunOutcome(run_id, scenario.name, results, ledger, count)
-    outcome.invalid_reason = invalid_reason(ledger.generator)
+    outcome.host_samples = host_samples
+    outcome.sections = dict(sections or {})
+    outcome.invalid_reason = (
+        invalid_reason(ledger.generator) if invalid is True else invalid or None
+    )
     outcome.checks = ([failure] if failure else []) + checks + (extra_checks or [])
     if ledger.media_server_lost is not None:
         # The cause first: the other checks then only say what the loss left behind.
@@ -131,10 +151,12 @@ async def read_back_and_verify(
     tolerances: Tolerances,
     *,
     wait_s: float = 0.0,
-) -> tuple[list[Check], int]:
+    spool: Path | None = None,
+) -> tuple[list[Check], RunDigest]:
     """Wait (up to ``wait_s``) until the counts say the collector has written all the run
-    implies, then read every document once: into the checks, and into the run's spool.
-    Returns the checks and how many documents were read."""
+    implies, then read every document once: into the checks, and into the run's spool
+    (``spool``, by default the run's ``documents.ndjson.gz``).
+    Returns the checks and the digest of the documents read (``count``: how many)."""
     ledger = ledger.as_documented()  # named as the documents name connections (LiveKit: SIDs)
     selection = run_selection(ledger)
     async with open_client(settings.es_client_options()) as es:
@@ -148,11 +170,11 @@ async def read_back_and_verify(
                 timeout_s=wait_s,
             )
         async with open_run(es, settings.es_index, selection) as run:
-            with DocumentSpool(results / SPOOL_FILE) as spool:
+            with DocumentSpool(spool or results / SPOOL_FILE) as documents:
                 checks, digest = await verify_stored(
-                    run, scenario, ledger, tolerances, sink=spool.write
+                    run, scenario, ledger, tolerances, sink=documents.write
                 )
-    return checks, digest.count
+    return checks, digest
 
 
 async def wait_for_counts(

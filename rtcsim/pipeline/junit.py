@@ -27,20 +27,43 @@ _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 def junit_xml(outcome: RunOutcome) -> ET.ElementTree[ET.Element]:
     """The run as a JUnit document: a pure function of the outcome."""
+    return junit_of([outcome])
+
+
+def junit_of(
+    outcomes: list[RunOutcome], broken: list[tuple[str, str]] | None = None
+) -> ET.ElementTree[ET.Element]:
+    """Several runs (``rtcsim run a.yaml b.yaml --junit PATH``) as one document: a testsuite
+    per run, and one per file that did not run (``broken``: (file, why)) with an error."""
+    suites = [_suite(outcome) for outcome in outcomes]
+    suites += [_broken_suite(path, why) for path, why in broken or []]
+    root = ET.Element(
+        "testsuites",
+        name="rtcsim",
+        tests=str(sum(int(s.get("tests", "0")) for s in suites)),
+        failures=str(sum(int(s.get("failures", "0")) for s in suites)),
+        errors=str(sum(int(s.get("errors", "0")) for s in suites)),
+        time=f"{sum(float(s.get('time', '0')) for s in suites):.3f}",
+    )
+    root.extend(suites)
+    ET.indent(root)
+    return ET.ElementTree(root)
+
+
+def write_junit_of(
+    outcomes: list[RunOutcome], path: Path, broken: list[tuple[str, str]] | None = None
+) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    junit_of(outcomes, broken).write(path, encoding="utf-8", xml_declaration=True)
+    return path
+
+
+def _suite(outcome: RunOutcome) -> ET.Element:
     checks = outcome.checks
     failures = sum(1 for check in checks if not check.ok)
     ledger = outcome.ledger
     duration_s = max(0, (ledger.ended_ms or ledger.started_ms) - ledger.started_ms) / 1000
-    root = ET.Element(
-        "testsuites",
-        name="rtcsim",
-        tests=str(len(checks)),
-        failures=str(failures),
-        errors="0",
-        time=f"{duration_s:.3f}",
-    )
-    suite = ET.SubElement(
-        root,
+    suite = ET.Element(
         "testsuite",
         name=f"{outcome.scenario} ({outcome.run_id})",
         tests=str(len(checks)),
@@ -72,8 +95,19 @@ def junit_xml(outcome: RunOutcome) -> ET.ElementTree[ET.Element]:
                 case, "failure", type="CheckFailed", message=_text(_expected_found(check))
             )
             failure.text = _text(_failure_text(check))
-    ET.indent(root)
-    return ET.ElementTree(root)
+    return suite
+
+
+def _broken_suite(path: str, why: str) -> ET.Element:
+    suite = ET.Element(
+        "testsuite", name=_text(path), tests="1", failures="0", errors="1", skipped="0", time="0"
+    )
+    case = ET.SubElement(suite, "testcase", classname="rtcsim", name="the scenario runs", time="0")
+    error = ET.SubElement(
+        case, "error", type="ScenarioError", message=_text(why.splitlines()[0] if why else "")
+    )
+    error.text = _text(why)
+    return suite
 
 
 def write_junit(outcome: RunOutcome, path: Path | None = None) -> Path:

@@ -16,13 +16,16 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import yaml
+
 from rtcsim.pipeline.conclude import check_collector, conclude, new_run_folder
+from rtcsim.pipeline.load_progress import LoadProgress
 from rtcsim.pipeline.outcome import RunOutcome, SetupError, new_run_id
 from simulator.ledger import Ledger
 from simulator.load import wind_down
 from simulator.load.session import RUN_DIR_ENV, RUN_ID_ENV
 from simulator.load.timings import REQUEST_TYPE
-from simulator.scenario.load import LoadScenario
+from simulator.scenario.load import LoadScenario, LoadSpec
 from simulator.settings import Settings
 from simulator.verify.checks import Check, check_equal
 
@@ -31,6 +34,7 @@ MASTER_PORT = 5557
 BACKSTOP_S = 30.0
 """locust's own ``--run-time`` comes this long after the wind-down's bound."""
 EXIT_GRACE_S = 240.0
+PROGRESS_EVERY_S = 10.0  # a line of locust stats (rtcsim.pipeline.load_progress)
 """After the run time: users finish their visit (stop timeout), recordings are converted and
 every process writes its ledger part before it exits."""
 
@@ -164,16 +168,17 @@ def play_locust(
         wound_down_s = spec.run_time_s + wind_down.bound_s(spec.stop_timeout_s)
         deadline = time.monotonic() + wound_down_s + EXIT_GRACE_S
         started = time.monotonic()
-        next_note = started + 30
+        next_note = started + PROGRESS_EVERY_S
+        stats = LoadProgress(results / "stats")
         while any(p.poll() is None for p in procs) and time.monotonic() < deadline:
             time.sleep(0.5)
             if time.monotonic() >= next_note:
+                elapsed = time.monotonic() - started
+                line = stats.line(elapsed)
                 done = len(list(results.glob("ledger-*.json")))
-                progress(
-                    f"t={time.monotonic() - started:4.0f}s locust running; "
-                    f"{done} of {len(procs) if spec.workers == 0 else spec.workers} ledger parts"
-                )
-                next_note += 30
+                parts = f"; {done} ledger parts" if done else ""
+                progress((line or f"t={elapsed:4.0f}s locust starting") + parts)
+                next_note += PROGRESS_EVERY_S
         for proc in procs:
             if proc.poll() is None:
                 progress(f"locust process {proc.pid} overran; stopping it")
@@ -261,3 +266,37 @@ def leaves_check(stats_csv: Path) -> Check:
     except (OSError, KeyError, ValueError) as exc:
         return Check(name, False, "locust's stats CSV", f"unreadable: {exc}", str(stats_csv))
     return check_equal(name, joined, left, f"joins and leaves in {stats_csv.name}")
+
+
+PLAIN_SCENARIO = "locust"
+"""The name a plain ``locust -f`` run is recorded under (it has no scenario file)."""
+
+
+async def conclude_folder(folder: Path, settings: Settings, *, progress: Progress) -> RunOutcome:
+    """Conclude a locust run started without ``rtcsim load`` (``simulator.load.plain_locust``):
+    its processes' ledger parts in ``folder`` merged, then the documents read back and checked
+    as after ``rtcsim load``; ``scenario.yaml`` written so ``rtcsim check`` can redo it."""
+    scenario, ledger, parts, extra = await asyncio.to_thread(_plain_run, folder)
+    await check_collector(settings)
+    progress(
+        f"run {ledger.run_id}: {len(ledger.participants)} visits in {len(ledger.sessions)} "
+        f"rooms from {parts} locust process(es)"
+    )
+    return await conclude(scenario, ledger, settings, folder, progress=progress, extra_checks=extra)
+
+
+def _plain_run(folder: Path) -> tuple[LoadScenario, Ledger, int, list[Check]]:
+    parts = sorted(folder.glob("ledger-*.json"))
+    if not parts:
+        raise SetupError(f"{folder}: no ledger part (ledger-*.json): no locust run recorded here")
+    ledgers = [Ledger.read(path) for path in parts]
+    ledger = merge_ledgers(ledgers[0].run_id, PLAIN_SCENARIO, ledgers)
+    scenario = LoadScenario(
+        name=PLAIN_SCENARIO,
+        description="a plain `locust -f` run, concluded when locust quit",
+        load=LoadSpec(locustfile="(locust -f)", users=min(500, max(1, len(ledger.participants)))),
+    )
+    text = yaml.safe_dump(scenario.model_dump(mode="json", by_alias=True), sort_keys=False)
+    (folder / "scenario.yaml").write_text(text)
+    stats = folder / "stats_stats.csv"
+    return scenario, ledger, len(parts), [leaves_check(stats)] if stats.is_file() else []

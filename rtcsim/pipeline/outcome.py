@@ -12,6 +12,7 @@ import secrets
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import orjson
 
@@ -21,7 +22,7 @@ from simulator.verify.spool import FILE_NAME as SPOOL_FILE
 from simulator.verify.spool import read_spool
 from simulator.verify.store_reader import Document
 from simulator.verify.throughput import all_figures
-from simulator.watch.verdict import INVALID_EXIT_CODE
+from simulator.watch.verdict import INVALID_EXIT_CODE, invalid_message
 
 
 class SetupError(RuntimeError):
@@ -40,6 +41,10 @@ class RunOutcome:
     checks: list[Check] = field(default_factory=list)
     invalid_reason: str | None = None
     """Set when a generator process was saturated: the run is INVALID whatever the checks say."""
+    sections: dict[str, Any] = field(default_factory=dict)
+    """More parts of ``summary.json`` (a capacity search's ``capacity``)."""
+    host_samples: list[Document] = field(default_factory=list)
+    """The run's ``monitoringStats`` (for the server's figures per stream)."""
     _loaded: list[Document] | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
@@ -62,8 +67,8 @@ class RunOutcome:
 
     @property
     def throughput(self) -> dict[str, float | None]:
-        # docs_per_second needs only how many: a range of that length holds no document.
-        return all_figures(self.ledger, range(self.document_count))
+        # docs_per_second needs only how many; the server's figures, its samples.
+        return all_figures(self.ledger, _ReadBack(self.document_count, self.host_samples))
 
     @property
     def valid(self) -> bool:
@@ -81,14 +86,17 @@ def new_run_id() -> str:
     return time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(2)
 
 
-def write_summary(outcome: RunOutcome) -> None:
-    summary = {
+def summary_of(outcome: RunOutcome) -> dict[str, Any]:
+    """What ``summary.json`` holds (and ``rtcsim run --json`` prints)."""
+    return {
         "run_id": outcome.run_id,
         "scenario": outcome.scenario,
         "passed": outcome.passed,
         "valid": outcome.valid,
         "invalid_reason": outcome.invalid_reason,
         "exit_code": outcome.exit_code,
+        "verdict": verdict_text(outcome),
+        "results_dir": str(outcome.results_dir),
         "started_ms": outcome.ledger.started_ms,
         "ended_ms": outcome.ledger.ended_ms,
         "sessions": {room: s.session_id for room, s in outcome.ledger.sessions.items()},
@@ -97,7 +105,37 @@ def write_summary(outcome: RunOutcome) -> None:
         "checks": [check.as_dict() for check in outcome.checks],
         "documents": outcome.document_count,
         "throughput": outcome.throughput,
+        **outcome.sections,
     }
+
+
+def verdict_text(outcome: RunOutcome) -> str:
+    """One line: ``55/55 checks passed`` (``(1 n/a)``: checks whose precondition did not hold,
+    ``simulator.verify.verdict``), ``3 of 55 checks failed: a; b; c``, or why the run is
+    invalid."""
+    total = len(outcome.checks)
+    failed = [check.name for check in outcome.checks if not check.ok]
+    if not outcome.valid:
+        return invalid_message(outcome.invalid_reason or "the generator was saturated")
+    if not failed:
+        exempt = sum(1 for check in outcome.checks if str(check.found).startswith("n/a"))
+        return f"{total}/{total} checks passed" + (f" ({exempt} n/a)" if exempt else "")
+    named = "; ".join(failed[:3]) + (f"; and {len(failed) - 3} more" if len(failed) > 3 else "")
+    return f"{len(failed)} of {total} checks failed: {named}"
+
+
+def write_summary(outcome: RunOutcome) -> None:
     (outcome.results_dir / "summary.json").write_bytes(
-        orjson.dumps(summary, option=orjson.OPT_INDENT_2)
+        orjson.dumps(summary_of(outcome), option=orjson.OPT_INDENT_2)
     )
+
+
+@dataclass(frozen=True)
+class _ReadBack:
+    """What the figures need of the documents read back: how many, and the host's samples."""
+
+    count: int
+    host_samples: list[Document]
+
+    def __len__(self) -> int:
+        return self.count

@@ -20,6 +20,7 @@ from rtcsim.report import panels
 from rtcsim.report.model import Report, Scope, Verdict
 from rtcsim.report.render import render
 from rtcsim.report.verdict import run_verdict, runs_between
+from simulator.load.capacity.result import read_capacity
 from simulator.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -66,6 +67,7 @@ async def build(
         recordings=panels.recordings_dashboard(responses),
         verdict=verdict,
         compute_ms=(time.perf_counter() - started) * 1000,
+        capacity=read_capacity(folder) if folder else None,
     )
 
 
@@ -110,6 +112,7 @@ async def write_run_report_logged(settings: Settings, folder: Path) -> Path | No
     run (the verdict is the checks', already written)."""
     try:
         return await write_run_report(settings, folder)
-    except Exception:
-        log.exception("report for %s not written", folder)
+    except Exception as exc:  # one line on the terminal (issue 15: no tracebacks)
+        log.warning("report for %s not written: %s: %s", folder, type(exc).__name__, exc)
+        log.debug("the report's failure", exc_info=True)
         return None

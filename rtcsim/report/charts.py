@@ -68,6 +68,8 @@ def line_chart(series: Sequence[Series], width: int = 620, height: int = 220) ->
     plot_w, plot_h = width - left - right, height - top - bottom
 
     def x(t: int) -> float:
+        if t1 == t0:  # one bucket (a short run): in the middle, not a dot against the axis
+            return left + plot_w / 2
         return left + (t - t0) / span_t * plot_w
 
     def y(v: float) -> float:
@@ -81,10 +83,13 @@ def line_chart(series: Sequence[Series], width: int = 620, height: int = 220) ->
             f'stroke="{GRID}"/><text x="{left - 4}" y="{y(v) + 4:.1f}" class="ax" '
             f'text-anchor="end">{fmt(v, 2)}</text>'
         )
-    for t in (t0, t0 + span_t // 2, t1):
+    # The first label starts at the axis and the last ends at the edge: centred, they were cut.
+    ticks = [(t0, "middle")] if t1 == t0 else [(t0, "start"), (t0 + span_t // 2, "middle")]
+    ticks += [] if t1 == t0 else [(t1, "end")]
+    for t, anchor in ticks:
         parts.append(
             f'<text x="{x(t):.1f}" y="{top + plot_h + 14}" class="ax" '
-            f'text-anchor="middle">{_clock(t)}</text>'
+            f'text-anchor="{anchor}">{_clock(t)}</text>'
         )
     for i, s in enumerate(series):
         colour = PALETTE[i % len(PALETTE)]

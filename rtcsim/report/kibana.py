@@ -14,7 +14,7 @@ from typing import Any
 
 import aiohttp
 
-from rtcsim.checkout import KIBANA_DIR
+from rtcsim.library import KIBANA_DIR
 
 TIMEOUT_S = 30.0
 

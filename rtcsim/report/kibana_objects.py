@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 
-from rtcsim.checkout import KIBANA_DIR
+from rtcsim.library import KIBANA_DIR
 from rtcsim.report.kibana_panels import (
     recordings_visualizations,
     sessions_visualizations,

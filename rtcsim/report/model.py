@@ -8,6 +8,7 @@ structure. Times are ms since the epoch, durations in the unit their name says.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -174,3 +175,5 @@ class Report:
     verdict: Verdict
     compute_ms: float = 0.0
     notes: tuple[str, ...] = field(default_factory=tuple)
+    capacity: dict[str, Any] | None = None
+    """A capacity search's ``capacity.json`` (``simulator.load.capacity.result``)."""

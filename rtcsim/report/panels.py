@@ -116,6 +116,21 @@ def _series(
     return Series(name, unit, tuple(points))
 
 
+def _live(name: str, buckets: list[Aggs]) -> Series:
+    """How many are live at the end of each bucket: created minus destroyed, summed from the
+    start of the scope (``queries.connections``)."""
+    points, live = [], 0
+    for bucket in buckets:
+        created = int((bucket.get("created") or {}).get("doc_count", 0))
+        live += created - int((bucket.get("destroyed") or {}).get("doc_count", 0))
+        points.append(Point(int(bucket["key"]), float(live)))
+    return Series(name, "live", tuple(points))
+
+
+def _created(side: Aggs) -> int:
+    return int((side.get("created") or {}).get("doc_count", 0))
+
+
 def _hist(agg: Aggs | None) -> list[Aggs]:
     return list((agg or {}).get("buckets", []))
 
@@ -223,10 +238,10 @@ def sessions_dashboard(scope: Scope, r: Responses) -> SessionsDashboard:
             if bounds
             else None
         ),
-        publishers=_series("publishers", "count", _hist(pubs.get("t")), None),
-        subscribers=_series("subscribers", "count", _hist(subs.get("t")), None),
-        publishers_total=int(pubs.get("doc_count", 0)),
-        subscribers_total=int(subs.get("doc_count", 0)),
+        publishers=_live("publishers", _hist(pubs.get("t"))),
+        subscribers=_live("subscribers", _hist(subs.get("t"))),
+        publishers_total=_created(pubs),
+        subscribers_total=_created(subs),
         streamed_publishers=_series(
             "publishers",
             "min",
@@ -245,7 +260,7 @@ def sessions_dashboard(scope: Scope, r: Responses) -> SessionsDashboard:
         candidate_pair=_latency("NewCandidatePairSelected", ice.get("pair")),
         ice_gathering=_latency("IceGatheringDone", ice.get("gathering")),
         ice_states=_terms(states.get("state")),
-        connections_ok=int(pubs.get("doc_count", 0)) + int(subs.get("doc_count", 0)),
+        connections_ok=_created(pubs) + _created(subs),
         connections_failed=int(failed or 0),
         publisher_stats=_stream_stats("publishers", streams.get("publishers")),
         subscriber_stats=_stream_stats("subscribers", streams.get("subscribers")),

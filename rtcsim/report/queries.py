@@ -174,10 +174,23 @@ def locations(scope: Scope) -> Body:
     }
 
 
+CREATED = {"term": {"event": "webrtcConnectionCreated"}}
+DESTROYED = {"term": {"event": "webrtcConnectionDestroyed"}}
+
+
 def connections(scope: Scope) -> Body:
-    """Publishers (OUTBOUND) and subscribers (INBOUND) that reached webrtcup, over time."""
+    """Publishers (OUTBOUND) and subscribers (INBOUND): how many reached webrtcup (``created``),
+    and per bucket how many were created and destroyed, from which ``rtcsim.report.panels``
+    sums how many are live at the end of each bucket, as OpenVidu's panel shows them (issue 15:
+    it plotted creations per bucket). Summed in Python: the Elasticsearch rtcsim runs has no
+    scripting (``bucket_script`` needs painless)."""
+    per_bucket = {"created": {"filter": CREATED}, "destroyed": {"filter": DESTROYED}}
     return {
-        "query": of_type(scope, "cdr", {"term": {"event": "webrtcConnectionCreated"}}),
+        "query": of_type(
+            scope,
+            "cdr",
+            {"terms": {"event": ["webrtcConnectionCreated", "webrtcConnectionDestroyed"]}},
+        ),
         "aggs": {
             "sides": {
                 "filters": {
@@ -186,7 +199,7 @@ def connections(scope: Scope) -> Body:
                         "subscribers": {"term": {"connection": "INBOUND"}},
                     }
                 },
-                "aggs": {"t": histogram(scope)},
+                "aggs": {"created": {"filter": CREATED}, "t": histogram(scope, per_bucket)},
             }
         },
     }

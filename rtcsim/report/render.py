@@ -15,6 +15,7 @@ import jinja2
 from markupsafe import Markup
 
 from rtcsim.report import charts
+from rtcsim.report.knee import knee_charts
 from rtcsim.report.model import Bucket, Report, Series, StreamStats
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -79,7 +80,14 @@ def _stream_panel(stats: StreamStats, title: str) -> Panel:
         has_data=stats.documents > 0,
         charts=tuple(_line(s) for s in stats.series),
         metrics=(Metric(f"{prefix}_stats_documents", "documents", stats.documents), *metrics),
-        note="webrtcStats, rtcsim_side server; averages over every document in scope",
+        note="webrtcStats, rtcsim_side server; averages over every document in scope"
+        + (
+            "; target bitrate is the bandwidth estimate (REMB) the subscribers send: none or 0 "
+            "for subscribers that send no REMB (rtcsim's cheap subscribers; browsers that use "
+            "transport-wide congestion control)"
+            if stats.side == "subscribers"
+            else ""
+        ),
     )
 
 
@@ -121,7 +129,9 @@ def sessions_panels(report: Report) -> list[Panel]:
                 Metric("publishers_total", "publishers", s.publishers_total),
                 Metric("subscribers_total", "subscribers", s.subscribers_total),
             ),
-            "cdr webrtcConnectionCreated, OUTBOUND and INBOUND, per bucket",
+            "live at the end of each bucket: cdr webrtcConnectionCreated minus "
+            "webrtcConnectionDestroyed, OUTBOUND and INBOUND, summed from the start; the totals "
+            "count every connection created",
         ),
         Panel(
             "streamed-time",
@@ -255,4 +265,5 @@ def render(report: Report) -> str:
         report=report,
         sessions=sessions_panels(report),
         recordings=recordings_panels(report),
+        knee=knee_charts(report.capacity) if report.capacity else [],
     )

@@ -23,7 +23,7 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from rtcsim.checkout import SCENARIOS_DIR
+from rtcsim.library import LOCUSTFILES
 from rtcsim.services import collector, stack
 from rtcsim.services.httpcheck import http_get
 from rtcsim.soak.judge import Bounds, Sample, Verdict, Visits, judge
@@ -32,7 +32,7 @@ from simulator.settings import Settings
 
 MAX_MINUTES = 60.0
 MAX_USERS = 60
-SOAK_LOCUSTFILE = SCENARIOS_DIR / "locust" / "soak.py"
+SOAK_LOCUSTFILE = LOCUSTFILES / "soak.py"
 STOP_TIMEOUT_S = 15  # a visit is ~7 s: users finish theirs after the run time, then rooms go
 LOAD_SLACK_S = 90  # locust's start-up and wind-down (rooms destroyed) beyond run + stop timeout
 

@@ -70,6 +70,27 @@ class Capabilities:
     notes: tuple[str, ...] = ()
 
 
+def kernel_refusal(caps: Capabilities, *, delay: bool, loss: bool, rate: bool) -> str | None:
+    """Why this kernel cannot impair as asked (delay or jitter, loss, a rate cap), or None.
+    The player refuses such a step when it plays; ``simulator.validation`` before the run."""
+    if not (caps.netem or caps.tbf or caps.htb or caps.nftables) and caps.notes:
+        return f"kernel-depth impairment is unavailable here: {'; '.join(caps.notes)}"
+    if delay and not caps.netem:
+        return (
+            "delay/jitter needs tc netem, which is missing from this kernel "
+            "(tc: 'Specified qdisc kind is unknown'); use depth: process for delay and "
+            "jitter (kernel depth here does loss and rate caps)"
+        )
+    if loss and not caps.nftables:
+        return (
+            "loss at kernel depth needs nftables: apt-get install nftables (make setup "
+            f"installs it); probe said: {'; '.join(caps.notes) or 'nft unusable'}"
+        )
+    if rate and not (caps.htb or caps.tbf):
+        return "rate caps need the htb or tbf qdisc; this kernel has neither"
+    return None
+
+
 _cached: Capabilities | None = None
 _cache_lock = threading.Lock()
 

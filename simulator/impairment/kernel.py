@@ -39,6 +39,7 @@ from simulator.impairment.capabilities import (
     KernelImpairmentError,
     Runner,
     capabilities,
+    kernel_refusal,
     run_command,
 )
 from simulator.impairment.model import NONE, Impairment
@@ -159,23 +160,15 @@ class KernelImpairer:
 
     # -- checks ----------------------------------------------------------------------------
     def _check(self, up: Impairment, down: Impairment) -> None:
-        caps = self.caps
         both = (up, down)
-        if any(i.needs_delay for i in both) and not caps.netem:
-            raise ImpairmentUnsupported(
-                "delay/jitter needs tc netem, which is missing from this kernel "
-                "(tc: 'Specified qdisc kind is unknown'); use depth: process for delay and "
-                "jitter (kernel depth here does loss and rate caps)"
-            )
-        if any(i.loss_pct > 0 for i in both) and not caps.nftables:
-            raise ImpairmentUnsupported(
-                "loss at kernel depth needs nftables: apt-get install nftables (make setup "
-                f"installs it); probe said: {'; '.join(caps.notes) or 'nft unusable'}"
-            )
-        if any(i.rate_kbps is not None for i in both) and not (caps.htb or caps.tbf):
-            raise ImpairmentUnsupported(
-                "rate caps need the htb or tbf qdisc; this kernel has neither"
-            )
+        refusal = kernel_refusal(
+            self.caps,
+            delay=any(i.needs_delay for i in both),
+            loss=any(i.loss_pct > 0 for i in both),
+            rate=any(i.rate_kbps is not None for i in both),
+        )
+        if refusal is not None:
+            raise ImpairmentUnsupported(refusal)
 
     # -- loss (nftables) -------------------------------------------------------------------
     def _set_loss(self, side: _Side, ports: list[int], loss_pct: float) -> None:

@@ -7,7 +7,9 @@ Subclass it in a locustfile and set the class attributes (``scenarios/locust/loa
         users_per_room = 4
         plan = VisitPlan(dwell_s=20, media="cheap")
 
-Run it with ``rtcsim load FILE`` (which sets ``LOCUST_SKIP_MONKEY_PATCH=1``). locust
+Run it with ``rtcsim load FILE`` (which sets ``LOCUST_SKIP_MONKEY_PATCH=1``) or with plain
+``locust -f FILE`` (``simulator.load.plain_locust``: restarted unpatched, concluded when locust
+quits). locust
 monkey-patches ``threading`` and ``socket`` with gevent on import, which would turn the media
 loop's thread into a greenlet (and move the whole process into the client namespace when it
 enters it). rtcsim's users need no patching: they only wait, with ``gevent.sleep``, for
@@ -38,7 +40,7 @@ from locust import runners as locust_runners
 from locust.env import Environment
 from locust.runners import WorkerRunner
 
-from simulator.load import wind_down
+from simulator.load import plain_locust, wind_down
 from simulator.load.allocator import RoomAllocator
 from simulator.load.arrivals import Stage, check_stages, tick
 from simulator.load.session import RUN_DIR_ENV, RUN_ID_ENV, LoadSession
@@ -47,6 +49,7 @@ from simulator.load.visit import VisitPlan, visit, warm_clips
 from simulator.settings import Settings
 
 if monkey.is_module_patched("threading"):
+    plain_locust.restart_unpatched()  # `locust -f FILE` as typed: the same command, unpatched
     raise ImportError(
         "locust was imported with gevent's monkey-patching, which breaks rtcsim's media thread: "
         "run through `rtcsim load`, or set LOCUST_SKIP_MONKEY_PATCH=1"
@@ -131,6 +134,8 @@ class _Shared:
         if session is not None:
             path = session.finish()
             logging.getLogger(__name__).info("ledger part written: %s", path)
+            if plain_locust.plain():
+                plain_locust.recorded.append(Path(path).parent)
         cls.allocators.clear()
 
 
@@ -138,7 +143,16 @@ def _on_test_stop(**_kwargs: Any) -> None:
     _Shared.close()
 
 
+def _on_quitting(environment: Environment, **_kwargs: Any) -> None:
+    """A plain ``locust -f`` run is concluded as it quits (``simulator.load.plain_locust``);
+    with the web UI, locust quits before it stops the users, so the session is closed here."""
+    if plain_locust.plain():
+        _Shared.close()
+        plain_locust.conclude_recorded(environment)
+
+
 events.test_stop.add_listener(_on_test_stop)  # type: ignore[no-untyped-call]
+events.quitting.add_listener(_on_quitting)  # type: ignore[no-untyped-call]
 
 
 def _wind_down_at(environment: Environment, play_s: float) -> None:

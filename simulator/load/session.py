@@ -32,6 +32,7 @@ from simulator.ledger import ConnectionRecord, Ledger, ParticipantRecord, now_ms
 from simulator.load.allocator import Seat
 from simulator.netns_loop import NamespaceLoop
 from simulator.player.context import RunContext
+from simulator.player.impairment_hook import apply_impairment
 from simulator.player.registry import Repertoire
 from simulator.player.runner import open_room, server_record
 from simulator.player.standard import standard_repertoire
@@ -144,6 +145,7 @@ class LoadSession:
             ),
             server=server,
             client_address=settings.client_address,
+            impairment_hook=apply_impairment,  # in-process impairment (a capacity search's)
             results_dir=self.run_dir,
             drop_detection_s=driver.timings.drop_noticed_within_s,
             drop_noticed_after_s=driver.timings.drop_noticed_after_s,

@@ -32,7 +32,14 @@ import av
 from aiortc import RTCPeerConnection, RTCRtpSender, RTCRtpTransceiver
 from aiortc.mediastreams import MediaStreamTrack
 
-from simulator.peers.cheap_receive import CountingQueue, count_frames, drain_sockets, keyframe_sizes
+from simulator.peers.cheap_receive import (
+    CountingQueue,
+    count_after_impairment,
+    count_frames,
+    drain_sockets,
+    keyframe_sizes,
+    received_bytes,
+)
 from simulator.peers.clips import (
     audio_clip,
     default_clips_dir,
@@ -219,6 +226,7 @@ __all__ = [
     "CountingQueue",
     "PacketTrack",
     "audio_clip",
+    "count_after_impairment",
     "count_frames",
     "default_clips_dir",
     "drain_sockets",
@@ -226,5 +234,6 @@ __all__ = [
     "packet_audio_track",
     "packet_video_track",
     "prefer_clip_codecs",
+    "received_bytes",
     "video_clip",
 ]

@@ -237,6 +237,13 @@ class _Tap:
         self.early: list[tuple[int, int, int, int, int, float]] = []
         """Observe mode: headers of packets that came before SRTP was keyed (aiortc decrypts
         them once it is, so they are counted when the SSRC is learnt)."""
+        self.impaired = False
+        self.consumed_bytes = 0
+        """Datagram bytes counted here and never handed to aiortc: its transport's
+        ``bytesReceived`` misses them, so ``received_bytes`` adds them back."""
+        """A downlink impairment in the process (``simulator.impairment.inprocess``) sits where
+        aiortc reads the ICE connection, after this pump: while one is set every datagram goes
+        that way, and the receiver's own handler (``Counting.handle``) counts what survives."""
 
     def learn(self, ssrc: int, payload_type: int) -> RtpCounter | None:
         """The counter of a new SSRC, routed as aiortc routes it; None: not ours to count."""
@@ -360,6 +367,29 @@ def drain_sockets(pc: RTCPeerConnection, *, buffer_bytes: int = RECEIVE_BUFFER_B
     return changed
 
 
+def received_bytes(pc: RTCPeerConnection, transport_bytes: int) -> int:
+    """``pc``'s bytes received in all: aiortc's transport figure (``transport_bytes``, what
+    reached aiortc) plus the media datagrams the pump counted and consumed itself."""
+    taps: dict[int, _Tap] = {}
+    for transceiver in pc.getTransceivers():
+        dtls = transceiver.receiver.transport
+        tap = None if dtls is None else _taps.get(dtls)
+        if tap is not None:
+            taps[id(tap)] = tap  # bundled: one tap for every transceiver
+    return transport_bytes + sum(tap.consumed_bytes for tap in taps.values())
+
+
+def count_after_impairment(pc: RTCPeerConnection, impaired: bool) -> None:
+    """Whether ``pc``'s media is counted after the in-process downlink impairment (True: every
+    datagram through aiortc's path, where the impairer drops and delays) or on the spot from
+    its header (False, the cheap default). Without this, the pump would count packets the
+    impairment was meant to lose, at times it was meant to delay."""
+    for transceiver in pc.getTransceivers():
+        tap = _taps.get(transceiver.receiver.transport)
+        if tap is not None:
+            tap.impaired = impaired
+
+
 def _ice_datagram_transports(pc: RTCPeerConnection) -> list[tuple[Any, asyncio.DatagramTransport]]:
     found: list[tuple[Any, asyncio.DatagramTransport]] = []
     seen: set[int] = set()
@@ -409,7 +439,7 @@ def _reader(transport: Any, tap: _Tap, pump: _Pump) -> Callable[[], None]:
         if not size:
             return
         first = buf[0]
-        if 127 < first < 192 and size >= 12:
+        if 127 < first < 192 and size >= 12 and not tap.impaired:
             second = buf[1]
             if second < 192 or second > 208:  # RTP, not RTCP (aiortc's is_rtcp)
                 seq, timestamp, ssrc = fields(buf, 2)
@@ -438,6 +468,7 @@ def _reader(transport: Any, tap: _Tap, pump: _Pump) -> Callable[[], None]:
                         else:
                             tap.count_decrypted(counter, bytes(view[:size]), pump.now_s)
                     if not tap.forward:
+                        tap.consumed_bytes += size
                         return
         data = bytes(view[:size])
         if first > 3:
@@ -448,4 +479,4 @@ def _reader(transport: Any, tap: _Tap, pump: _Pump) -> Callable[[], None]:
     return read_one
 
 
-__all__ = ["Counting", "CountingQueue", "count_frames", "drain_sockets"]
+__all__ = ["Counting", "CountingQueue", "count_frames", "drain_sockets", "received_bytes"]

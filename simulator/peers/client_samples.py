@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from simulator.peers.cheap_receive import received_bytes
 from simulator.peers.peer_state import PublisherState, SubscriptionState
 from simulator.peers.receiving import ReceivingPeer
+from simulator.peers.reception import reception
 from simulator.peers.simulcast.publisher import SimulcastVideo
 
 CLOCK_HZ = {"audio": 48_000, "video": 90_000}
@@ -69,7 +71,7 @@ async def subscription_samples(
     audio: dict[str, Any] = {}
     for report in reports:
         if report.type == "transport":
-            bytes_received = int(report.bytesReceived)
+            bytes_received = received_bytes(peer.pc, int(report.bytesReceived))
         elif report.type == "inbound-rtp" and report.kind == "audio":
             # Video inbound-rtp is unreliable in aiortc (the RTX SSRC overwrites it).
             audio = {
@@ -78,11 +80,34 @@ async def subscription_samples(
                 "jitter": float(report.jitter or 0.0) / CLOCK_HZ["audio"],
             }
     endpoint = f"{connection_id}_{state.stream_id}"
+    streams = reception(peer.pc, peer.transceivers_of(state.feed))
     samples = []
     for kind, counters in state.received.items():
         fields = dict(audio) if kind == "audio" else {}
         fields["framesReceived"] = counters.frames
-        if kind == "video" and bytes_received is not None:
-            fields["transportBytesReceived"] = bytes_received
+        if kind == "video":
+            if bytes_received is not None:
+                fields["transportBytesReceived"] = bytes_received
+            fields.update(_video_reception(state, streams))
         samples.append({"endpoint": endpoint, "mediaType": kind, **fields})
     return samples
+
+
+def _video_reception(state: SubscriptionState, streams: dict[str, Any]) -> dict[str, Any]:
+    """The video stream's own counters (``peers.reception``) and the one-way latency of the
+    frames since the previous sample (``peers.latency``), when there were any."""
+    fields: dict[str, Any] = {}
+    video = streams.get("video")
+    if video is not None:
+        fields.update(
+            packetsReceived=video.received,
+            packetsLost=video.lost,
+            jitter=video.jitter_ms / 1000,
+        )
+    if state.latency is not None:
+        interval = state.latency.interval()
+        if interval.p50_ms is not None and interval.p95_ms is not None:
+            fields.update(
+                latencyP50Ms=round(interval.p50_ms, 1), latencyP95Ms=round(interval.p95_ms, 1)
+            )
+    return fields

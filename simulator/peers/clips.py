@@ -35,7 +35,6 @@ from pathlib import Path
 import av
 
 from simulator.peers import vp8
-from simulator.peers.simulcast.layers import TEMPORAL_PATTERN, TEMPORAL_SHARES
 from simulator.peers.tracks import (
     AUDIO_PTIME_S,
     AUDIO_RATE_HZ,
@@ -43,6 +42,7 @@ from simulator.peers.tracks import (
     _sweep_planes,
     _tone_second,
 )
+from simulator.peers.vp8 import TEMPORAL_PATTERN, TEMPORAL_SHARES
 from simulator.settings import Settings
 
 CLIP_SECONDS = 4

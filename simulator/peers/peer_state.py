@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -10,6 +11,7 @@ from aiortc import RTCPeerConnection, RTCRtpTransceiver
 
 from simulator.peers.cheap import Media
 from simulator.peers.keyframe_request import KeyframeRequester
+from simulator.peers.latency import LatencyMeter, SentFrames
 from simulator.peers.layer_tracking import LayerTracker
 from simulator.peers.publishing import Audio, PublishOptions, Video
 
@@ -39,6 +41,8 @@ class PublisherState:
     ``streams``, with ``simulcast: true`` when it took the layers)."""
     transceivers: list[RTCRtpTransceiver] = field(default_factory=list)
     """This publication's own (a kept publisher peer also holds earlier ones, inactive)."""
+    sent_frames: SentFrames | None = None
+    """When each video frame left (``peers.latency``); None for simulcast or no video."""
 
 
 @dataclass
@@ -65,3 +69,15 @@ class SubscriptionState:
     """A cheap subscriber asks for a key frame while it has none (``peers.keyframe_request``)."""
     video_mid: str | None = None
     """The subscription's video m-line (the server's offer), where a layer change applies."""
+    latency: LatencyMeter | None = None
+    """One-way latency of each video frame received (``peers.latency``)."""
+    own_transceivers: Callable[[], list[RTCRtpTransceiver]] | None = None
+    """The m-lines that carry this subscription now (``peers.receiving``); None: all of
+    ``pc``'s."""
+
+    def media_transceivers(self) -> list[RTCRtpTransceiver]:
+        """Where this subscription's media arrives: on a shared subscriber peer (LiveKit) only
+        some of ``pc``'s m-lines are its own."""
+        if self.own_transceivers is not None:
+            return self.own_transceivers()
+        return list(self.pc.getTransceivers())

@@ -24,7 +24,7 @@ from collections.abc import Callable, Mapping
 from aiortc import RTCPeerConnection, RTCRtpTransceiver, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
-from simulator.peers import cheap
+from simulator.peers import cheap, latency
 from simulator.peers.keyframe_request import KeyframeRequester, pli_sender, video_ssrc
 from simulator.peers.layer_tracking import tap_video
 from simulator.peers.peer_state import SubscriptionState, TrackCounters
@@ -103,9 +103,7 @@ class ReceivingPeer:
             state = self.subscription_of(transceiver.mid)
             if state is None or state.media == "cheap":
                 on_frame_start = (
-                    cheap.keyframe_sizes(self._keyframe_of(transceiver))
-                    if transceiver.kind == "video"
-                    else None
+                    self._frame_start_of(transceiver) if transceiver.kind == "video" else None
                 )
                 cheap.count_frames(
                     self.pc,
@@ -115,6 +113,7 @@ class ReceivingPeer:
                 )
             elif transceiver.kind == "video":
                 tap_video(self.pc, state.layers, [transceiver])
+                latency.tap_frame_starts(self.pc, self._latency_of(transceiver), [transceiver])
 
     def keyframe_requester(self, state: SubscriptionState) -> KeyframeRequester | None:
         """A PLI sender for the subscription's video, asking until a key frame came."""
@@ -141,6 +140,30 @@ class ReceivingPeer:
                     state.keyframes.on_frame()
 
         return counted
+
+    def _frame_start_of(self, transceiver: RTCRtpTransceiver) -> Callable[[bytes], None]:
+        """The first packet of each video frame a cheap receiver counts: its key frame sizes
+        (layer tracking) and its one-way latency (``peers.latency``)."""
+        sizes = cheap.keyframe_sizes(self._keyframe_of(transceiver))
+
+        def frame_start(payload: bytes) -> None:
+            sizes(payload)
+            state = self.subscription_of(transceiver.mid)
+            if state is not None and state.latency is not None:
+                state.latency.on_frame_payload(payload)
+
+        return frame_start
+
+    def _latency_of(self, transceiver: RTCRtpTransceiver) -> latency.FrameStart:
+        """A live receiver's video frame starts, to the latency of the subscription its m-line
+        carries when they arrive."""
+
+        def frame_start(payload: bytes, arrival_ntp_ms: int) -> None:
+            state = self.subscription_of(transceiver.mid)
+            if state is not None and state.latency is not None:
+                state.latency.on_frame_start(payload, arrival_ntp_ms)
+
+        return frame_start
 
     def _keyframe_of(self, transceiver: RTCRtpTransceiver) -> Callable[[int, int], None]:
         """A key frame reached a cheap receiver: the first is the first frame a browser could
@@ -195,7 +218,8 @@ class ReceivingPeer:
             stats = await self.pc.getStats()
             for report in stats.values():
                 if report.type == "transport":
-                    state.bytes_received = int(report.bytesReceived)
+                    # Plus what the cheap path's pump consumed before aiortc saw it.
+                    state.bytes_received = cheap.received_bytes(self.pc, int(report.bytesReceived))
 
     async def close(self) -> None:
         await self.pc.close()

@@ -18,6 +18,13 @@ import random
 from aiortc.codecs.vpx import VpxPayloadDescriptor
 
 PACKET_MAX = 1300
+TEMPORAL_PATTERN = (0, 2, 1, 2)
+"""VP8 temporal layers (RFC 7741 §4.2 TID) frame by frame, repeating: libvpx's
+``ts_layering_mode=3``, as Chrome sends with simulcast (``peers.simulcast.layers``). Here, not
+there, because the clips are encoded with it and the simulcast sources read the clips."""
+TEMPORAL_LAYERS = 3
+TEMPORAL_SHARES = (0.4, 0.6, 1.0)
+"""Cumulative share of a layer's bitrate up to each temporal layer."""
 START_CODE = b"\x9d\x01\x2a"
 
 

@@ -30,7 +30,7 @@ class PendingDrop:
     who: str
     room: str
     record: ConnectionRecord
-    on_media_noticed: Callable[[], None] | None
+    on_media_noticed: Callable[[], Awaitable[None]] | None
     task: asyncio.Task[None] | None = None
     provisional: list[SubscriptionRecord] = field(default_factory=list)
     """Its subscriptions, booked as ended by the drop unless their publisher ends them first

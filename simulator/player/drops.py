@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from simulator.ledger import (
     ConnectionRecord,
@@ -41,7 +41,7 @@ def watch(
     who: str,
     room: str,
     record: ConnectionRecord,
-    on_media_noticed: Callable[[], None] | None,
+    on_media_noticed: Callable[[], Awaitable[None]] | None,
     subscriptions: list[SubscriptionRecord],
 ) -> None:
     """Start asking Janus about a connection just dropped; ``on_media_noticed`` (for one that
@@ -68,7 +68,7 @@ async def _watch(ctx: RunContext, pending: PendingDrop) -> None:
                 # Janus hung up its publisher: the subscriptions still open end now.
                 media_noticed = True
                 if pending.on_media_noticed is not None:
-                    pending.on_media_noticed()
+                    await pending.on_media_noticed()
             if record.connection_id not in listed:
                 record.noticed_ms = now_ms()
                 await _evicted(ctx, pending)

@@ -11,9 +11,11 @@ import hashlib
 from simulator.ledger import (
     ConnectionRecord,
     KeyframeRecord,
+    LatencyRecord,
     LayerPeriodRecord,
     LayerRequestRecord,
     PublicationRecord,
+    ReceptionRecord,
     SentLayerRecord,
     SubscriptionRecord,
     TalkingRecord,
@@ -23,6 +25,7 @@ from simulator.participant import Participant
 from simulator.peers.cheap import PacketTrack
 from simulator.peers.peer_state import PublisherState, SubscriptionState
 from simulator.peers.publishing import TalkOptions
+from simulator.peers.reception import reception
 from simulator.peers.simulcast.publisher import SimulcastVideo
 from simulator.scenario.model import TalkSpec
 
@@ -123,3 +126,27 @@ def talking(record: ConnectionRecord, participant: Participant) -> None:
         TalkingRecord(at_ms, feed, talking, level)
         for at_ms, feed, talking, level in participant.talking
     ]
+
+
+def subscription_reception(record: SubscriptionRecord, state: SubscriptionState) -> None:
+    """RTP loss and jitter per kind (``peers.reception``) and video latency
+    (``peers.latency``) of a subscription that ends."""
+    record.reception = {
+        kind: ReceptionRecord(seen.expected, seen.lost, seen.jitter_ms)
+        for kind, seen in reception(state.pc, state.media_transceivers()).items()
+    }
+    meter = state.latency
+    if meter is not None and (meter.samples or meter.unmatched):
+        summary = meter.summary()
+        record.latency = LatencyRecord(
+            frames=summary.frames,
+            unmatched=meter.unmatched,
+            p50_ms=_round(summary.p50_ms),
+            p95_ms=_round(summary.p95_ms),
+            max_ms=_round(summary.max_ms),
+            histogram=meter.histogram(),
+        )
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)

@@ -70,17 +70,29 @@ class StepRegistry:
     def refusals(self, scenario: Scenario, capabilities: frozenset[Capability]) -> list[str]:
         """One line per timeline step the server cannot do (or no executor plays), naming the
         step's place in the timeline; empty when the scenario can run."""
-        problems: list[str] = []
-        for index, step in enumerate(scenario.timeline):
+        lines = []
+        for index, problem in self.refused_steps(scenario, capabilities):
+            step = scenario.timeline[index]
             do = getattr(step, "do", type(step).__name__)
-            where = f"timeline[{index}] ({do} at {step.at:g} s)"
+            lines.append(f"timeline[{index}] ({do} at {step.at:g} s): {problem}")
+        return lines
+
+    def refused_steps(
+        self,
+        scenario: Scenario,
+        capabilities: frozenset[Capability],
+        server: str = "the media server",
+    ) -> list[tuple[int, str]]:
+        """(timeline index, why) for every step the server cannot do or no executor plays."""
+        problems: list[tuple[int, str]] = []
+        for index, step in enumerate(scenario.timeline):
             if type(step) not in self._entries:
-                problems.append(f"{where}: no executor plays it; known: {self._known()}")
+                problems.append((index, f"no executor plays it; known: {self._known()}"))
                 continue
             missing = sorted(self.needs(step) - capabilities)
             if missing:
                 needed = ", ".join(missing)
-                problems.append(f"{where}: needs {needed}, which the media server cannot do")
+                problems.append((index, f"needs {needed}, which {server} cannot do"))
         return problems
 
     def _entry(self, kind: type[StepBase]) -> _Entry:

@@ -186,7 +186,7 @@ async def end_connection(
     _close_publication_record(conn, participant, reason)
     media_records.talking(conn, participant)
     if not server_notices:
-        _cascade_feed_end(ctx, participant.connection_id, reason)
+        await _cascade_feed_end(ctx, participant.connection_id, reason)
     del ctx.participants[who]
     if how == "leave":
         await ctx.on_media(participant.leave())
@@ -344,7 +344,7 @@ async def unpublish(ctx: RunContext, step: UnpublishStep, who: str) -> None:
     await client_stats.report(ctx, who)
     await ctx.on_media(participant.refresh_counters())
     _close_publication_record(ctx.ledger.participants[who].current, participant, "unpublish")
-    _cascade_feed_end(ctx, participant.connection_id, "unpublish")
+    await _cascade_feed_end(ctx, participant.connection_id, "unpublish")
     await ctx.on_media(participant.unpublish())
 
 
@@ -442,13 +442,17 @@ def _close_subscription_records(
                     for kind, c in state.received.items()
                 }
                 media_records.subscription_layers(subscription, state)
+                media_records.subscription_reception(subscription, state)
 
 
-def _cascade_feed_end(ctx: RunContext, feed: str, reason: str) -> None:
+async def _cascade_feed_end(ctx: RunContext, feed: str, reason: str) -> None:
     """A publisher's end ends every subscription to it, with the publisher's reason (as
-    OpenVidu reports it). The subscribers' peers are left for Janus to hang up."""
-    for name, other in ctx.participants.items():
+    OpenVidu reports it). The subscribers' peers are left for Janus to hang up; what they
+    received is read first (their counters are otherwise only read when they end)."""
+    for name, other in list(ctx.participants.items()):
         if feed in other.subscriptions:
+            with contextlib.suppress(Exception):  # best effort, as at a connection's end
+                await ctx.on_media(other.refresh_subscription(feed))
             _close_subscription_records(ctx.ledger.participants[name].current, other, feed, reason)
     drops.feed_ended(ctx, feed, reason, now_ms())
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pydantic import Field, model_validator
 
+from simulator.scenario.capacity import CapacityScenario
 from simulator.scenario.model import ExpectItem, Name, Scenario, Strict
 
 
@@ -41,4 +42,4 @@ class LoadScenario(Strict):
         return self.load.run_time_s
 
 
-AnyScenario = Scenario | LoadScenario
+AnyScenario = Scenario | LoadScenario | CapacityScenario

@@ -10,12 +10,12 @@ becomes ``name-1`` .. ``name-N`` and ``name`` names the group) or ``all``.
 
 from __future__ import annotations
 
-import operator
-from collections.abc import Callable
+import difflib
+from collections import Counter
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import Discriminator, Field, Tag, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 # Re-exported: the rest of rtcsim imports every scenario model from here.
 from simulator.scenario.base import ALL as ALL
@@ -26,49 +26,24 @@ from simulator.scenario.base import ParticipantStep as ParticipantStep
 from simulator.scenario.base import StepBase as StepBase
 from simulator.scenario.base import Strict as Strict
 from simulator.scenario.base import _as_list
+from simulator.scenario.expectations import AGGREGATES as AGGREGATES
+from simulator.scenario.expectations import COMPARISONS as COMPARISONS
+from simulator.scenario.expectations import THROUGHPUT_METRICS as THROUGHPUT_METRICS
+from simulator.scenario.expectations import Expectation as Expectation
+from simulator.scenario.expectations import ExpectItem as ExpectItem
+from simulator.scenario.expectations import ThroughputExpectation as ThroughputExpectation
+from simulator.scenario.expectations import ThroughputMetric as ThroughputMetric
+from simulator.scenario.expectations import Window as Window
 from simulator.scenario.media import SUBSTREAM_DESCRIPTION, TEMPORAL_DESCRIPTION
 from simulator.scenario.media import SetLayerStep as SetLayerStep
 from simulator.scenario.media import TalkSpec as TalkSpec
+from simulator.scenario.problems import Problem, format_path
+from simulator.scenario.rooms import ParticipantSpec as ParticipantSpec
+from simulator.scenario.rooms import RoomSpec as RoomSpec
+from simulator.scenario.rooms import VideoSpec as VideoSpec
 
-
-class VideoSpec(Strict):
-    width: int = Field(640, ge=16, le=3840)
-    height: int = Field(480, ge=16, le=2160)
-    fps: int = Field(30, ge=1, le=60)
-    source: Literal["CAMERA", "SCREEN"] = "CAMERA"
-
-
-class RoomSpec(Strict):
-    name: Name
-    bitrate_bps: int = Field(
-        1_000_000,
-        ge=32_000,
-        description="Janus's cap on each publisher's video, sent to it as REMB: a simulcast "
-        "publisher switches off the layers it does not cover",
-    )
-    max_publishers: int = Field(16, ge=1, le=100)
-    videocodec: Literal["vp8", "h264"] = "vp8"
-    audio_level_event: bool = Field(
-        False, description="Janus tells the room who starts and stops talking (audio levels)"
-    )
-    audio_active_packets: int | None = Field(
-        None, ge=1, le=1000, description="audio packets per talking decision (Janus: 100)"
-    )
-    audio_level_average: int | None = Field(
-        None, ge=1, le=127, description="average level (-dBov) under which one talks (Janus: 25)"
-    )
-
-
-class ParticipantSpec(Strict):
-    name: Name
-    room: Name
-    count: int = Field(1, ge=1, le=500, description="more than one: name-1 .. name-N")
-
-    @property
-    def members(self) -> list[str]:
-        if self.count == 1:
-            return [self.name]
-        return [f"{self.name}-{i}" for i in range(1, self.count + 1)]
+DEFER_REFERENCES = "rtcsim_defer_references"
+"""Validation context key: the loader checks references itself, to report each at its line."""
 
 
 class JoinStep(ParticipantStep):
@@ -242,84 +217,6 @@ STEP_KINDS = [
     "stop_recording",
 ]
 
-COMPARISONS: dict[str, Callable[[float, float], bool]] = {
-    "<": operator.lt,
-    "<=": operator.le,
-    "==": operator.eq,
-    "!=": operator.ne,
-    ">=": operator.ge,
-    ">": operator.gt,
-}
-AGGREGATES = ("count", "sum", "avg", "min", "max", "p50", "p95", "p99", "last")
-
-
-class Window(Strict):
-    """Limit an expectation to documents timestamped between two labelled steps."""
-
-    start: Name | None = Field(None, alias="from")
-    end: Name | None = Field(None, alias="to")
-
-
-class Expectation(Strict):
-    """A structured assertion over the run's documents (no expressions are ever evaluated)."""
-
-    name: str = Field(min_length=1, max_length=200)
-    type: str = Field(description="elastic_type, e.g. webrtcStats, cdr, subscriberSummary")
-    filter: dict[str, str | int | float | bool] = Field(default_factory=dict)
-    field: str | None = Field(None, description="numeric field; not needed for count")
-    aggregate: Literal["count", "sum", "avg", "min", "max", "p50", "p95", "p99", "last"]
-    op: Literal["<", "<=", "==", "!=", ">=", ">"]
-    value: float
-    window: Window | None = None
-
-    @model_validator(mode="after")
-    def _field_for_numbers(self) -> Expectation:
-        if self.aggregate != "count" and not self.field:
-            raise ValueError(f"aggregate {self.aggregate!r} needs a field")
-        return self
-
-
-THROUGHPUT_METRICS = {
-    "peers_held": "the most connections joined at the same time",
-    "sessions_per_second": "connections that joined, per second of the run",
-    "join_success_ratio": "connections that joined / connections attempted (0..1)",
-    "ice_p95_ms": "p95 of offer to ICE connected (webrtcup), publications and subscriptions",
-    "first_frame_p95_ms": "p95 of subscription start to its first complete video frame",
-    "docs_per_second": "documents the collector stored for the run, per second of the run",
-}
-ThroughputMetric = Literal[
-    "peers_held",
-    "sessions_per_second",
-    "join_success_ratio",
-    "ice_p95_ms",
-    "first_frame_p95_ms",
-    "docs_per_second",
-]
-
-
-class ThroughputExpectation(Strict):
-    """A target over the whole run, computed from the ledger (what the generator did) and the
-    count of documents stored, e.g. ``{metric: join_success_ratio, op: ">=", value: 0.99}``."""
-
-    name: str = Field(min_length=1, max_length=200)
-    metric: ThroughputMetric = Field(
-        description="; ".join(f"{k}: {v}" for k, v in THROUGHPUT_METRICS.items())
-    )
-    op: Literal["<", "<=", "==", "!=", ">=", ">"]
-    value: float
-
-
-def _expectation_kind(value: object) -> str:
-    if isinstance(value, dict):
-        return "throughput" if "metric" in value else "documents"
-    return "throughput" if isinstance(value, ThroughputExpectation) else "documents"
-
-
-ExpectItem = Annotated[
-    Annotated[Expectation, Tag("documents")] | Annotated[ThroughputExpectation, Tag("throughput")],
-    Discriminator(_expectation_kind),
-]
-
 
 class Scenario(Strict):
     name: Name
@@ -331,58 +228,12 @@ class Scenario(Strict):
     expect: list[ExpectItem] = Field(default_factory=list)
 
     @model_validator(mode="after")
-    def _names_resolve(self) -> Scenario:
-        rooms = {room.name for room in self.rooms}
-        if len(rooms) != len(self.rooms):
-            raise ValueError("room names must be unique")
-        members = [m for p in self.participants for m in p.members]
-        groups = [p.name for p in self.participants]
-        if len(set(members) | set(groups)) != len(set(members + groups)) or len(members) != len(
-            set(members)
-        ):
-            raise ValueError("participant names must be unique")
-        for p in self.participants:
-            if p.room not in rooms:
-                raise ValueError(f"participant {p.name!r} is in unknown room {p.room!r}")
-        known = set(members) | set(groups) | {ALL}
-        labels: set[str] = set()
-        for index, step in enumerate(self.timeline):
-            names = list(getattr(step, "who", [])) + list(getattr(step, "to", []))
-            for name in names:
-                if name not in known:
-                    raise ValueError(
-                        f"timeline[{index}] ({step.do}) names unknown participant {name!r}; "
-                        f"known: {', '.join(sorted(known))}"
-                    )
-            if isinstance(step, DestroyRoomStep | StartRecordingStep | StopRecordingStep) and (
-                step.room not in rooms
-            ):
-                raise ValueError(f"timeline[{index}] ({step.do}) names unknown room {step.room!r}")
-            if (
-                isinstance(step, PublishStep)
-                and step.video
-                and (step.media == "cheap" or step.simulcast)
-            ):
-                what = (
-                    "simulcast sends VP8 layers"
-                    if step.simulcast
-                    else ("cheap media sends pre-encoded VP8")
-                )
-                for name in self.resolve(step.who):
-                    codec = next(r.videocodec for r in self.rooms if r.name == self.room_of(name))
-                    if codec != "vp8":
-                        raise ValueError(
-                            f"timeline[{index}]: {what}, but {name!r} is in a {codec} room"
-                        )
-            if step.label is not None:
-                if step.label in labels:
-                    raise ValueError(f"timeline[{index}]: label {step.label!r} is used twice")
-                labels.add(step.label)
-        for index, expectation in enumerate(self.expect):
-            window = getattr(expectation, "window", None)
-            for label in (window.start, window.end) if window else ():
-                if label is not None and label not in labels:
-                    raise ValueError(f"expect[{index}] window names unknown step label {label!r}")
+    def _names_resolve(self, info: ValidationInfo) -> Scenario:
+        if info.context and info.context.get(DEFER_REFERENCES):
+            return self
+        problems = reference_problems(self)
+        if problems:
+            raise ValueError("; ".join(f"{p.where}: {p.message}" for p in problems))
         return self
 
     @property
@@ -413,3 +264,119 @@ class Scenario(Strict):
 
     def label_time(self, label: str) -> float:
         return next(step.at for step in self.timeline if step.label == label)
+
+
+def reference_problems(scenario: Scenario) -> list[Problem]:
+    """Names that must resolve: rooms, participants and groups, step labels, and what a room's
+    codec allows; each problem at the entry at fault. The model runs these when built in code
+    (``Scenario(...)`` raises with all of them); the loader, to report each at its line."""
+    problems = _spec_problems(scenario)
+    rooms = {room.name for room in scenario.rooms}
+    known = {m for p in scenario.participants for m in p.members}
+    known |= {p.name for p in scenario.participants} | {ALL}
+    labels: dict[str, int] = {}
+    for index, step in enumerate(scenario.timeline):
+        for field in ("who", "to"):
+            for name in getattr(step, field, []):
+                if name not in known:
+                    problems.append(
+                        Problem(
+                            ("timeline", index, field),
+                            f"{step.do} names unknown participant {name!r}"
+                            + did_you_mean(name, known),
+                        )
+                    )
+        room = getattr(step, "room", None)
+        if isinstance(room, str) and room not in rooms:
+            problems.append(
+                Problem(
+                    ("timeline", index, "room"),
+                    f"{step.do} names unknown room {room!r}" + did_you_mean(room, rooms),
+                )
+            )
+        if isinstance(step, PublishStep):
+            problems += _codec_problems(scenario, index, step, known)
+        if step.label is not None:
+            if step.label in labels:
+                first = format_path(("timeline", labels[step.label]))
+                problems.append(
+                    Problem(
+                        ("timeline", index, "label"),
+                        f"label {step.label!r} is used twice (first at {first})",
+                    )
+                )
+            labels.setdefault(step.label, index)
+    for index, expectation in enumerate(scenario.expect):
+        window = getattr(expectation, "window", None)
+        for key, label in (("from", window.start), ("to", window.end)) if window else ():
+            if label is not None and label not in labels:
+                problems.append(
+                    Problem(
+                        ("expect", index, "window", key),
+                        f"window names unknown step label {label!r}"
+                        + did_you_mean(label, set(labels)),
+                    )
+                )
+    return problems
+
+
+def _spec_problems(scenario: Scenario) -> list[Problem]:
+    problems = []
+    rooms = [room.name for room in scenario.rooms]
+    for index, name in enumerate(rooms):
+        if name in rooms[:index]:
+            problems.append(Problem(("rooms", index, "name"), f"room name {name!r} is used twice"))
+    seen: Counter[str] = Counter()
+    for index, spec in enumerate(scenario.participants):
+        names = [spec.name] if spec.count == 1 else [spec.name, *spec.members]
+        clash = [n for n in names if seen[n]]
+        seen.update(names)
+        if clash:
+            problems.append(
+                Problem(
+                    ("participants", index, "name"),
+                    f"participant name {clash[0]!r} is used twice (names and group members "
+                    "must be unique)",
+                )
+            )
+        if spec.room not in rooms:
+            problems.append(
+                Problem(
+                    ("participants", index, "room"),
+                    f"participant {spec.name!r} is in unknown room {spec.room!r}"
+                    + did_you_mean(spec.room, set(rooms)),
+                )
+            )
+    return problems
+
+
+def _codec_problems(
+    scenario: Scenario, index: int, step: PublishStep, known: set[str]
+) -> list[Problem]:
+    if not step.video or not (step.media == "cheap" or step.simulcast):
+        return []
+    what = "simulcast sends VP8 layers" if step.simulcast else "cheap media sends pre-encoded VP8"
+    codecs = {room.name: room.videocodec for room in scenario.rooms}
+    problems = []
+    for name in scenario.resolve([n for n in step.who if n in known]):
+        try:
+            codec = codecs.get(scenario.room_of(name))
+        except KeyError:
+            continue
+        if codec is not None and codec != "vp8":
+            problems.append(
+                Problem(("timeline", index), f"{what}, but {name!r} is in a {codec} room")
+            )
+    return problems
+
+
+def did_you_mean(name: str, known: set[str]) -> str:
+    """``; did you mean 'alice'? (known: alice, all, bob)``: the closest name, and the known
+    ones while they are few enough to read."""
+    close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
+    listed = sorted(known)
+    more = " …" if len(listed) > 12 else ""
+    names = f"known: {', '.join(listed[:12])}{more}" if listed else ""
+    if close:
+        return f"; did you mean {close[0]!r}? ({names})"
+    return f"; {names}" if names else ""

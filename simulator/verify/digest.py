@@ -86,6 +86,9 @@ class RunDigest:
     """The server's latest ``webrtcStats`` per (endpoint, mediaType, simulcast layer)."""
     schema: dict[str, SchemaTally] = field(default_factory=dict)
     expectations: list[ExpectationTally] = field(default_factory=list)
+    host_samples: list[Document] = field(default_factory=list)
+    """Every ``monitoringStats`` (one every ``monitoring_interval_s``: few), for the server's
+    CPU and memory per stream (``simulator.verify.server_figures``)."""
 
     @classmethod
     def of(
@@ -109,6 +112,8 @@ class RunDigest:
             self.types[kind] += 1
         if kind in KEPT_TYPES:
             self.kept.append(doc)
+        elif kind == "monitoringStats":
+            self.host_samples.append(doc)
         elif kind == "webrtcStats" and doc.get("rtcsim_side", "server") == "server":
             key = stats_key(doc)
             held = self.last_stats.get(key)

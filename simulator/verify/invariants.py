@@ -53,6 +53,9 @@ SUMMARY_TYPES = (
 class Tolerances:
     duration_s: float = DURATION_TOLERANCE_S
     drop_slack_s: float = 67.0
+    # The collector samples the media server host every monitoring_interval_s (0: never); a
+    # shorter run may fall between two samples (simulator.verify.verdict.required_types).
+    monitoring_interval_s: float = 10.0
 
 
 def _by_type(documents: Iterable[Document], elastic_type: str) -> list[Document]:

@@ -15,14 +15,20 @@ def schema_checks(documents: list[Document], required: set[str]) -> list[Check]:
     return digest_schema_checks(RunDigest.of(documents), required)
 
 
-def digest_schema_checks(digest: RunDigest, required: set[str]) -> list[Check]:
-    """:func:`schema_checks` from the tallies a digest made while the documents passed."""
+def digest_schema_checks(
+    digest: RunDigest, required: set[str], exempt: dict[str, str] | None = None
+) -> list[Check]:
+    """:func:`schema_checks` from the tallies a digest made while the documents passed; a type
+    in ``exempt`` that is absent is a check that does not apply, saying why."""
     checks = []
     for elastic_type in seed_examples():
         tally = digest.schema.get(elastic_type)
         if tally is None:
             if elastic_type in required:
                 checks.append(Check(f"{elastic_type} documents present", False, ">= 1", 0))
+            elif exempt and elastic_type in exempt:
+                why = f"n/a: {exempt[elastic_type]}"
+                checks.append(Check(f"{elastic_type} documents present", True, ">= 1", why))
             continue
         problems = sorted(tally.problems)
         checks.append(

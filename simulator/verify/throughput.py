@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sized
+from typing import get_args
 
 from simulator.ledger import ConnectionRecord, Ledger
 from simulator.scenario.model import ThroughputMetric
+from simulator.verify import media_figures, server_figures
 
 
 def connections(ledger: Ledger) -> list[ConnectionRecord]:
@@ -58,8 +60,8 @@ def percentile(values: list[float], q: float) -> float | None:
     return ordered[max(0, math.ceil(q / 100 * len(ordered)) - 1)]
 
 
-def ice_p95_ms(ledger: Ledger) -> float | None:
-    times = [
+def ice_times_ms(ledger: Ledger) -> list[float]:
+    return [
         float(pub.ice_connected_ms - pub.started_ms)
         for conn in connections(ledger)
         for pub in conn.publications
@@ -70,42 +72,54 @@ def ice_p95_ms(ledger: Ledger) -> float | None:
         for sub in conn.subscriptions
         if sub.ice_connected_ms is not None
     ]
-    return percentile(times, 95)
 
 
-def first_frame_p95_ms(ledger: Ledger) -> float | None:
-    times = [
+def first_frame_times_ms(ledger: Ledger) -> list[float]:
+    return [
         float(sub.first_frame_ms - sub.started_ms)
         for conn in connections(ledger)
         for sub in conn.subscriptions
         if sub.first_frame_ms is not None
     ]
-    return percentile(times, 95)
+
+
+def ice_p95_ms(ledger: Ledger) -> float | None:
+    return percentile(ice_times_ms(ledger), 95)
+
+
+def first_frame_p95_ms(ledger: Ledger) -> float | None:
+    return percentile(first_frame_times_ms(ledger), 95)
 
 
 def figure(metric: ThroughputMetric, ledger: Ledger, documents: Sized) -> float | None:
     """The run's value of ``metric``; None when the run has nothing to measure it on.
-    ``documents``: the run's documents, or anything that knows how many (a digest)."""
+    ``documents``: the run's documents, or anything that knows how many (a digest; its
+    ``host_samples`` are the server's, ``server_figures``)."""
     by_ledger: dict[str, Callable[[Ledger], float | None]] = {
         "peers_held": peers_held,
         "sessions_per_second": sessions_per_second,
         "join_success_ratio": join_success_ratio,
+        "ice_p50_ms": lambda led: percentile(ice_times_ms(led), 50),
         "ice_p95_ms": ice_p95_ms,
+        "first_frame_p50_ms": lambda led: percentile(first_frame_times_ms(led), 50),
         "first_frame_p95_ms": first_frame_p95_ms,
+        "latency_p50_ms": lambda led: media_figures.latency_ms(led, 50),
+        "latency_p95_ms": lambda led: media_figures.latency_ms(led, 95),
+        "subscriber_loss_pct": media_figures.subscriber_loss_pct,
+        "jitter_p95_ms": media_figures.jitter_p95_ms,
+        "video_fps_p5": media_figures.video_fps_p5,
     }
-    if metric == "docs_per_second":
-        return len(documents) / duration_s(ledger)
+    by_documents: dict[str, Callable[[Ledger, Sized], float | None]] = {
+        "docs_per_second": lambda led, docs: len(docs) / duration_s(led),
+        "server_cpu_per_stream_pct": server_figures.server_cpu_per_stream_pct,
+        "server_rss_per_stream_kb": server_figures.server_rss_per_stream_kb,
+    }
+    if metric in by_documents:
+        return by_documents[metric](ledger, documents)
     return by_ledger[metric](ledger)
 
 
 def all_figures(ledger: Ledger, documents: Sized) -> dict[str, float | None]:
     """Every metric, for summary.json: a load run reports them even without expectations."""
-    metrics: list[ThroughputMetric] = [
-        "peers_held",
-        "sessions_per_second",
-        "join_success_ratio",
-        "ice_p95_ms",
-        "first_frame_p95_ms",
-        "docs_per_second",
-    ]
+    metrics: tuple[ThroughputMetric, ...] = get_args(ThroughputMetric)
     return {m: figure(m, ledger, documents) for m in metrics}

@@ -115,6 +115,9 @@ async def _room(settings: Settings) -> AsyncIterator[tuple[JanusSession, str, st
         video = await asyncio.to_thread(cheap.packet_video_track, clips, 640, 480, 30, 1_000_000)
         pc.addTrack(video)
         cheap.prefer_clip_codecs(pc)
+        # As a production publisher does: a key frame when Janus relays a new subscriber's PLI
+        # (the clip has one key frame, at its start; without this the decoder waits a loop).
+        cheap.answer_feedback(pc)
         try:
             await pc.setLocalDescription(await pc.createOffer())
             reply = await videoroom.publish(

@@ -23,6 +23,7 @@ import orjson
 import pytest
 
 from collector.store import open_client
+from rtcsim.library import LIBRARY
 from rtcsim.pipeline.outcome import RunOutcome
 from rtcsim.pipeline.timeline import run_scenario_file
 from rtcsim.services import collector, janus, netns, stack
@@ -34,7 +35,7 @@ pytestmark = [
     pytest.mark.skipif(os.geteuid() != 0, reason="network namespaces need root"),
 ]
 OWN_STACK = True
-SMOKE = Path(__file__).resolve().parents[2] / "scenarios" / "smoke.yaml"
+SMOKE = LIBRARY / "smoke.yaml"
 RTCSIM = Path(sys.executable).with_name("rtcsim")
 OVERRIDES: dict[str, Any] = {
     "sfu_netns": "rtcsesv-sfu",

@@ -7,13 +7,13 @@ import copy
 import ipaddress
 import uuid
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
 
 from collector.store import open_client
+from rtcsim.library import LIBRARY
 from rtcsim.pipeline.outcome import RunOutcome
 from rtcsim.pipeline.timeline import run_scenario_file
 from simulator.scenario.loader import load_scenario
@@ -24,7 +24,7 @@ from simulator.verify.store_reader import run_documents
 from simulator.verify.verdict import verify
 
 pytestmark = pytest.mark.integration
-SMOKE = Path(__file__).resolve().parents[2] / "scenarios" / "smoke.yaml"
+SMOKE = LIBRARY / "smoke.yaml"
 NAMESPACES = ipaddress.ip_network("198.18.0.0/15")
 Doc = dict[str, Any]
 

@@ -271,6 +271,50 @@ def test_tests_marked_with_one_scenario_share_one_run(stubbed: pytest.Pytester) 
     run(stubbed).assert_outcomes(passed=2)
 
 
+def test_python_scenarios_are_collected_and_locustfiles_are_not(stubbed: pytest.Pytester) -> None:
+    folder = stubbed.mkdir("scenarios")
+    folder.joinpath("coded.py").write_text("SCENARIO = {'name': 'coded'}\n")
+    folder.joinpath("locust").mkdir()
+    folder.joinpath("locust", "users.py").write_text("raise SystemExit('never imported')\n")
+    result = run(stubbed, "--rtcsim-scenarios", "scenarios", "-v")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["scenarios/coded.py::coded PASSED*"])
+
+
+def test_rtcsim_run_and_rtcsim_outcome_share_one_run_of_a_file(stubbed: pytest.Pytester) -> None:
+    stubbed.mkdir("scenarios").joinpath("one.yaml").write_text(SCENARIO)
+    stubbed.makepyfile(
+        """
+        import pytest
+        import conftest
+
+        @pytest.mark.rtcsim_scenario("scenarios/one.yaml")
+        def test_marked(rtcsim_outcome, rtcsim_run):
+            assert rtcsim_run("scenarios/one.yaml") is rtcsim_outcome
+            assert rtcsim_run("one.yaml") is rtcsim_outcome
+            assert len(conftest.RUNS) == 1
+        """
+    )
+    run(stubbed).assert_outcomes(passed=1)
+
+
+def test_the_outcome_fixture_without_its_marker_fails_in_one_line(stubbed: pytest.Pytester) -> None:
+    stubbed.makepyfile(
+        """
+        async def test_unmarked(rtcsim_outcome):
+            pass
+        """
+    )
+    result = run(stubbed)
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        ["*the rtcsim_outcome fixture needs the scenario to run: @pytest.mark.rtcsim_scenario(*"]
+    )
+    text = result.stdout.str()
+    assert "pytest_asyncio" not in text
+    assert "Traceback" not in text
+
+
 async def test_a_run_from_inside_a_running_event_loop_uses_a_fresh_thread() -> None:
     async def answer() -> int:
         await asyncio.sleep(0)

@@ -18,16 +18,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from simulator.peers.vp8 import TEMPORAL_LAYERS as TEMPORAL_LAYERS
+from simulator.peers.vp8 import TEMPORAL_PATTERN as TEMPORAL_PATTERN
+from simulator.peers.vp8 import TEMPORAL_SHARES as TEMPORAL_SHARES
+
 RIDS = ("h", "m", "l")
 """Highest first, as in the SDP."""
 SCALE_DOWN = (1, 2, 4)
 BITRATES_720P_BPS = (1_500_000, 500_000, 150_000)
 PIXELS_720P = 1280 * 720
 MIN_BITRATE_BPS = 30_000
-TEMPORAL_PATTERN = (0, 2, 1, 2)
-TEMPORAL_LAYERS = 3
-TEMPORAL_SHARES = (0.4, 0.6, 1.0)
-"""Cumulative share of a layer's bitrate up to each temporal layer."""
 
 
 @dataclass(frozen=True)

@@ -198,3 +198,21 @@ def test_a_recorded_session_replays_with_the_same_shape(
     assert (shape["users"], shape["publishers"], shape["subscribers"]) == (2, 1, 1)
     assert shape["subscriber ends"] == Counter({"unsubscribe": 1})
     assert summaries_shape(summaries_of(rtcsim_settings, replay)) == shape
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize(
+    "index", ["openvidu", "rtcsim-no-such-index"], ids=["documents gone", "another index"]
+)
+def test_a_check_that_finds_nothing_leaves_the_recorded_verdict(tmp_path: Path, index: str) -> None:
+    """A reader that finds none of a run's documents (a wiped cluster, a wrong es_index) says so
+    and exits 2; the PASSED verdict the run recorded stays as it was."""
+    folder = past_run(tmp_path, "20261128-100000-gone")
+    recorded = {"summary.json": b'{"passed": true}\n', "junit.xml": b"<testsuites/>\n"}
+    for name, body in recorded.items():
+        (folder / name).write_bytes(body)
+    result = invoke(["check", "20261128-100000-gone"], tmp_path, RTCSIM_ES_INDEX=index)
+    assert result.exit_code == 2, result.output
+    assert f"holds no document of this run in index {index!r}" in " ".join(result.stderr.split())
+    assert "left as they were" in " ".join(result.stderr.split())
+    assert {name: (folder / name).read_bytes() for name in recorded} == recorded

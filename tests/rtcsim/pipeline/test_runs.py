@@ -58,14 +58,15 @@ def test_a_load_scenario_is_parsed_once_per_run(
     path = tmp_path / "counted-load.yaml"
     path.write_text(LOAD_SCENARIO)
     parsed: list[str] = []
-    real = loader.parse_any_scenario
+    real = loader.read_any_scenario
 
-    def counting(text: str, source: str = "<scenario>") -> loader.AnyScenario:
+    def counting(text: str, source: str = "<scenario>") -> loader.ScenarioFile:
         parsed.append(source)
         return real(text, source)
 
-    monkeypatch.setattr(loader, "parse_any_scenario", counting)
-    with pytest.raises(SetupError, match=r"load\.locustfile: no file"):
+    monkeypatch.setattr(loader, "read_any_scenario", counting)
+    # The missing locustfile is found by the validation, before anything starts.
+    with pytest.raises(ScenarioError, match=r":3: load\.locustfile: no file"):
         asyncio.run(run_file(path, no_stack(tmp_path), progress=lambda _m: None))
     assert parsed == [str(path)]
 
@@ -99,7 +100,6 @@ def test_a_step_the_server_cannot_do_is_refused_before_the_run_starts(tmp_path: 
     with pytest.raises(ScenarioError) as refused:
         asyncio.run(run_file(path, settings, progress=lambda _m: None, driver=NoKickServer()))
     assert str(refused.value) == (
-        f"{path}: the nokick media server cannot play this scenario: "
-        "timeline[1] (kick at 1 s): needs kick, which the media server cannot do"
+        f"{path}:7: timeline[1]: needs kick, which the nokick media server cannot do"
     )
     assert not settings.results_dir.exists()  # no run folder: nothing was started

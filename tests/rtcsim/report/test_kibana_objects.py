@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from collector.store import load_template
+from rtcsim.library import KIBANA_DIR
 from rtcsim.report import kibana_objects
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -23,7 +24,7 @@ Obj = dict[str, Any]
 
 
 def _objects(major: int) -> list[Obj]:
-    lines = (ROOT / "kibana" / f"openvidu-{major}.ndjson").read_text().splitlines()
+    lines = (KIBANA_DIR / f"openvidu-{major}.ndjson").read_text().splitlines()
     return [json.loads(line) for line in lines if line.strip()]
 
 
@@ -70,7 +71,7 @@ def _fields(obj: Obj) -> set[str]:
 
 @pytest.mark.parametrize("major", [7, 8, 9])
 def test_the_committed_files_are_what_the_generator_writes(major: int) -> None:
-    committed = (ROOT / "kibana" / f"openvidu-{major}.ndjson").read_text()
+    committed = (KIBANA_DIR / f"openvidu-{major}.ndjson").read_text()
     assert committed == kibana_objects.ndjson(major)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -65,3 +66,18 @@ def test_text_from_documents_is_escaped() -> None:
 def test_a_single_bucket_donut_is_a_full_ring() -> None:
     assert "<circle" in charts.donut([Bucket("COMPOSED", 1)])
     assert "no data" in charts.donut([Bucket("COMPOSED", 0)])
+
+
+def test_a_load_runs_header_counts_its_sessions_instead_of_listing_them() -> None:
+    ids = tuple(f"l1w0-room-{n}-20261201" for n in range(50))
+    report = _report(RESPONSES, Verdict(passed=True))
+    report = dataclasses.replace(report, scope=dataclasses.replace(SCOPE, session_ids=ids))
+    html = render(report)
+    assert read_page(html).metrics["sessions_in_scope"] == "50"
+    assert "50 sessions (l1w0-room-0-20261201, l1w0-room-1-20261201 and 48 more)" in html
+    assert "l1w0-room-49-20261201</span>" not in html
+
+
+def test_the_subscribers_target_bitrate_is_explained() -> None:
+    html = render(_report(RESPONSES, Verdict(passed=True)))
+    assert "bandwidth estimate (REMB) the subscribers send" in html

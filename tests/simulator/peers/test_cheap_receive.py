@@ -189,7 +189,48 @@ async def test_the_pump_counts_srtp_media_from_headers_and_passes_the_rest_on() 
         assert counter.payload_bytes == 340
         assert counter.decrypted == 2  # the first packet and the padded one
         assert protocol.receiver.queued == []  # no media went to aiortc's queue
+        # ... so the bytes received add what the pump consumed (aiortc's transport misses it)
+        assert tap.consumed_bytes == sum(len(d) for d in datagrams if d != b"\x00\x01stun")
         assert [data for data, _ in protocol.stun] == [b"\x00\x01stun"]
+        loop.remove_reader(pump.epoll.fileno())
+    finally:
+        receiving.close()
+        sending.close()
+        await pc.close()
+
+
+async def test_under_a_downlink_impairment_the_pump_hands_media_to_aiortc_uncounted() -> None:
+    """The in-process impairer sits on aiortc's read of the ICE connection: media counted by
+    the pump would skip the loss and delay it injects, so while one is set nothing is."""
+    pc = RTCPeerConnection()
+    loop = asyncio.get_running_loop()
+    receiving = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sending = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        pc.addTransceiver("video", direction="recvonly")
+        counted: list[tuple[str, int]] = []
+        cheap.count_frames(pc, lambda kind, n: counted.append((kind, n)))
+        receiver: Any = pc.getTransceivers()[0].receiver
+        receiver._RTCRtpReceiver__codecs[96] = RTCRtpCodecParameters(
+            mimeType="video/VP8", clockRate=90_000, payloadType=96
+        )
+        receiver._enabled = True
+        receiving.bind(("127.0.0.1", 0))
+        receiving.setblocking(False)
+        tx = _sender()
+        datagrams = [_srtp(tx, seq, 1, bytes([seq]) * 50) for seq in range(3)]
+        for datagram in datagrams:
+            sending.sendto(datagram, receiving.getsockname())
+        await asyncio.sleep(0.05)
+        protocol = _Protocol()
+        pump = cheap_receive._Pump(loop)
+        tap = cheap_receive._Tap(_Dtls(receiver), forward=False)
+        tap.impaired = True
+        read_one = cheap_receive._reader(_Transport(receiving, protocol), tap, pump)
+        for _ in datagrams:
+            read_one()
+        assert counted == []
+        assert len(protocol.receiver.queued) == 3  # all of it to aiortc, through the impairer
         loop.remove_reader(pump.epoll.fileno())
     finally:
         receiving.close()

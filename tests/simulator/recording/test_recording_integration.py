@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from collector.store import open_client
+from rtcsim.library import LIBRARY
 from rtcsim.pipeline.outcome import RunOutcome
 from rtcsim.pipeline.timeline import run_scenario_file
 from rtcsim.services import stack
@@ -19,7 +20,7 @@ from simulator.settings import Settings
 from simulator.verify.store_reader import session_documents
 
 pytestmark = pytest.mark.integration
-SCENARIOS = Path(__file__).resolve().parents[3] / "scenarios"
+SCENARIOS = LIBRARY
 FINAL_TIMEOUT_S = 30.0
 
 

@@ -2,16 +2,16 @@ from pathlib import Path
 
 import pytest
 
+from rtcsim.library import LIBRARY
 from simulator.scenario.loader import ScenarioError, load_scenario, parse_scenario
 from simulator.scenario.model import PublishStep, SubscribeStep
 
-ROOT = Path(__file__).resolve().parents[3]
-SMOKE = (ROOT / "scenarios" / "smoke.yaml").read_text()
+SMOKE = (LIBRARY / "smoke.yaml").read_text()
 PUBLISH_LINE = 1 + next(i for i, line in enumerate(SMOKE.splitlines()) if "do: publish" in line)
 
 
 def test_smoke_scenario_has_one_room_one_publisher_and_two_subscribers() -> None:
-    scenario = load_scenario(ROOT / "scenarios" / "smoke.yaml")
+    scenario = load_scenario(LIBRARY / "smoke.yaml")
     assert [room.name for room in scenario.rooms] == ["smoke"]
     publishers = [w for s in scenario.timeline if isinstance(s, PublishStep) for w in s.who]
     subscribers = [w for s in scenario.timeline if isinstance(s, SubscribeStep) for w in s.who]
@@ -68,7 +68,7 @@ def test_publish_with_neither_audio_nor_video_is_rejected() -> None:
 
 
 def test_a_python_scenario_builds_its_timeline_with_code() -> None:
-    scenario = load_scenario(ROOT / "scenarios" / "staggered-arrivals.py")
+    scenario = load_scenario(LIBRARY / "staggered-arrivals.py")
     assert scenario.everyone == ["host"] + [f"viewer-{i}" for i in range(1, 7)]
     joins = [s.at for s in scenario.timeline if s.do == "join"]
     assert joins == [0.0, 2.5, 4.0, 5.5, 7.0, 8.5, 10.0]
@@ -137,7 +137,7 @@ def test_the_library_load_scenario_loads() -> None:
     from simulator.scenario.load import LoadScenario
     from simulator.scenario.loader import load_any_scenario
 
-    scenario = load_any_scenario(ROOT / "scenarios" / "load-distributed.yaml")
+    scenario = load_any_scenario(LIBRARY / "load-distributed.yaml")
     assert isinstance(scenario, LoadScenario)
     assert scenario.load.workers == 2
-    assert (ROOT / "scenarios" / scenario.load.locustfile).is_file()
+    assert (LIBRARY / scenario.load.locustfile).is_file()

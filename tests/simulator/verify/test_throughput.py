@@ -49,9 +49,18 @@ def test_figures_come_from_what_the_generator_recorded() -> None:
         "peers_held": 2.0,  # a and b overlap; c comes after a left
         "sessions_per_second": 0.3,  # 3 joins in 10 s
         "join_success_ratio": 0.75,  # d's attempt failed
+        "ice_p50_ms": 100.0,
         "ice_p95_ms": 300.0,
+        "first_frame_p50_ms": 500.0,
         "first_frame_p95_ms": 500.0,
+        "latency_p50_ms": None,  # no subscriber measured a frame's latency or its RTP
+        "latency_p95_ms": None,
+        "subscriber_loss_pct": None,
+        "jitter_p95_ms": None,
+        "video_fps_p5": None,
         "docs_per_second": 5.0,
+        "server_cpu_per_stream_pct": None,  # no monitoringStats sampled Janus
+        "server_rss_per_stream_kb": None,
     }
 
 

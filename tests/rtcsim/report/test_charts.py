@@ -1,0 +1,28 @@
+"""Line charts stay readable at their edges and for a run of one bucket."""
+
+from __future__ import annotations
+
+import re
+
+from rtcsim.report import charts
+from rtcsim.report.model import Point, Series
+
+
+def _labels(svg: str) -> list[tuple[str, str]]:
+    """(x, text-anchor) of each time label under the plot."""
+    return re.findall(r'<text x="([\d.]+)" y="\d+" class="ax" text-anchor="(\w+)">\d\d:', svg)
+
+
+def test_the_time_labels_start_and_end_inside_the_chart() -> None:
+    series = Series("users", "", tuple(Point(t * 10_000, float(t)) for t in range(6)))
+    labels = _labels(charts.line_chart([series], width=620))
+    assert [anchor for _x, anchor in labels] == ["start", "middle", "end"]
+    assert float(labels[-1][0]) <= 620
+
+
+def test_a_run_of_one_bucket_is_drawn_in_the_middle_with_one_label() -> None:
+    series = Series("users", "", (Point(5_000, 3.0),))
+    svg = charts.line_chart([series], width=620, height=220)
+    assert [anchor for _x, anchor in _labels(svg)] == ["middle"]
+    (cx,) = re.findall(r'<circle cx="([\d.]+)"', svg)
+    assert abs(float(cx) - (56 + (620 - 56 - 12) / 2)) < 0.1
