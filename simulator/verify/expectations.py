@@ -47,7 +47,17 @@ def unreportable(scenario: AnyScenario, reports: frozenset[ServerReport]) -> lis
     """One line per expectation on documents the server's own events cannot produce (LiveKit:
     server-side ``webrtcStats``, ``kms``): such a scenario is refused before it plays, as a step
     the server cannot do is, instead of failing at its end."""
-    problems: list[str] = []
+    return [
+        f"expect[{index}] ({scenario.expect[index].name!r}): {why}"
+        for index, why in unreportable_expectations(scenario, reports)
+    ]
+
+
+def unreportable_expectations(
+    scenario: AnyScenario, reports: frozenset[ServerReport], server: str = "the media server"
+) -> list[tuple[int, str]]:
+    """(index in ``expect``, why) for each expectation ``unreportable`` refuses."""
+    problems: list[tuple[int, str]] = []
     for index, e in enumerate(scenario.expect):
         if not isinstance(e, Expectation) or e.filter.get("rtcsim_side") == "client":
             continue
@@ -59,8 +69,10 @@ def unreportable(scenario: AnyScenario, reports: frozenset[ServerReport]) -> lis
             needs = ServerReport.ICE_EVENTS
         if needs is not None and needs not in reports:
             problems.append(
-                f"expect[{index}] ({e.name!r}): {e.type} from the server needs {needs.value}, "
-                "which the media server does not report"
+                (
+                    index,
+                    f"{e.type} from the server needs {needs.value}, which {server} does not report",
+                )
             )
     return problems
 
