@@ -230,8 +230,9 @@ class Participant:
             stream_id=stream_id,
             layers=layers,
         )
-        book = self.sent_frames
-        state.latency = latency.LatencyMeter(lambda: book.get(feed))
+        if self.link.plan.picture_ids_kept:
+            book = self.sent_frames
+            state.latency = latency.LatencyMeter(lambda: book.get(feed))
         state.own_transceivers = lambda: peer.transceivers_of(feed)
         self.subscriptions[feed] = state
         state.local_sdp = await peer.answer(signalled.sdp, signalled.feed_of)

@@ -172,6 +172,11 @@ class PeerPlan:
     simulcast_rids: tuple[str, ...] = ("h", "m", "l")
     """The rids the server names simulcast layers by, highest first (Janus's default
     ``rid_order`` "hml"; LiveKit's ``f``, ``h``, ``q``)."""
+    picture_ids_kept: bool = True
+    """The server relays each VP8 frame with the picture id it was sent with, so a subscriber
+    can match its frames to the publisher's (one-way latency, ``peers.latency``; Janus). LiveKit
+    renumbers them to run on across what it did not forward: after a 3 s mute every frame
+    matched one sent 3 s earlier, so its subscriptions measure no latency."""
 
 
 @dataclass(frozen=True)

@@ -103,3 +103,20 @@ def test_a_scenario_with_a_recording_is_refused_on_livekit_with_exit_2_before_pl
     assert done.returncode == 2, said
     assert "smoke.yaml:16: timeline[3]: needs recording, which the livekit media server" in said
     assert "Traceback" not in said
+
+
+def test_livekit_subscriptions_measure_no_latency_since_it_renumbers_picture_ids(
+    livekit_stack: Settings,
+) -> None:
+    """After mute-unmute's 3 s mute, frames matched by picture id came out 3 s late: LiveKit
+    renumbers them (``PeerPlan.picture_ids_kept``), so no latency is measured there."""
+    outcome = outcome_of("mute-unmute", livekit_stack)
+    subscriptions = [
+        s
+        for p in outcome.ledger.participants.values()
+        for c in p.connections
+        for s in c.subscriptions
+    ]
+    assert subscriptions
+    assert all(s.latency is None for s in subscriptions)
+    assert all(s.reception.get("video") for s in subscriptions)  # loss and jitter still are

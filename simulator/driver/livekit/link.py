@@ -67,7 +67,12 @@ from simulator.driver.protocol import (
 log = logging.getLogger(__name__)
 
 SUBSCRIBER_PEER = "subscriber"
-LIVEKIT_PLAN = PeerPlan(subscriber_shared=True, publisher_kept=True, simulcast_rids=("f", "h", "q"))
+LIVEKIT_PLAN = PeerPlan(
+    subscriber_shared=True,
+    publisher_kept=True,
+    simulcast_rids=("f", "h", "q"),
+    picture_ids_kept=False,
+)
 """LiveKit's rids: ``f``ull, ``h``alf and ``q``uarter resolution (``buffer/videolayerutils.go``:
 ``q`` is spatial layer 0, ``f`` layer 2 when three are published)."""
 CONNECT_TIMEOUT_S = 20.0
