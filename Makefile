@@ -7,14 +7,16 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 APT_PACKAGES := janus janus-tools nftables iproute2 maven util-linux chromium \
                 libjs-janus-gateway libjs-webrtc-adapter
-SCENARIO ?= scenarios/smoke.yaml
+# LiveKit records nothing (no Egress): its default scenario is the smoke without a recording.
+SCENARIO ?= $(if $(filter livekit,$(SERVER)),scenarios/many-subscribers.yaml,scenarios/smoke.yaml)
 SOAK_MINUTES ?= 5
 SERVER ?= janus
 
 .PHONY: help setup services run test unit lint stop status clean soak bench livekit
 
 help:
-	@echo "make run     - set up, start Janus + Elasticsearch + collector, play $(SCENARIO), check it"
+	@echo "make run     - set up, start the media server (SERVER=janus|livekit) + Elasticsearch +"
+	@echo "               collector, play $(SCENARIO), check it"
 	@echo "make test    - set up and run the whole test suite (unit + integration on the real stack)"
 	@echo "make stop    - stop every service rtcsim started and remove its network namespaces"
 	@echo "make status  - what is running"
@@ -48,16 +50,17 @@ $(STAMP): pyproject.toml
 	@touch $@
 
 services: setup
-	@$(BIN)/rtcsim services up
+	@RTCSIM_SERVER=$(SERVER) $(BIN)/rtcsim services up
 
 run: services
-	@$(BIN)/rtcsim run $(SCENARIO); rc=$$?; \
+	@RTCSIM_SERVER=$(SERVER) $(BIN)/rtcsim run $(SCENARIO); rc=$$?; \
 	echo "services left running for inspection (logs in .run/); 'make stop' ends them"; exit $$rc
 
 soak: services
 	@$(BIN)/rtcsim soak --minutes $(SOAK_MINUTES)
 
-test: setup
+# The suite plays the scenario library on both servers: LiveKit is built first (once, cached).
+test: setup livekit
 	@$(BIN)/pytest -q
 
 unit: setup

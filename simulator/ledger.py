@@ -6,6 +6,7 @@ only from the simulator's own actions and aiortc counters, never from the collec
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import math
 import time
@@ -171,6 +172,9 @@ class ConnectionRecord:
 
     connection_id: str
     session_id: str
+    server_id: str | None = None
+    """The id the server's events name the connection by, when not ``connection_id`` (LiveKit:
+    the participant SID): the documents' ``connectionId``."""
     joined_ms: int | None = None
     left_ms: int | None = None
     end: str | None = None
@@ -314,6 +318,18 @@ class GeneratorReport:
 
 
 @dataclass
+class ServerRecord:
+    """The media server a run played against, and what its own events report (names of
+    ``simulator.driver.capabilities.ServerReport``): the checks hold the documents against the
+    ledger only where the server could have produced them, and say so where it could not."""
+
+    name: str = "janus"
+    reports: list[str] = field(default_factory=lambda: ["media_stats", "ice_events", "subscribers"])
+    drop_noticed_within_s: float = 64.0
+    """By when the server has surely let a dropped participant go."""
+
+
+@dataclass
 class Ledger:
     run_id: str
     scenario: str
@@ -329,6 +345,7 @@ class Ledger:
     media_server_lost_ms: int | None = None
     generator: list[GeneratorReport] = field(default_factory=list)
     """The generator's self-watch, one report per process (``simulator.watch``)."""
+    server: ServerRecord = field(default_factory=ServerRecord)
 
     def as_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -342,6 +359,31 @@ class Ledger:
         from pydantic import TypeAdapter
 
         return TypeAdapter(cls).validate_json(path.read_bytes())
+
+    def document_ids(self) -> dict[str, str]:
+        """Connection ids as the documents name them (``ConnectionRecord.server_id``), for
+        every connection whose server names it otherwise."""
+        return {
+            c.connection_id: c.server_id
+            for p in self.participants.values()
+            for c in p.connections
+            if c.server_id is not None and c.server_id != c.connection_id
+        }
+
+    def as_documented(self) -> Ledger:
+        """This ledger with every connection named as the documents name it (``document_ids``:
+        LiveKit's participant SIDs), subscriptions' ``receiving_from`` too; the checks hold the
+        documents against this one. Itself when the server names connections as rtcsim does."""
+        ids = self.document_ids()
+        if not ids:
+            return self
+        renamed = copy.deepcopy(self)
+        for participant in renamed.participants.values():
+            for conn in participant.connections:
+                conn.connection_id = ids.get(conn.connection_id, conn.connection_id)
+                for sub in conn.subscriptions:
+                    sub.receiving_from = ids.get(sub.receiving_from, sub.receiving_from)
+        return renamed
 
     @property
     def failed_steps(self) -> list[StepRecord]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
@@ -20,6 +20,9 @@ from pydantic_settings import (
 
 from collector.store.client import ClientOptions, ServerVersion, UnsupportedVersionError
 
+ServerName = Literal["janus", "livekit"]
+SERVERS: tuple[str, ...] = get_args(ServerName)
+"""The media servers rtcsim drives (``simulator.driver.servers``)."""
 Port = Annotated[int, Field(ge=1, le=65535)]
 """A TCP or UDP port number: 1..65535 (0 would ask the kernel for any port, which a service
 another process must reach cannot use)."""
@@ -51,6 +54,13 @@ class Settings(BaseSettings):
     )
     results_dir: Path = Field(
         default_factory=_under_working_folder("results"), description="one folder per run"
+    )
+
+    # -- the media server --------------------------------------------------------------------
+    server: ServerName = Field(
+        default="janus",
+        description="the media server runs play against and `services up` starts: "
+        + ", ".join(SERVERS),
     )
 
     # -- network namespaces (Janus refuses loopback ICE; see docs/architecture.md) ------------

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from simulator.driver.capabilities import Capability
+from simulator.driver.capabilities import Capability, ServerReport
 from simulator.impairment import capabilities as kernel
 from simulator.player.registry import Repertoire
 from simulator.player.standard import standard_repertoire
@@ -24,6 +24,7 @@ from simulator.scenario.load import AnyScenario, LoadScenario
 from simulator.scenario.loader import ScenarioFile, read_scenario_file
 from simulator.scenario.model import Expectation, ImpairStep, Scenario
 from simulator.scenario.problems import Problem
+from simulator.verify.expectations import unreportable_expectations
 from simulator.verify.fields import unknown_field, unknown_type
 
 KernelProbe = Callable[[], kernel.Capabilities]
@@ -35,6 +36,8 @@ class Server:
 
     name: str
     capabilities: frozenset[Capability]
+    reports: frozenset[ServerReport] = frozenset(ServerReport)
+    """What its own events say (LiveKit: no server-side ``webrtcStats`` or ``kms``)."""
 
 
 def validate_file(
@@ -62,13 +65,15 @@ def run_problems(
 ) -> list[Problem]:
     """What stands between a parsed scenario and its run, beyond the file itself."""
     scenario = file.scenario
+    named = f"the {server.name} media server"
     problems = expectation_problems(scenario)
+    for index, why in unreportable_expectations(scenario, server.reports, named):
+        problems.append(Problem(("expect", index), why))
     if isinstance(scenario, LoadScenario):
         return problems + _locustfile_problems(scenario, file.source)
     if not isinstance(scenario, Scenario):
         return problems  # a capacity search: its rooms and steps are built, not scripted
     steps = (repertoire or standard_repertoire()).steps
-    named = f"the {server.name} media server"
     for index, why in steps.refused_steps(scenario, server.capabilities, named):
         problems.append(Problem(("timeline", index), why))
     return problems + kernel_problems(scenario, kernel_probe)

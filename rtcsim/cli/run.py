@@ -33,13 +33,22 @@ from rtcsim.pipeline.outcome import SetupError
 from rtcsim.pipeline.preflight import preflight
 from rtcsim.pipeline.runs import PreparedRun, play, prepare
 from simulator.scenario.problems import ScenarioError
-from simulator.settings import Settings
+from simulator.settings import SERVERS, Settings
 
 FILES_HELP = "scenario files (YAML or Python), or names from the library (rtcsim scenario list)"
 ResultsDir = Annotated[
     Path | None,
     typer.Option(
         "--results-dir", help="where results/RUN_ID/ go (setting results_dir)", metavar="DIR"
+    ),
+]
+ServerOption = Annotated[
+    str | None,
+    typer.Option(
+        "--server",
+        help=f"the media server to play against: {', '.join(SERVERS)} "
+        "(default: the settings' server, RTCSIM_SERVER, else janus)",
+        metavar="NAME",
     ),
 ]
 
@@ -58,13 +67,14 @@ def run(
         bool, typer.Option("--quiet", "-q", help="only the verdict line of each file")
     ] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="log to the terminal")] = False,
+    server: ServerOption = None,
 ) -> None:
     """Play scenarios against the running services, check them, write results/RUN_ID/."""
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    settings = load_settings(results_dir=results_dir)
+    settings = load_settings(results_dir=results_dir, server=server)
     prepared, results = _prepare_all(files, settings)
     if not prepared:
         _finish(results, junit=junit, as_json=as_json, quiet=quiet)
@@ -77,11 +87,12 @@ def run(
 
 def validate(
     files: Annotated[list[str], typer.Argument(help=FILES_HELP, metavar="FILE")],
+    server: ServerOption = None,
 ) -> None:
     """Check scenario files without playing them: fields, names, the order of steps,
     expectations against the documents' schema, what the media server and this machine can
     do. Every problem at once, file:line each; exit 2 if any."""
-    settings = load_settings()
+    settings = load_settings(server=server)
     prepared, results = _prepare_all(files, settings)
     for one in prepared:
         kinds = {"load": "load scenario", "capacity": "capacity scenario"}

@@ -101,7 +101,7 @@ async def conclude(
     ledger.write(results / "ledger.json")
     progress("waiting for the collector's documents in Elasticsearch")
     tolerances = Tolerances(
-        drop_slack_s=settings.drop_detection_s + 3.0,
+        drop_slack_s=ledger.server.drop_noticed_within_s + 3.0,
         monitoring_interval_s=settings.monitoring_interval_s,
     )
     failure: Check | None = None
@@ -113,7 +113,11 @@ async def conclude(
         progress(f"{count} documents read back and checked")
     except (ApiError, TransportError, StoreError, ReadBackIncomplete) as exc:
         # The ledger is written; `rtcsim check RUN_ID` re-reads the documents once it is back.
-        checks, count, host_samples = verify(scenario, ledger, [], tolerances), 0, []
+        checks, count, host_samples = (
+            verify(scenario, ledger.as_documented(), [], tolerances),
+            0,
+            [],
+        )
         failure = Check(
             "every document of the run was read back"
             if isinstance(exc, ReadBackIncomplete)
@@ -153,6 +157,7 @@ async def read_back_and_verify(
     implies, then read every document once: into the checks, and into the run's spool
     (``spool``, by default the run's ``documents.ndjson.gz``).
     Returns the checks and the digest of the documents read (``count``: how many)."""
+    ledger = ledger.as_documented()  # named as the documents name connections (LiveKit: SIDs)
     selection = run_selection(ledger)
     async with open_client(settings.es_client_options()) as es:
         if wait_s > 0:

@@ -113,6 +113,7 @@ def merge_ledgers(run_id: str, scenario: str, parts: list[Ledger]) -> Ledger:
         seed=0,
         started_ms=min(p.started_ms for p in parts),
         ended_ms=max((p.ended_ms or p.started_ms) for p in parts),
+        server=parts[0].server,
     )
     for part in parts:
         merged.sessions.update(part.sessions)
@@ -130,8 +131,11 @@ def play_locust(
     run_id: str,
     results: Path,
     progress: Progress,
+    server: str = "janus",
 ) -> tuple[int, list[Path]]:
-    """Run locust to its end; its exit code and the ledger parts its processes wrote."""
+    """Run locust to its end; its exit code and the ledger parts its processes wrote. Its
+    processes read their settings again: ``server`` (``rtcsim run --server``) goes to them as
+    ``RTCSIM_SERVER``."""
     spec = scenario.load
     commands = locust_commands(
         locustfile,
@@ -149,6 +153,7 @@ def play_locust(
         RUN_ID_ENV: run_id,
         RUN_DIR_ENV: str(results),
         wind_down.RUN_TIME_ENV: str(spec.run_time_s),
+        "RTCSIM_SERVER": server,
     }
     log_path = results / "locust.log"
     with log_path.open("ab") as log:
@@ -213,7 +218,13 @@ async def _run(
     await check_collector(settings)
     progress(f"run {run_id}: load scenario {scenario.name} ({scenario.duration_s:.0f} s)")
     code, parts = await asyncio.to_thread(
-        play_locust, scenario, locustfile, run_id=run_id, results=results, progress=progress
+        play_locust,
+        scenario,
+        locustfile,
+        run_id=run_id,
+        results=results,
+        progress=progress,
+        server=settings.server,
     )
     expected = 1 if scenario.load.workers == 0 else scenario.load.workers
     if not parts:

@@ -46,7 +46,7 @@ def prepare(path: Path, settings: Settings, *, driver: Driver | None = None) -> 
     """The file parsed (once: a Python scenario's code runs once) and validated: every problem
     at once, file:line each (``ScenarioError``)."""
     driver = driver or driver_for(settings)
-    scenario = validate_file(path, Server(driver.name, driver.capabilities))
+    scenario = validate_file(path, Server(driver.name, driver.capabilities, driver.reports))
     return PreparedRun(path, scenario, driver)
 
 

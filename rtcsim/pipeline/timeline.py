@@ -14,7 +14,7 @@ from collector.netns import NetnsError
 from rtcsim.pipeline.conclude import conclude, new_run_folder, require_collector
 from rtcsim.pipeline.outcome import RunOutcome, SetupError, new_run_id
 from simulator.collector_client import CollectorClient, CollectorUnavailable
-from simulator.driver.protocol import Driver
+from simulator.driver.protocol import Driver, ServerUnavailable
 from simulator.driver.servers import driver_for
 from simulator.impairment.kernel import KernelImpairer
 from simulator.netns_loop import NamespaceLoop
@@ -24,6 +24,7 @@ from simulator.player.standard import standard_repertoire
 from simulator.scenario.loader import ScenarioError, load_scenario
 from simulator.scenario.model import Scenario
 from simulator.settings import Settings
+from simulator.verify.expectations import unreportable
 from simulator.watch import GeneratorWatch
 from simulator.watch.sink import CollectorSink
 
@@ -74,8 +75,10 @@ async def run_timeline(
 def check_playable(
     scenario: Scenario, repertoire: Repertoire, driver: Driver, *, source: str
 ) -> None:
-    """The capability check: every step of the timeline is one the server can do."""
+    """The capability check: every step of the timeline is one the server can do, every
+    expectation on server-side documents one its events can produce."""
     refused = repertoire.steps.refusals(scenario, driver.capabilities)
+    refused += unreportable(scenario, driver.reports)
     if refused:
         raise ScenarioError(
             f"{source}: the {driver.name} media server cannot play this scenario: "
@@ -126,11 +129,15 @@ async def _run(
                     kernel_impairer=KernelImpairer(settings),
                     client_stats_interval_s=settings.webrtc_stats_interval_s,
                     live=live,
-                    drop_detection_s=settings.drop_detection_s,
                     repertoire=repertoire,
                 )
             except CollectorUnavailable as exc:
                 raise SetupError(str(exc)) from exc
+            except ServerUnavailable as exc:
+                raise SetupError(
+                    f"{exc}. Start the services first: rtcsim services up "
+                    f"(the {driver.name} media server)"
+                ) from exc
             finally:
                 report = watch.stop()
                 await sink.flush()

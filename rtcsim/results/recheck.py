@@ -33,7 +33,7 @@ async def recheck(settings: Settings, run_id: str) -> RunOutcome:
     ledger = Ledger.read(folder / "ledger.json")
     # The tolerances ``rtcsim run`` uses (rtcsim.pipeline.conclude): same run, same verdict.
     tolerances = Tolerances(
-        drop_slack_s=settings.drop_detection_s + 3.0,
+        drop_slack_s=ledger.server.drop_noticed_within_s + 3.0,
         monitoring_interval_s=settings.monitoring_interval_s,
     )
     fresh = folder / f"{SPOOL_FILE}.recheck"

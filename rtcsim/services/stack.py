@@ -1,10 +1,10 @@
 """The whole service stack, in the one order that works.
 
-``up``: namespaces → Elasticsearch → collector → Janus (→ LiveKit when asked for; ``down``
-stops it whenever it runs). The collector needs the SFU namespace
-(its event endpoint lives there) and Elasticsearch (it installs its index template at start-up);
-Janus needs the collector listening, or its ``core/started`` event is lost. ``down`` goes in
-reverse and removes the namespaces last, once nothing of ours runs inside them.
+``up``: namespaces → Elasticsearch → collector → the media server (``Settings.server``: Janus or
+LiveKit; LiveKit too when asked for; ``down`` stops whichever runs). The collector needs the SFU
+namespace (its event endpoint lives there) and Elasticsearch (it installs its index template at
+start-up); Janus needs the collector listening, or its ``core/started`` event is lost. ``down``
+goes in reverse and removes the namespaces last, once nothing of ours runs inside them.
 
 Each step reuses what is already up and healthy, so ``up`` is cheap to repeat.
 """
@@ -66,8 +66,9 @@ def up(
 ) -> StackStatus:
     """Bring every service up, reusing what already runs; raise ``ServiceError`` on failure.
 
-    ``with_livekit``: LiveKit too, after the collector (its webhooks go there), built first if
-    it never was (minutes, once).
+    The media server is the settings' ``server``: Janus, or LiveKit (after the collector: its
+    webhooks go there), built first if it never was (minutes, once). ``with_livekit``: LiveKit
+    beside Janus.
 
     A failed step leaves the earlier ones running (to inspect, or for the next ``up`` to
     reuse); ``down`` clears everything.
@@ -109,13 +110,14 @@ def up(
         done.append(ServiceStatus("collector", State.SKIPPED, "not requested"))
         out.print("[yellow]-[/] collector  skipped: Janus events will not be recorded")
 
-    with out.status(f"Janus in {settings.sfu_netns}"):
-        jan = janus.start(settings)
-    verb = "reused" if jan.reused else f"started in {_timed(jan.elapsed_s)}"
-    done.append(ServiceStatus("janus", State.UP, jan.url, jan.pid, jan.elapsed_s))
-    out.print(f"[green]✓[/] Janus  {jan.url} {verb} (pid {jan.pid})")
+    if settings.server == "janus":
+        with out.status(f"Janus in {settings.sfu_netns}"):
+            jan = janus.start(settings)
+        verb = "reused" if jan.reused else f"started in {_timed(jan.elapsed_s)}"
+        done.append(ServiceStatus("janus", State.UP, jan.url, jan.pid, jan.elapsed_s))
+        out.print(f"[green]✓[/] Janus  {jan.url} {verb} (pid {jan.pid})")
 
-    if with_livekit:
+    if with_livekit or settings.server == "livekit":
         if not livekit_build.is_built(settings):
             out.print(f"building livekit-server {settings.livekit_version} (a few minutes, once)")
         with out.status(f"LiveKit in {settings.sfu_netns}"):
@@ -206,14 +208,19 @@ def status(settings: Settings) -> StackStatus:
     else:
         col_state = State.UNHEALTHY if col_pid is not None else State.DOWN
     services.append(ServiceStatus("collector", col_state, settings.collector_api_url, col_pid))
+    # The settings' server is shown whatever its state; the other one only while it runs.
     jan_pid = janus.pid(settings)
-    if jan_pid is None:
-        jan_state = State.DOWN
-    else:
-        jan_state = State.UP if janus.is_healthy(settings) else State.UNHEALTHY
-    services.append(ServiceStatus("janus", jan_state, settings.janus_url, jan_pid))
+    if jan_pid is not None or settings.server == "janus":
+        if jan_pid is None:
+            jan_state = State.DOWN
+        else:
+            jan_state = State.UP if janus.is_healthy(settings) else State.UNHEALTHY
+        services.append(ServiceStatus("janus", jan_state, settings.janus_url, jan_pid))
     lk_pid = livekit.pid(settings)
-    if lk_pid is not None:  # only shown while one runs: LiveKit is not part of `up` yet
-        lk_state = State.UP if livekit.is_healthy(settings) else State.UNHEALTHY
+    if lk_pid is not None or settings.server == "livekit":
+        if lk_pid is None:
+            lk_state = State.DOWN
+        else:
+            lk_state = State.UP if livekit.is_healthy(settings) else State.UNHEALTHY
         services.append(ServiceStatus("livekit", lk_state, settings.livekit_url, lk_pid))
     return StackStatus(services)

@@ -23,3 +23,17 @@ class Capability(StrEnum):
     """Take several layers of one video track from a publisher (issue 13)."""
     LAYER_CHOICE = "layer_choice"
     """Let a subscriber choose the layer it receives (issue 13)."""
+
+
+class ServerReport(StrEnum):
+    """What a media server's own events tell the collector, beyond rooms, participants and
+    publications (which every server reports). What a server does not report, the client side
+    posts where it can (``rtcsim_side: client``), and the checks say what they could not hold
+    against the server's view (``simulator.verify``)."""
+
+    MEDIA_STATS = "media_stats"
+    """Per-endpoint RTP statistics (server-side ``webrtcStats``)."""
+    ICE_EVENTS = "ice_events"
+    """ICE, DTLS and media-flow events per endpoint (server-side ``kms`` documents)."""
+    SUBSCRIBERS = "subscribers"
+    """Subscriptions begun and ended (server-side subscriber documents)."""

@@ -20,22 +20,35 @@ The SDP exchange is shaped so both kinds of server fit:
   VideoRoom opens one peer connection (one handle) per feed, so its ``peer`` is the feed; a
   server with one subscriber peer connection per participant (LiveKit: a publisher PC and a
   subscriber PC, the second offered and renegotiated by the server) names that one peer every
-  time, and its offers renegotiate it.
+  time, and its offers renegotiate it; ``SubscriberOffer.carries`` says which m-line carries
+  which feed, so frames are credited per m-line.
+* what such a server sends unasked reaches the participant through callbacks given at
+  ``join``: offers that renegotiate a subscriber peer (``OnOffer``: LiveKit offers its
+  subscriber PC at the join, and again whenever a track comes or goes) and the candidates it
+  trickles (``OnCandidate``: LiveKit's SDPs carry none). Janus sends neither.
+* ``ParticipantLink.plan`` says how the server wants the peers laid out beyond that: whether a
+  publisher peer outlives its publication (LiveKit: one per participant, renegotiated with its
+  transceivers inactive on unpublish) and the rids it names simulcast layers by.
 
 Names are OpenVidu's: a room is a session (``sessionId``), a participant is a connection
-(``connectionId``), a feed is the connection id of a publisher.
+(``connectionId``), a feed is the connection id of a publisher. A server may name a participant
+by an id of its own in its events (LiveKit: the participant SID, ``ParticipantLink.server_id``);
+the simulator's connection id is then the participant's identity there.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-from simulator.driver.capabilities import Capability
+from simulator.driver.capabilities import Capability, ServerReport
 
 MediaKind = Literal["audio", "video"]
+PUBLISHER_PEER = "publisher"
+"""The name a ``RemoteCandidate`` gives the participant's publisher peer connection (a
+subscriber peer is named by its ``SubscriberOffer.peer``, a feed or a server's own name)."""
 
 
 @dataclass(frozen=True)
@@ -55,11 +68,25 @@ class RoomOptions:
 
 
 @dataclass(frozen=True)
+class SimulcastLayer:
+    """One layer of a simulcast video as the server is told of it (LiveKit's ``VideoLayer``)."""
+
+    rid: str
+    width: int
+    height: int
+    bitrate_bps: int
+
+
+@dataclass(frozen=True)
 class PublishMedia:
     """What a publication carries, as the server is told (the tracks are in the offer)."""
 
     audio: bool = True
     video: bool = True
+    width: int = 0
+    height: int = 0
+    layers: tuple[SimulcastLayer, ...] = ()
+    """A simulcast video's layers, highest first (empty: one layer)."""
 
 
 @dataclass(frozen=True)
@@ -97,11 +124,73 @@ OnLayer = Callable[[int | None, int | None], None]
 @dataclass(frozen=True)
 class SubscriberOffer:
     """The server's offer for a subscription: ``peer`` is the subscriber peer connection it is
-    for (a new one, or one to renegotiate), ``feed`` the publisher it brings."""
+    for (a new one, or one to renegotiate), ``feed`` the publisher it brings (empty for an offer
+    the server sent unasked). ``carries``: the feed each m-line carries now, by mid (empty: every
+    m-line carries ``feed``, as on Janus)."""
 
     feed: str
     peer: str
     sdp: str
+    carries: Mapping[str, str] = field(default_factory=dict)
+
+    def feed_of(self, mid: str | None) -> str | None:
+        """The feed the m-line ``mid`` carries, if any."""
+        if not self.carries:
+            return self.feed or None
+        return self.carries.get(mid or "")
+
+
+@dataclass(frozen=True)
+class RemoteCandidate:
+    """A candidate the server trickled for one of the participant's peers: ``peer`` is a
+    subscriber offer's ``peer`` or ``PUBLISHER_PEER``; ``candidate`` the ``candidate:...``
+    attribute without ``a=``, ``None`` once the server gathered them all."""
+
+    peer: str
+    candidate: str | None
+    sdp_mid: str | None = None
+    sdp_mline_index: int | None = None
+
+
+OnOffer = Callable[[SubscriberOffer], Awaitable[str]]
+"""Answers an offer the server sent unasked (a renegotiation); returns our answer's SDP."""
+OnCandidate = Callable[[RemoteCandidate], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class PeerPlan:
+    """How a server wants a participant's peer connections laid out, beyond the offers."""
+
+    subscriber_shared: bool = False
+    """One subscriber peer for every subscription, offered by the server at the join and open
+    until the leave (LiveKit's primary connection); otherwise one per subscription, closed with
+    it (Janus)."""
+    publisher_kept: bool = False
+    """The publisher peer outlives a publication: an unpublish renegotiates it with its
+    transceivers inactive and the next publication reuses it (LiveKit); otherwise each
+    publication has a peer of its own, closed with it (Janus)."""
+    simulcast_rids: tuple[str, ...] = ("h", "m", "l")
+    """The rids the server names simulcast layers by, highest first (Janus's default
+    ``rid_order`` "hml"; LiveKit's ``f``, ``h``, ``q``)."""
+    picture_ids_kept: bool = True
+    """The server relays each VP8 frame with the picture id it was sent with, so a subscriber
+    can match its frames to the publisher's (one-way latency, ``peers.latency``; Janus). LiveKit
+    renumbers them to run on across what it did not forward: after a 3 s mute every frame
+    matched one sent 3 s earlier, so its subscriptions measure no latency."""
+
+
+@dataclass(frozen=True)
+class ServerTimings:
+    """How long the server takes to notice a participant that vanished (a ``drop``)."""
+
+    drop_noticed_after_s: float
+    """The soonest it can end a dropped participant's media (Janus: ICE keepalive checks)."""
+    drop_noticed_within_s: float
+    """By when it has surely let the participant go (the runner waits that long)."""
+
+
+class ServerUnavailable(RuntimeError):
+    """``Driver.connect`` cannot reach or drive its server (not running, no credentials)."""
 
 
 class ParticipantLink(Protocol):
@@ -112,8 +201,27 @@ class ParticipantLink(Protocol):
         """The server's side of the link is gone (ended by us or by the server)."""
         ...
 
-    async def join(self, room: str, on_talking: OnTalking | None = None) -> None:
-        """Enter the room; ``on_talking`` hears the room's talking notifications."""
+    @property
+    def plan(self) -> PeerPlan: ...
+
+    @property
+    def server_id(self) -> str | None:
+        """The id the server's own events name this participant by, once joined (Janus: the
+        connection id; LiveKit: the participant SID)."""
+        ...
+
+    async def join(
+        self,
+        room: str,
+        on_talking: OnTalking | None = None,
+        *,
+        on_offer: OnOffer | None = None,
+        on_candidate: OnCandidate | None = None,
+    ) -> None:
+        """Enter the room; ``on_talking`` hears the room's talking notifications, ``on_offer``
+        answers the server's own renegotiations, ``on_candidate`` takes the candidates it
+        trickles. Returns once the server has what it needs of the join (LiveKit: the first
+        subscriber offer answered)."""
         ...
 
     async def publish(self, offer_sdp: str, media: PublishMedia) -> PublishAnswer:
@@ -128,7 +236,10 @@ class ParticipantLink(Protocol):
         """Stop (or resume) relaying the published track of ``kind`` (its ``mids``)."""
         ...
 
-    async def unpublish(self) -> None: ...
+    async def unpublish(self, offer_sdp: str | None = None) -> str | None:
+        """End the publication. With ``plan.publisher_kept``: ``offer_sdp`` is the publisher
+        peer's new offer (its transceivers inactive) and the server's answer is returned."""
+        ...
 
     async def subscribe(
         self, feed: str, layer: Layer | None = None, on_layer: OnLayer | None = None
@@ -206,6 +317,15 @@ class Driver(Protocol):
     @property
     def capabilities(self) -> frozenset[Capability]: ...
 
+    @property
+    def reports(self) -> frozenset[ServerReport]:
+        """What the server's own events tell the collector (the rest only the client can)."""
+        ...
+
+    @property
+    def timings(self) -> ServerTimings: ...
+
     async def connect(self) -> MediaServer:
-        """The run's server connection; called on the client namespace's loop."""
+        """The run's server connection; called on the client namespace's loop. Raises
+        ``ServerUnavailable`` when the server cannot be driven."""
         ...

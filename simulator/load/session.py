@@ -34,7 +34,7 @@ from simulator.netns_loop import NamespaceLoop
 from simulator.player.context import RunContext
 from simulator.player.impairment_hook import apply_impairment
 from simulator.player.registry import Repertoire
-from simulator.player.runner import open_room
+from simulator.player.runner import open_room, server_record
 from simulator.player.standard import standard_repertoire
 from simulator.player.steps import end_connection
 from simulator.scenario.model import (
@@ -128,7 +128,13 @@ class LoadSession:
         collector_http = aiohttp.ClientSession()
         driver = driver_for(settings, admin_label="rtcsim:load-admin")
         server = await self.media.run(driver.connect())
-        ledger = Ledger(run_id=self.run_id, scenario=label, seed=0, started_ms=now_ms())
+        ledger = Ledger(
+            run_id=self.run_id,
+            scenario=label,
+            seed=0,
+            started_ms=now_ms(),
+            server=server_record(driver),
+        )
         ctx = RunContext(
             scenario=open_scenario(label),
             run_id=self.run_id,
@@ -141,6 +147,8 @@ class LoadSession:
             client_address=settings.client_address,
             impairment_hook=apply_impairment,  # in-process impairment (a capacity search's)
             results_dir=self.run_dir,
+            drop_detection_s=driver.timings.drop_noticed_within_s,
+            drop_noticed_after_s=driver.timings.drop_noticed_after_s,
         )
         self.repertoire.features.install(ctx)
         return ctx

@@ -24,12 +24,12 @@ from __future__ import annotations
 import asyncio
 import fractions
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
 from typing import Any, Literal
 
 import av
-from aiortc import RTCPeerConnection, RTCRtpSender
+from aiortc import RTCPeerConnection, RTCRtpSender, RTCRtpTransceiver
 from aiortc.mediastreams import MediaStreamTrack
 
 from simulator.peers.cheap_receive import (
@@ -162,17 +162,22 @@ def packet_audio_track(clips_dir: Path, talk: TalkSchedule | None = None) -> Pac
     return PacketTrack("audio", audio_clip(clips_dir), AUDIO_PTIME_S, AUDIO_RATE_HZ, talk=talk)
 
 
-def answer_feedback(pc: RTCPeerConnection, hub: FeedbackHub | None = None) -> FeedbackHub:
+def answer_feedback(
+    pc: RTCPeerConnection,
+    hub: FeedbackHub | None = None,
+    transceivers: Iterable[RTCRtpTransceiver] | None = None,
+) -> FeedbackHub:
     """Make the cheap tracks of ``pc``'s senders behave as a browser's encoder to RTCP: a key
     frame on PLI (aiortc calls ``sender._send_keyframe``, which only an encoder would honour)
     or FIR (through a ``FeedbackHub``), and the audio level of each packet in its RFC 6464
     header extension (aiortc writes one only for audio it encoded itself).
 
     Instance attributes of aiortc's sender, since it has no hook for either. Call after the
-    tracks are added and before the connection comes up."""
+    tracks are added and before the connection comes up. ``transceivers``: only these (a
+    publisher peer that outlives its publications gets new tracks on old senders)."""
     hub = hub or FeedbackHub()
     attached = False
-    for transceiver in pc.getTransceivers():
+    for transceiver in pc.getTransceivers() if transceivers is None else transceivers:
         sender = transceiver.sender
         track = sender.track
         if not isinstance(track, PacketTrack):
@@ -184,8 +189,11 @@ def answer_feedback(pc: RTCPeerConnection, hub: FeedbackHub | None = None) -> Fe
             sender._send_keyframe = track.request_keyframe  # type: ignore[method-assign]
             hub.keyframe_callbacks[sender._ssrc] = track.request_keyframe
         else:
+            # A sender that carried an earlier track keeps aiortc's own method aside.
+            original = getattr(sender, "_rtcsim_next_encoded_frame", sender._next_encoded_frame)
+            sender._rtcsim_next_encoded_frame = original  # type: ignore[attr-defined]
             sender._next_encoded_frame = _with_audio_level(  # type: ignore[method-assign,assignment]
-                sender._next_encoded_frame, track
+                original, track
             )
     return hub
 

@@ -12,16 +12,26 @@ from typing import Any
 
 from simulator.peers.cheap_receive import received_bytes
 from simulator.peers.peer_state import PublisherState, SubscriptionState
+from simulator.peers.receiving import ReceivingPeer
 from simulator.peers.reception import reception
 from simulator.peers.simulcast.publisher import SimulcastVideo
 
 CLOCK_HZ = {"audio": 48_000, "video": 90_000}
 
 
+async def _sender_reports(state: PublisherState) -> list[Any]:
+    """The publication's own senders' reports (a kept publisher peer has earlier ones too)."""
+    if not state.transceivers:
+        return list((await state.pc.getStats()).values())
+    reports: list[Any] = []
+    for transceiver in state.transceivers:
+        reports += (await transceiver.sender.getStats()).values()
+    return reports
+
+
 async def publisher_samples(state: PublisherState) -> list[dict[str, Any]]:
-    stats = await state.pc.getStats()
     by_kind: dict[str, dict[str, Any]] = {}
-    for report in stats.values():
+    for report in await _sender_reports(state):
         if report.type == "outbound-rtp":
             by_kind.setdefault(report.kind, {}).update(
                 packetsSent=int(report.packetsSent), bytesSent=int(report.bytesSent)
@@ -46,14 +56,22 @@ async def publisher_samples(state: PublisherState) -> list[dict[str, Any]]:
 
 
 async def subscription_samples(
-    connection_id: str, state: SubscriptionState
+    connection_id: str, state: SubscriptionState, peer: ReceivingPeer
 ) -> list[dict[str, Any]]:
-    stats = await state.pc.getStats()
-    bytes_received = 0
+    """``connection_id``: the subscriber's, as the server's events name it. The transport's
+    bytes only when the peer is the subscription's own (not LiveKit's shared one)."""
+    reports: list[Any] = []
+    for transceiver in peer.transceivers_of(state.feed):
+        if transceiver.kind == "audio":
+            stats = await transceiver.receiver.getStats()
+            reports += [r for r in stats.values() if r.type == "inbound-rtp"]
+    if not peer.shared:
+        reports += [r for r in (await peer.pc.getStats()).values() if r.type == "transport"]
+    bytes_received: int | None = None
     audio: dict[str, Any] = {}
-    for report in stats.values():
+    for report in reports:
         if report.type == "transport":
-            bytes_received = received_bytes(state.pc, int(report.bytesReceived))
+            bytes_received = received_bytes(peer.pc, int(report.bytesReceived))
         elif report.type == "inbound-rtp" and report.kind == "audio":
             # Video inbound-rtp is unreliable in aiortc (the RTX SSRC overwrites it).
             audio = {
@@ -62,13 +80,14 @@ async def subscription_samples(
                 "jitter": float(report.jitter or 0.0) / CLOCK_HZ["audio"],
             }
     endpoint = f"{connection_id}_{state.stream_id}"
-    streams = reception(state.pc)
+    streams = reception(peer.pc, peer.transceivers_of(state.feed))
     samples = []
     for kind, counters in state.received.items():
         fields = dict(audio) if kind == "audio" else {}
         fields["framesReceived"] = counters.frames
         if kind == "video":
-            fields["transportBytesReceived"] = bytes_received
+            if bytes_received is not None:
+                fields["transportBytesReceived"] = bytes_received
             fields.update(_video_reception(state, streams))
         samples.append({"endpoint": endpoint, "mediaType": kind, **fields})
     return samples

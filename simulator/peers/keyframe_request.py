@@ -59,14 +59,23 @@ class KeyframeRequester:
             await sleep(INTERVAL_S)
 
 
-def video_ssrc(sdp: str) -> int | None:
-    """The SSRC a remote party announced for its first video m-line (``a=ssrc:<n> ...``)."""
+def video_ssrc(sdp: str, mid: str | None = None) -> int | None:
+    """The SSRC a remote party announced for its first video m-line (``a=ssrc:<n> ...``), or
+    for the video m-line ``mid``."""
     in_video = False
+    section_mid: str | None = None
+    found: int | None = None
     for line in sdp.splitlines():
         if line.startswith("m="):
-            in_video = line.startswith("m=video")
-        elif in_video and line.startswith("a=ssrc:"):
-            return int(line[len("a=ssrc:") :].split(" ")[0])
+            if in_video and found is not None and (mid is None or section_mid == mid):
+                return found
+            in_video, section_mid, found = line.startswith("m=video"), None, None
+        elif in_video and line.startswith("a=mid:"):
+            section_mid = line[len("a=mid:") :].strip()
+        elif in_video and found is None and line.startswith("a=ssrc:"):
+            found = int(line[len("a=ssrc:") :].split(" ")[0])
+    if in_video and found is not None and (mid is None or section_mid == mid):
+        return found
     return None
 
 

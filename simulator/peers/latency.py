@@ -27,11 +27,11 @@ from __future__ import annotations
 import math
 import time
 from array import array
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from aiortc import RTCPeerConnection, RTCRtpSender
+from aiortc import RTCPeerConnection, RTCRtpSender, RTCRtpTransceiver
 from aiortc.rtp import RtpPacket
 
 NTP_UNIX_OFFSET_MS = 2_208_988_800_000
@@ -223,12 +223,17 @@ class LatencyMeter:
 FrameStart = Callable[[bytes, int], None]
 
 
-def tap_frame_starts(pc: RTCPeerConnection, on_frame_start: FrameStart) -> None:
+def tap_frame_starts(
+    pc: RTCPeerConnection,
+    on_frame_start: FrameStart,
+    transceivers: Iterable[RTCRtpTransceiver] | None = None,
+) -> None:
     """Call ``on_frame_start(payload, arrival_ntp_ms)`` for the first packet of each video
     frame a decoding subscriber receives, then let aiortc handle the packet as usual. (A
     private method of aiortc's receiver, wrapped on the instance, as ``layer_tracking`` does;
-    a cheap subscriber's counting receiver calls ``LatencyMeter.on_frame_payload``.)"""
-    for transceiver in pc.getTransceivers():
+    a cheap subscriber's counting receiver calls ``LatencyMeter.on_frame_payload``.)
+    ``transceivers``: only these (a renegotiation's new m-lines, ``peers.receiving``)."""
+    for transceiver in pc.getTransceivers() if transceivers is None else transceivers:
         if transceiver.kind == "video":
             receiver = transceiver.receiver
             receiver._handle_rtp_packet = _tapped(receiver, on_frame_start)  # type: ignore[method-assign,assignment]

@@ -18,11 +18,11 @@ frames it saw per size, and its size is the one most of them had.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiortc import RTCPeerConnection
+from aiortc import RTCPeerConnection, RTCRtpTransceiver
 from aiortc.rtp import RtpPacket
 
 from simulator.peers.vp8 import payload_keyframe_size
@@ -169,12 +169,17 @@ def video_mid(offer_sdp: str) -> str | None:
     return None
 
 
-def tap_video(pc: RTCPeerConnection, tracker: LayerTracker) -> None:
+def tap_video(
+    pc: RTCPeerConnection,
+    tracker: LayerTracker,
+    transceivers: Iterable[RTCRtpTransceiver] | None = None,
+) -> None:
     """Feed a decoding subscriber's layer tracker from its video receiver's RTP: payload bytes
     per frame (at the marker bit) and key frame sizes, then let aiortc handle the packet as
     usual. Retransmissions (RTX) are left out of the bytes. (A private method of aiortc's
-    receiver, wrapped on the instance: aiortc has no hook for incoming RTP.)"""
-    for transceiver in pc.getTransceivers():
+    receiver, wrapped on the instance: aiortc has no hook for incoming RTP.) ``transceivers``:
+    only these (a subscription's own m-lines on a shared subscriber peer), not all of ``pc``."""
+    for transceiver in pc.getTransceivers() if transceivers is None else transceivers:
         if transceiver.kind == "video":
             receiver = transceiver.receiver
             receiver._handle_rtp_packet = _tapped(receiver, tracker)  # type: ignore[method-assign,assignment]

@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from aiortc import RTCPeerConnection, RTCRtpSender, RTCRtpTransceiver
+from aiortc.mediastreams import MediaStreamTrack
 
 from simulator.peers import cheap, clips
-from simulator.peers.simulcast.layers import browser_layers
+from simulator.peers.simulcast.layers import RIDS, browser_layers
 from simulator.peers.simulcast.publisher import SimulcastVideo
 from simulator.peers.simulcast.sources import ClipLayerSource, EncoderLayerSource, LayerSource
 from simulator.peers.talk import P59_PAUSE_MEAN_S, P59_TALK_MEAN_S, TalkSchedule
@@ -84,8 +85,10 @@ def prepare_clips(options: PublishOptions, clips_dir: Path) -> None:
         clips.video_clip(clips_dir, options.width, options.height, options.fps)
 
 
-def _simulcast_video(options: PublishOptions, clips_dir: Path, seed: str) -> SimulcastVideo:
-    layers = browser_layers(options.width, options.height, options.fps)
+def _simulcast_video(
+    options: PublishOptions, clips_dir: Path, seed: str, rids: tuple[str, ...]
+) -> SimulcastVideo:
+    layers = browser_layers(options.width, options.height, options.fps, rids)
     sources: dict[str, LayerSource] = {}
     if options.media == "cheap":
         made = simulcast_clips(clips_dir, options.width, options.height, options.fps)
@@ -98,10 +101,11 @@ def _simulcast_video(options: PublishOptions, clips_dir: Path, seed: str) -> Sim
 
 
 async def make_tracks(
-    options: PublishOptions, clips_dir: Path, seed: str
+    options: PublishOptions, clips_dir: Path, seed: str, rids: tuple[str, ...] = RIDS
 ) -> tuple[Audio | None, Video | None]:
-    """The tracks for ``options``. Making a clip the first time encodes a few seconds of
-    video, and a live layer opens an encoder: both off the event loop."""
+    """The tracks for ``options`` (simulcast layers named by ``rids``, highest first). Making a
+    clip the first time encodes a few seconds of video, and a live layer opens an encoder:
+    both off the event loop."""
     talk = options.talk.schedule() if options.talk is not None else None
     audio: Audio | None = None
     if options.audio:
@@ -112,7 +116,7 @@ async def make_tracks(
     video: Video | None = None
     if options.video:
         if options.simulcast:
-            video = await asyncio.to_thread(_simulcast_video, options, clips_dir, seed)
+            video = await asyncio.to_thread(_simulcast_video, options, clips_dir, seed, rids)
         elif options.media == "live":
             video = SweepVideoTrack(options.width, options.height, options.fps)
         else:
@@ -124,11 +128,15 @@ async def make_tracks(
 
 def add_tracks(
     pc: RTCPeerConnection, audio: Audio | None, video: Video | None, media: cheap.Media
-) -> RTCRtpTransceiver | None:
-    """Put the tracks on ``pc``; returns a simulcast video's transceiver. Simulcast's m-line
-    is ``recvonly`` to aiortc (it must start no sender of its own there) and VP8 only."""
+) -> tuple[list[RTCRtpTransceiver], RTCRtpTransceiver | None]:
+    """Put the tracks on ``pc``: the publication's transceivers, and a simulcast video's.
+    Simulcast's m-line is ``recvonly`` to aiortc (it must start no sender of its own there) and
+    VP8 only. A transceiver an earlier publication left inactive (a publisher peer that
+    outlives its publications: aiortc has no ``removeTrack``) takes a track of its kind again,
+    which also gives its m-line the new track's msid."""
+    made: list[RTCRtpTransceiver] = []
     if audio is not None:
-        pc.addTrack(audio)
+        made.append(_sending(pc, audio))
     transceiver = None
     if isinstance(video, SimulcastVideo):
         transceiver = pc.addTransceiver("video", direction="recvonly")
@@ -136,11 +144,29 @@ def add_tracks(
         transceiver.setCodecPreferences(
             [c for c in codecs if c.mimeType in ("video/VP8", "video/rtx")]
         )
+        made.append(transceiver)
     elif video is not None:
-        pc.addTrack(video)
+        made.append(_sending(pc, video))
     if media == "cheap":
         cheap.prefer_clip_codecs(pc)
-    return transceiver
+    return made, transceiver
+
+
+def _sending(pc: RTCPeerConnection, track: MediaStreamTrack) -> RTCRtpTransceiver:
+    for transceiver in pc.getTransceivers():
+        old = transceiver.sender.track
+        # A simulcast m-line (its sender never had a track) is not taken again.
+        if (
+            transceiver.kind == track.kind
+            and transceiver.direction == "inactive"
+            and old is not None
+        ):
+            transceiver.sender.replaceTrack(track)
+            transceiver.direction = "sendrecv"
+            old.stop()
+            return transceiver
+    pc.addTrack(track)
+    return next(t for t in pc.getTransceivers() if t.sender.track is track)
 
 
 def cname_of(sdp: str) -> str:

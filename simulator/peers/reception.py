@@ -10,10 +10,11 @@ subscribers keep the same statistics (``cheap_receive`` keeps aiortc's).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from aiortc import RTCPeerConnection
+from aiortc import RTCPeerConnection, RTCRtpTransceiver
 
 
 @dataclass(frozen=True)
@@ -27,10 +28,13 @@ class Reception:
         return max(0, self.expected - self.received)
 
 
-def reception(pc: RTCPeerConnection) -> dict[str, Reception]:
-    """Per kind, the media stream (the SSRC with the most packets, RTX aside) of ``pc``."""
+def reception(
+    pc: RTCPeerConnection, transceivers: Iterable[RTCRtpTransceiver] | None = None
+) -> dict[str, Reception]:
+    """Per kind, the media stream (the SSRC with the most packets, RTX aside) of ``pc``;
+    ``transceivers``: only these m-lines (a subscription's, on a shared subscriber peer)."""
     found: dict[str, Reception] = {}
-    for transceiver in pc.getTransceivers():
+    for transceiver in pc.getTransceivers() if transceivers is None else transceivers:
         receiver: Any = transceiver.receiver
         streams: dict[int, Any] = getattr(receiver, "_RTCRtpReceiver__remote_streams", {})
         rtx: dict[int, int] = getattr(receiver, "_RTCRtpReceiver__rtx_ssrc", {})

@@ -62,7 +62,9 @@ class RunContext:
     pending_drops: dict[str, PendingDrop] = field(default_factory=dict)
     """Dropped connections the server still lists, by connection id (``player.drops``)."""
     drop_detection_s: float = 64.0
-    """How long after a drop the server has surely noticed it (``Settings.drop_detection_s``)."""
+    """How long after a drop the server has surely noticed it (``Driver.timings``)."""
+    drop_noticed_after_s: float = 30.0
+    """The soonest the server can end a dropped participant's media (``Driver.timings``)."""
 
     async def room_closed(self, room: str, reason: str) -> None:
         for hook in self.room_closed_hooks:

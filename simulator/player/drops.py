@@ -34,9 +34,6 @@ from simulator.player.context import PendingDrop, RunContext
 log = logging.getLogger(__name__)
 
 POLL_S = 0.5
-ICE_EARLIEST_S = 30.0
-"""The soonest Janus can hang up a dropped peer's PeerConnection: libnice fails it 50 s after the
-last keepalive answer, keepalives go every 25 s, and Janus waits 5 s more."""
 
 
 def watch(
@@ -78,7 +75,9 @@ async def _watch(ctx: RunContext, pending: PendingDrop) -> None:
                 return
             await asyncio.sleep(POLL_S)
         log.warning(
-            "%s was dropped %.0f s ago and Janus still lists it", pending.who, ctx.drop_detection_s
+            "%s was dropped %.0f s ago and the server still lists it",
+            pending.who,
+            ctx.drop_detection_s,
         )
     finally:
         ctx.pending_drops.pop(record.connection_id, None)
@@ -112,7 +111,7 @@ def overtaken(ctx: RunContext, room: str, at_ms: int, reason: str) -> None:
         record = pending.record
         dropped_ms = record.left_ms or at_ms
         record.end, record.left_ms = reason, at_ms
-        if at_ms - dropped_ms < ICE_EARLIEST_S * 1000:
+        if at_ms - dropped_ms < ctx.drop_noticed_after_s * 1000:
             items: list[PublicationRecord | SubscriptionRecord] = [
                 *record.publications,
                 *record.subscriptions,

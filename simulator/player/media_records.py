@@ -133,7 +133,7 @@ def subscription_reception(record: SubscriptionRecord, state: SubscriptionState)
     (``peers.latency``) of a subscription that ends."""
     record.reception = {
         kind: ReceptionRecord(seen.expected, seen.lost, seen.jitter_ms)
-        for kind, seen in reception(state.pc).items()
+        for kind, seen in reception(state.pc, state.media_transceivers()).items()
     }
     meter = state.latency
     if meter is not None and (meter.samples or meter.unmatched):

@@ -19,7 +19,14 @@ from simulator.collector_client import CollectorClient, CollectorUnavailable
 from simulator.driver.protocol import Driver, RoomOptions
 from simulator.identity import make_identity
 from simulator.impairment.kernel import KernelImpairer
-from simulator.ledger import Ledger, ParticipantRecord, SessionRecord, StepRecord, now_ms
+from simulator.ledger import (
+    Ledger,
+    ParticipantRecord,
+    ServerRecord,
+    SessionRecord,
+    StepRecord,
+    now_ms,
+)
 from simulator.netns_loop import NamespaceLoop
 from simulator.peers.clips import default_clips_dir
 from simulator.peers.publishing import PublishOptions, prepare_clips
@@ -75,13 +82,20 @@ async def play(
     client_stats_interval_s: float = 30.0,
     live: RunObserver | None = None,
     watcher: JanusWatcher | None = None,
-    drop_detection_s: float = 64.0,
+    drop_detection_s: float | None = None,
     repertoire: Repertoire | None = None,
 ) -> Ledger:
     """Play the timeline with ``repertoire`` (the standard one unless given) and return the
-    ledger of what was done."""
+    ledger of what was done. ``drop_detection_s``: instead of the driver's
+    ``timings.drop_noticed_within_s``."""
     repertoire = repertoire or standard_repertoire()
-    ledger = Ledger(run_id=run_id, scenario=scenario.name, seed=scenario.seed, started_ms=now_ms())
+    ledger = Ledger(
+        run_id=run_id,
+        scenario=scenario.name,
+        seed=scenario.seed,
+        started_ms=now_ms(),
+        server=server_record(driver, drop_detection_s),
+    )
     server = await media.run(driver.connect())
     ctx = RunContext(
         scenario=scenario,
@@ -94,7 +108,8 @@ async def play(
         client_address=client_address,
         impairment_hook=apply_impairment,
         results_dir=results_dir,
-        drop_detection_s=drop_detection_s,
+        drop_detection_s=ledger.server.drop_noticed_within_s,
+        drop_noticed_after_s=driver.timings.drop_noticed_after_s,
     )
     if kernel_impairer is not None:
         ctx.features[KERNEL] = kernel_impairer
@@ -131,6 +146,19 @@ async def play(
         await _release(ctx)
         ledger.ended_ms = now_ms()
     return ledger
+
+
+def server_record(driver: Driver, drop_detection_s: float | None = None) -> ServerRecord:
+    """The ledger's account of the media server: its name and what its events report."""
+    return ServerRecord(
+        name=driver.name,
+        reports=sorted(str(r) for r in driver.reports),
+        drop_noticed_within_s=(
+            drop_detection_s
+            if drop_detection_s is not None
+            else driver.timings.drop_noticed_within_s
+        ),
+    )
 
 
 async def _prepare_clips(scenario: Scenario, progress: Progress) -> None:
@@ -319,7 +347,7 @@ async def _await_drops(ctx: RunContext, progress: Progress) -> None:
     if waiting:
         progress(
             f"end of timeline: waiting up to {ctx.drop_detection_s:.0f} s after their drop "
-            f"for Janus to notice {', '.join(waiting)} left"
+            f"for {ctx.ledger.server.name} to notice {', '.join(waiting)} left"
         )
     await drops.settle(ctx)
 

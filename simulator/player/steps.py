@@ -23,8 +23,7 @@ from simulator.ledger import (
 )
 from simulator.participant import Participant
 from simulator.peers.publishing import PublishOptions, TalkOptions
-from simulator.peers.rtc import candidate_addresses
-from simulator.player import client_stats, drops, media_records
+from simulator.player import client_side, client_stats, drops, media_records
 from simulator.player.context import RunContext
 from simulator.player.registry import StepRegistry
 from simulator.scenario.model import (
@@ -114,6 +113,8 @@ async def _join(ctx: RunContext, who: str) -> None:
         del ctx.participants[who]
         raise
     conn.joined_ms = now_ms()
+    if participant.server_id != connection:
+        conn.server_id = participant.server_id  # the documents' name for it (LiveKit's SID)
 
 
 async def rejoin(ctx: RunContext, step: RejoinStep, who: str) -> None:
@@ -179,6 +180,7 @@ async def end_connection(
     await client_stats.report(ctx, who)
     with contextlib.suppress(Exception):  # stats are best effort once the server hung up
         await ctx.on_media(participant.refresh_counters())
+    conn.sdp_candidates = participant.candidate_addresses()
     for feed in list(participant.subscriptions):
         _close_subscription_records(conn, participant, feed, reason)
     _close_publication_record(conn, participant, reason)
@@ -277,10 +279,7 @@ async def _publish(
     conn.publications.append(publication)
     await ctx.on_media(participant.publish(stream, options))
     publication.ice_connected_ms = now_ms()
-    state = participant.publisher
-    if state is not None:
-        conn.sdp_candidates += candidate_addresses(state.local_sdp)
-        conn.sdp_candidates += candidate_addresses(state.remote_sdp)
+    conn.sdp_candidates = participant.candidate_addresses()
     await ctx.apply_impairment(who)
 
 
@@ -310,9 +309,8 @@ async def subscribe(ctx: RunContext, step: SubscribeStep, who: str) -> None:
             )
         )
         subscription.ice_connected_ms = now_ms()
-        state = participant.subscriptions[source.connection_id]
-        conn.sdp_candidates += candidate_addresses(state.local_sdp)
-        conn.sdp_candidates += candidate_addresses(state.remote_sdp)
+        conn.sdp_candidates = participant.candidate_addresses()
+        await client_side.report_subscription(ctx, conn.session_id, participant, source, "started")
     await ctx.apply_impairment(who)
 
 
@@ -338,6 +336,7 @@ async def unsubscribe(ctx: RunContext, step: UnsubscribeStep, who: str) -> None:
         await ctx.on_media(participant.refresh_counters())
         _close_subscription_records(conn, participant, source.connection_id, "unsubscribe")
         await ctx.on_media(participant.unsubscribe(source.connection_id))
+        await client_side.report_subscription(ctx, conn.session_id, participant, source, "ended")
 
 
 async def unpublish(ctx: RunContext, step: UnpublishStep, who: str) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sized
 
+from simulator.driver.capabilities import ServerReport
 from simulator.ledger import Ledger
 from simulator.scenario.load import AnyScenario
 from simulator.scenario.model import COMPARISONS, Expectation, ThroughputExpectation
@@ -40,6 +41,40 @@ def tallies(scenario: AnyScenario, ledger: Ledger) -> list[ExpectationTally]:
         for e in scenario.expect
         if isinstance(e, Expectation)
     ]
+
+
+def unreportable(scenario: AnyScenario, reports: frozenset[ServerReport]) -> list[str]:
+    """One line per expectation on documents the server's own events cannot produce (LiveKit:
+    server-side ``webrtcStats``, ``kms``): such a scenario is refused before it plays, as a step
+    the server cannot do is, instead of failing at its end."""
+    return [
+        f"expect[{index}] ({scenario.expect[index].name!r}): {why}"
+        for index, why in unreportable_expectations(scenario, reports)
+    ]
+
+
+def unreportable_expectations(
+    scenario: AnyScenario, reports: frozenset[ServerReport], server: str = "the media server"
+) -> list[tuple[int, str]]:
+    """(index in ``expect``, why) for each expectation ``unreportable`` refuses."""
+    problems: list[tuple[int, str]] = []
+    for index, e in enumerate(scenario.expect):
+        if not isinstance(e, Expectation) or e.filter.get("rtcsim_side") == "client":
+            continue
+        server_side = e.filter.get("rtcsim_side") == "server"
+        needs = None
+        if e.type == "webrtcStats" and server_side:
+            needs = ServerReport.MEDIA_STATS
+        elif e.type == "kms":
+            needs = ServerReport.ICE_EVENTS
+        if needs is not None and needs not in reports:
+            problems.append(
+                (
+                    index,
+                    f"{e.type} from the server needs {needs.value}, which {server} does not report",
+                )
+            )
+    return problems
 
 
 def _percentile(values: list[float], q: float) -> float:

@@ -21,6 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from simulator.driver.capabilities import ServerReport
 from simulator.ledger import (
     ConnectionRecord,
     Ledger,
@@ -356,7 +357,11 @@ def digest_invariant_checks(ledger: Ledger, digest: RunDigest, tol: Tolerances) 
         summary_checks(ledger, digest.kept, tol)
         + denormalization_checks(digest.kept)
         + cdr_order_checks(digest.kept)
-        + stats_packet_checks(ledger, digest.last_stats)
+        + (
+            stats_packet_checks(ledger, digest.last_stats)
+            if ServerReport.MEDIA_STATS.value in ledger.server.reports
+            else []  # the server's events carry no media statistics (LiveKit)
+        )
         + layer_checks(ledger)
         + talk_checks(ledger)
     )

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from simulator.driver.capabilities import ServerReport
 from simulator.ledger import Ledger
 from simulator.scenario.load import AnyScenario
 from simulator.verify.checks import Check
@@ -59,7 +60,9 @@ def applicable_types(
     if connections:
         required |= {"sessionSummary", "userSummary", "connectionSummary"}
     media = [c for c in connections if c.publications or c.subscriptions]
-    if media:
+    if media and ServerReport.ICE_EVENTS.value not in ledger.server.reports:
+        exempt["kms"] = f"the media server ({ledger.server.name}) reports no ICE events"
+    elif media:
         required.add("kms")  # ICE state changes: only peer connections have them
     elif connections:
         exempt["kms"] = "no participant published or subscribed: no peer connection, no ICE"

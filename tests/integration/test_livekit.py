@@ -32,11 +32,11 @@ from rtcsim.services import livekit, netns
 from rtcsim.services.errors import LiveKitStartupError, PortInUseError
 from rtcsim.services.sockets import listening
 from simulator.driver.livekit.keys import LiveKitCredentials
-from simulator.driver.livekit.participant import LiveKitParticipant
+from simulator.driver.livekit.link import LiveKitLink
 from simulator.driver.livekit.room_service import LiveKitRooms
 from simulator.netns_loop import NamespaceLoop
+from simulator.participant import Participant
 from simulator.peers.publishing import PublishOptions
-from simulator.peers.rtc import candidate_addresses
 from simulator.settings import Settings
 
 pytestmark = pytest.mark.integration
@@ -154,7 +154,7 @@ class Session:
         self.lk = lk
         self.keys = keys
         self.http: aiohttp.ClientSession | None = None
-        self.participants: list[LiveKitParticipant] = []
+        self.participants: list[Participant] = []
 
     async def __aenter__(self) -> Session:
         self.http = aiohttp.ClientSession()
@@ -164,16 +164,19 @@ class Session:
         # A clean leave for whoever is still in: one that just closed would linger in the
         # room until LiveKit's connection timeout (~20 s) and keep it from draining.
         for participant in self.participants:
-            if participant.left_wall_ms is None and not participant.removed.is_set():
+            if participant.left_wall_ms is None and not link(participant).removed.is_set():
                 with contextlib.suppress(Exception):
                     await participant.leave()
             await participant.close_quietly()
         if self.http is not None:
             await self.http.close()
 
-    def participant(self, name: str) -> LiveKitParticipant:
+    def participant(self, name: str) -> Participant:
+        """A participant driven as a run drives it: the protocol's participant on a LiveKit link
+        (its identity, and so its feed name, is ``name``)."""
         assert self.http is not None
-        made = LiveKitParticipant(self.http, self.lk.livekit_url, self.keys, name, name.title())
+        lk_link = LiveKitLink(self.http, self.lk.livekit_url, self.keys, name, name.title())
+        made = Participant(lk_link, name, name.title())
         self.participants.append(made)
         return made
 
@@ -183,7 +186,7 @@ class Session:
 
     async def publisher_and_viewer(
         self, room: str, media: str = "live"
-    ) -> tuple[LiveKitParticipant, LiveKitParticipant]:
+    ) -> tuple[Participant, Participant]:
         alice, bob = self.participant("alice"), self.participant("bob")
         await alice.join(room)
         await bob.join(room)
@@ -192,7 +195,12 @@ class Session:
         return alice, bob
 
 
-def frames(viewer: LiveKitParticipant, kind: str, publisher: str = "alice") -> int:
+def link(participant: Participant) -> LiveKitLink:
+    assert isinstance(participant.link, LiveKitLink)
+    return participant.link
+
+
+def frames(viewer: Participant, kind: str, publisher: str = "alice") -> int:
     counters = viewer.subscriptions[publisher].received.get(kind)
     return counters.frames if counters is not None else 0
 
@@ -205,12 +213,8 @@ def test_a_viewer_receives_the_publishers_audio_and_video_over_namespace_address
             alice, bob = await session.publisher_and_viewer(room)
             await asyncio.sleep(3.0)
             addresses: set[str] = set()
-            for participant in (alice, bob):
-                for sdp in participant.sdps:
-                    addresses.update(candidate_addresses(sdp))
-                for side in (participant.publisher, participant.subscriber):
-                    if side is not None:
-                        addresses.update(c.split()[4] for c in side.remote_candidates)
+            for participant in (alice, bob):  # in the SDPs, and trickled
+                addresses.update(participant.candidate_addresses())
             return frames(bob, "video"), frames(bob, "audio"), addresses
 
     video, audio, addresses = run(client, scenario())
@@ -244,14 +248,15 @@ def test_muting_video_stops_its_frames_until_it_is_unmuted(
 def test_unpublishing_ends_the_tracks_for_the_viewer_and_in_the_webhooks(
     lk: Settings, keys: LiveKitCredentials, client: NamespaceLoop, inbox: Inbox, room: str
 ) -> None:
-    async def scenario() -> tuple[set[str], list[models.TrackInfo]]:
+    async def scenario() -> tuple[set[str], list[str]]:
         async with Session(lk, keys) as session:
             alice, bob = await session.publisher_and_viewer(room)
-            assert alice.publication is not None
-            sids = set(alice.publication.track_sids.values())
+            sids = set(link(alice).published.values())
+            assert len(sids) == 2, sids
             await alice.unpublish()
-            await bob.wait_for_roster(lambda: not bob.remote["alice"].tracks, 10)
-            return sids, list(bob.remote["alice"].tracks)
+            roster = link(bob).roster
+            await roster.wait_for(lambda: not roster.tracks("alice"), 10)
+            return sids, list(roster.tracks("alice"))
 
     sids, left = run(client, scenario())
     assert left == []
@@ -272,8 +277,8 @@ def test_a_participant_removed_through_room_service_is_told_and_recorded_as_remo
         async with Session(lk, keys) as session:
             _alice, bob = await session.publisher_and_viewer(room)
             await session.rooms().remove_participant(room, "bob")
-            await asyncio.wait_for(bob.removed.wait(), 10)
-            return bob.removed_reason
+            await asyncio.wait_for(link(bob).removed.wait(), 10)
+            return link(bob).removed_reason
 
     assert run(client, scenario()) == Reason.PARTICIPANT_REMOVED
     events = inbox.wait_for(
@@ -294,8 +299,9 @@ def test_deleting_the_room_ends_everyone_in_it_with_room_deleted(
         async with Session(lk, keys) as session:
             alice, bob = await session.publisher_and_viewer(room)
             await session.rooms().delete_room(room)
-            await asyncio.wait_for(asyncio.gather(alice.removed.wait(), bob.removed.wait()), 10)
-            return alice.removed_reason, bob.removed_reason
+            gone = (link(alice).removed.wait(), link(bob).removed.wait())
+            await asyncio.wait_for(asyncio.gather(*gone), 10)
+            return link(alice).removed_reason, link(bob).removed_reason
 
     assert run(client, scenario()) == (Reason.ROOM_DELETED, Reason.ROOM_DELETED)
     events = inbox.wait_for(
@@ -318,7 +324,7 @@ def test_the_webhooks_of_a_session_are_signed_and_tell_it_from_start_to_finish(
             await alice.unpublish()
             await bob.leave()
             await alice.leave()
-            return {"alice": alice.sid or "", "bob": bob.sid or ""}
+            return {"alice": alice.server_id, "bob": bob.server_id}
 
     sids = run(client, scenario())
     events = in_room(

@@ -24,9 +24,10 @@ from collector.store.client import open_client
 from rtcsim.services import livekit
 from simulator.collector_client import CollectorClient
 from simulator.driver.livekit.keys import LiveKitCredentials
-from simulator.driver.livekit.participant import LiveKitParticipant
+from simulator.driver.livekit.link import LiveKitLink
 from simulator.driver.livekit.room_service import LiveKitRooms
 from simulator.netns_loop import NamespaceLoop
+from simulator.participant import Participant
 from simulator.peers.publishing import PublishOptions
 from simulator.settings import Settings
 from simulator.verify.store_reader import Document, wait_for_documents
@@ -63,7 +64,7 @@ class Clients:
         self.lk = lk
         self.keys = keys
         self.http: aiohttp.ClientSession | None = None
-        self.made: list[LiveKitParticipant] = []
+        self.made: list[Participant] = []
 
     async def __aenter__(self) -> Clients:
         self.http = aiohttp.ClientSession()
@@ -75,15 +76,22 @@ class Clients:
         if self.http is not None:
             await self.http.close()
 
-    def participant(self, name: str) -> LiveKitParticipant:
+    def participant(self, name: str) -> Participant:
+        """The protocol's participant on a LiveKit link whose identity is ``name``."""
         assert self.http is not None
-        made = LiveKitParticipant(self.http, self.lk.livekit_url, self.keys, name, name.title())
+        lk_link = LiveKitLink(self.http, self.lk.livekit_url, self.keys, name, name.title())
+        made = Participant(lk_link, name, name.title())
         self.made.append(made)
         return made
 
     def rooms(self) -> LiveKitRooms:
         assert self.http is not None
         return LiveKitRooms(self.http, self.lk.livekit_http_url, self.keys)
+
+
+def link(participant: Participant) -> LiveKitLink:
+    assert isinstance(participant.link, LiveKitLink)
+    return participant.link
 
 
 async def publisher_and_viewer(clients: Clients, room: str) -> dict[str, str]:
@@ -93,7 +101,7 @@ async def publisher_and_viewer(clients: Clients, room: str) -> dict[str, str]:
     await bob.join(room)
     await alice.publish("alice_CAMERA", CHEAP)
     await bob.subscribe("alice", "alice_CAMERA", media="cheap")
-    return {"alice": alice.sid or "", "bob": bob.sid or ""}
+    return {"alice": alice.server_id, "bob": bob.server_id}
 
 
 async def removal_then_clean_leave(clients: Clients, room: str) -> None:
@@ -101,7 +109,7 @@ async def removal_then_clean_leave(clients: Clients, room: str) -> None:
     alice, bob = clients.made
     await asyncio.sleep(2.0)
     await clients.rooms().remove_participant(room, "bob")
-    await asyncio.wait_for(bob.removed.wait(), 10)
+    await asyncio.wait_for(link(bob).removed.wait(), 10)
     await asyncio.sleep(1.0)
     await alice.leave()
 
@@ -114,7 +122,8 @@ async def room_deleted(lk: Settings, keys: LiveKitCredentials, room: str) -> Non
         await carol.publish("carol_CAMERA", CHEAP)
         await asyncio.sleep(2.0)
         await clients.rooms().delete_room(room)
-        await asyncio.wait_for(asyncio.gather(carol.removed.wait(), dave.removed.wait()), 10)
+        gone = (link(carol).removed.wait(), link(dave).removed.wait())
+        await asyncio.wait_for(asyncio.gather(*gone), 10)
 
 
 async def vanished(lk: Settings, keys: LiveKitCredentials, room: str) -> int:

@@ -17,7 +17,7 @@ from typing import Any
 
 import aiohttp
 
-from simulator.driver.capabilities import Capability
+from simulator.driver.capabilities import Capability, ServerReport
 from simulator.driver.janus import recording, videoroom
 from simulator.driver.janus.http import (
     JanusError,
@@ -29,11 +29,16 @@ from simulator.driver.janus.http import (
 from simulator.driver.protocol import (
     Layer,
     MediaKind,
+    OnCandidate,
     OnLayer,
+    OnOffer,
     OnTalking,
+    PeerPlan,
     PublishAnswer,
     PublishMedia,
     RoomOptions,
+    ServerTimings,
+    ServerUnavailable,
     SubscriberOffer,
     Talking,
 )
@@ -51,6 +56,12 @@ JANUS_CAPABILITIES = frozenset(
         Capability.LAYER_CHOICE,
     }
 )
+JANUS_REPORTS = frozenset(ServerReport)
+"""The event handler reports everything: ICE and DTLS, media statistics, every handle."""
+JANUS_PLAN = PeerPlan()
+ICE_EARLIEST_S = 30.0
+"""The soonest Janus can hang up a dropped peer's PeerConnection: libnice fails it 50 s after the
+last keepalive answer, keepalives go every 25 s, and Janus waits 5 s more."""
 
 
 class JanusDriver:
@@ -58,10 +69,16 @@ class JanusDriver:
 
     name = "janus"
     capabilities = JANUS_CAPABILITIES
+    reports = JANUS_REPORTS
 
-    def __init__(self, url: str, *, admin_label: str = "rtcsim:admin") -> None:
+    def __init__(
+        self, url: str, *, admin_label: str = "rtcsim:admin", drop_detection_s: float = 64.0
+    ) -> None:
         self.url = url
         self.admin_label = admin_label
+        self.timings = ServerTimings(
+            drop_noticed_after_s=ICE_EARLIEST_S, drop_noticed_within_s=drop_detection_s
+        )
 
     async def connect(self) -> JanusServer:
         # Every participant's Janus session keeps a long-poll open on this one client, so
@@ -73,6 +90,9 @@ class JanusDriver:
         try:
             admin = await JanusSession.create(http, self.url)
             handle = await admin.attach(videoroom.PLUGIN, self.admin_label)
+        except (aiohttp.ClientConnectionError, OSError) as exc:
+            await http.close()
+            raise ServerUnavailable(f"Janus not answering at {self.url} ({exc})") from exc
         except BaseException:
             await http.close()
             raise
@@ -150,11 +170,26 @@ class JanusLink:
         self.video_mids: dict[str, str | None] = {}
         """Per feed: the video m-line of Janus's offer, where a layer change applies."""
 
+    plan = JANUS_PLAN
+
     @property
     def closed(self) -> bool:
         return self.session is None or self.session.closed
 
-    async def join(self, room: str, on_talking: OnTalking | None = None) -> None:
+    @property
+    def server_id(self) -> str | None:
+        return self.connection_id
+
+    async def join(
+        self,
+        room: str,
+        on_talking: OnTalking | None = None,
+        *,
+        on_offer: OnOffer | None = None,
+        on_candidate: OnCandidate | None = None,
+    ) -> None:
+        """``on_offer`` and ``on_candidate`` are never called: Janus renegotiates nothing
+        unasked and its SDPs carry their candidates."""
         self.session = await JanusSession.create(self._http, self._url)
         self.control = await videoroom.join_as_participant(
             self.session, room, self.connection_id, self.display
@@ -177,8 +212,9 @@ class JanusLink:
     async def mute(self, kind: MediaKind, muted: bool, mids: Sequence[str]) -> None:
         await videoroom.configure_send(self._control(), list(mids), not muted)
 
-    async def unpublish(self) -> None:
+    async def unpublish(self, offer_sdp: str | None = None) -> str | None:
         await videoroom.unpublish(self._control())
+        return None
 
     async def subscribe(
         self, feed: str, layer: Layer | None = None, on_layer: OnLayer | None = None

@@ -1,4 +1,4 @@
-"""Trickle ICE between LiveKit's ``TrickleRequest`` and aiortc.
+"""Trickle ICE in LiveKit's ``TrickleRequest`` (aiortc's side: ``simulator.peers.trickle``).
 
 LiveKit carries each candidate as ``TrickleRequest.candidateInit``: the JSON of a W3C
 ``RTCIceCandidateInit`` (``{"candidate": "candidate:...", "sdpMid": "0", "sdpMLineIndex": 0,
@@ -14,9 +14,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-
-from aiortc import RTCIceCandidate
-from aiortc.sdp import candidate_from_sdp
 
 CANDIDATE_PREFIX = "candidate:"
 
@@ -62,16 +59,6 @@ def parse_candidate_init(text: str) -> TrickledCandidate | None:
         None if mid is None else str(mid),
         None if index is None else int(index),
     )
-
-
-def to_aiortc(trickled: TrickledCandidate) -> RTCIceCandidate:
-    """The aiortc candidate for ``addIceCandidate``."""
-    parsed = candidate_from_sdp(trickled.candidate.removeprefix(CANDIDATE_PREFIX))
-    parsed.sdpMid = trickled.sdp_mid
-    parsed.sdpMLineIndex = trickled.sdp_mline_index
-    if parsed.sdpMid is None and parsed.sdpMLineIndex is None:
-        parsed.sdpMLineIndex = 0  # aiortc insists on one; BUNDLE puts all on the first
-    return parsed
 
 
 def local_candidates(sdp: str) -> list[TrickledCandidate]:

@@ -34,6 +34,23 @@ class LiveKitRooms:
     def __init__(self, http: aiohttp.ClientSession, http_url: str, keys: LiveKitCredentials):
         self._service = RoomService(http, http_url, keys.api_key, keys.api_secret, failover=False)
 
+    async def create_room(
+        self, room: str, *, empty_timeout_s: int, departure_timeout_s: int
+    ) -> models.Room:
+        """Open ``room`` now (``room_started``), or get it if it exists; ``empty_timeout_s``:
+        how long it waits for its first participant, ``departure_timeout_s``: how long it
+        stays after its last one left."""
+        try:
+            return await self._service.create_room(
+                room_pb.CreateRoomRequest(
+                    name=room,
+                    empty_timeout=empty_timeout_s,
+                    departure_timeout=departure_timeout_s,
+                )
+            )
+        except ServerError as exc:
+            raise _refused("CreateRoom", exc) from exc
+
     async def remove_participant(self, room: str, identity: str) -> None:
         """Kick ``identity`` out of ``room`` (its webhook reason: ``PARTICIPANT_REMOVED``)."""
         try:

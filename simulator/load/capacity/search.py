@@ -205,7 +205,7 @@ class CapacitySearch:
             for name, participant in list(ctx.participants.items()):
                 for feed, state in list(participant.subscriptions.items()):
                     key = f"{name}<-{feed}"
-                    streams = reception(state.pc).values()
+                    streams = reception(state.pc, state.media_transceivers()).values()
                     video = state.received.get("video")
                     meter = state.latency
                     snapshots[key] = SubscriptionSnapshot(

@@ -52,17 +52,20 @@ def _even(value: float) -> int:
     return max(16, int(value) // 2 * 2)
 
 
-def browser_layers(width: int, height: int, fps: int) -> tuple[Layer, ...]:
-    """The three layers for a capture of ``width`` x ``height``, highest first."""
+def browser_layers(
+    width: int, height: int, fps: int, rids: tuple[str, ...] = RIDS
+) -> tuple[Layer, ...]:
+    """The three layers for a capture of ``width`` x ``height``, highest first, named by
+    ``rids`` (highest first: Janus's ``h m l`` by default, LiveKit's ``f h q``)."""
     share = width * height / PIXELS_720P
     layers = []
     for index, (rid, scale, bitrate) in enumerate(
-        zip(RIDS, SCALE_DOWN, BITRATES_720P_BPS, strict=True)
+        zip(rids, SCALE_DOWN, BITRATES_720P_BPS, strict=True)
     ):
         layers.append(
             Layer(
                 rid=rid,
-                substream=len(RIDS) - 1 - index,
+                substream=len(rids) - 1 - index,
                 width=_even(width / scale),
                 height=_even(height / scale),
                 fps=fps,

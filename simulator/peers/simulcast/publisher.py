@@ -116,7 +116,8 @@ class SimulcastVideo:
         missing = [layer.rid for layer in self.layers if layer.rid not in self.accepted_rids]
         if missing:
             raise sdp.SimulcastSdpError(
-                f"Janus did not accept simulcast layers {missing} (answer: {self.accepted_rids})"
+                f"the server did not accept simulcast layers {missing} "
+                f"(answer: {self.accepted_rids})"
             )
         ids = sdp.extension_ids(answer_sdp, mid)
         if sdp.RID_URI not in ids or sdp.MID_URI not in ids:

@@ -14,7 +14,7 @@ import pytest
 
 from rtcsim.pipeline.outcome import SetupError
 from rtcsim.pipeline.runs import run_file
-from simulator.driver.capabilities import Capability
+from simulator.driver.capabilities import Capability, ServerReport
 from simulator.driver.protocol import MediaServer
 from simulator.scenario import loader
 from simulator.scenario.loader import ScenarioError
@@ -87,6 +87,7 @@ class NoKickServer:
 
     name = "nokick"
     capabilities = frozenset(Capability) - {Capability.KICK}
+    reports = frozenset(ServerReport)
 
     async def connect(self) -> MediaServer:
         raise AssertionError("a refused scenario connected to the server")

@@ -52,6 +52,7 @@ class FakeContext:
     ledger: Ledger
     pending_drops: dict[str, drops.PendingDrop] = field(default_factory=dict)
     drop_detection_s: float = 5.0
+    drop_noticed_after_s: float = 30.0
     closed_rooms: list[tuple[str, str]] = field(default_factory=list)
     others: list[str] = field(default_factory=list)
 

@@ -1,6 +1,7 @@
+from simulator.driver.capabilities import ServerReport
 from simulator.ledger import Ledger, StepRecord
 from simulator.scenario.loader import parse_scenario
-from simulator.verify.expectations import expectation_checks
+from simulator.verify.expectations import expectation_checks, unreportable
 
 BASE = """
 name: e
@@ -75,3 +76,25 @@ def test_no_matching_values_is_a_failure_not_a_pass() -> None:
     )
     assert not check.ok
     assert check.found == "no numeric values"
+
+
+SERVER_LOSS = (
+    "  - {name: loss, type: webrtcStats, filter: {rtcsim_side: server}, field: packetsLost,"
+    " aggregate: max, op: '>', value: 0}\n"
+)
+CLIENT_LOSS = SERVER_LOSS.replace("rtcsim_side: server", "rtcsim_side: client")
+
+
+def test_an_expectation_on_server_stats_is_unreportable_by_a_server_without_them() -> None:
+    problems = unreportable(parse_scenario(BASE + SERVER_LOSS), frozenset())
+    assert len(problems) == 1
+    assert problems[0].startswith("expect[0] ('loss'): webrtcStats from the server needs")
+
+
+def test_the_same_expectation_is_fine_on_a_server_that_reports_media_stats() -> None:
+    reports = frozenset({ServerReport.MEDIA_STATS})
+    assert unreportable(parse_scenario(BASE + SERVER_LOSS), reports) == []
+
+
+def test_an_expectation_on_client_stats_is_fine_on_any_server() -> None:
+    assert unreportable(parse_scenario(BASE + CLIENT_LOSS), frozenset()) == []

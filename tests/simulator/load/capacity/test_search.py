@@ -38,6 +38,9 @@ class _Subscription:
     latency: LatencyMeter = field(default_factory=lambda: LatencyMeter(lambda: SentFrames()))
     pc: _Pc = field(default_factory=_Pc)
 
+    def media_transceivers(self) -> list[Any]:
+        return list(self.pc.getTransceivers())
+
 
 @dataclass
 class _Participant:
