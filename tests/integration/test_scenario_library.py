@@ -221,7 +221,9 @@ def test_a_hundred_users_ramping_up_and_down_are_read_back_whole(running_stack: 
     outcome = outcome_of("load-ramp-100", running_stack)
     assert outcome.passed, [c for c in outcome.checks if not c.ok][:10]
     assert outcome.document_count > 10_000  # past the window of a plain search
-    assert outcome.throughput["peers_held"] == 100
+    # 100 users at the peak, each in 20 s visits a second or two apart: all 100 joined at one
+    # instant is chance (99 and 100 measured in four runs); fewer than 90 means users missing.
+    assert outcome.throughput["peers_held"] >= 90
     counts = {
         c.name: c
         for c in outcome.checks
