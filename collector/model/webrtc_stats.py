@@ -5,10 +5,11 @@ document per endpoint and media every ``OPENVIDU_PRO_STATS_WEBRTC_INTERVAL`` (30
 latest sample and write it at that interval and when the endpoint closes. Units follow Kurento:
 ``jitter`` and ``roundTripTime`` in seconds (Janus reports ms), ``remb``/``targetBitrate`` in bps.
 
-Janus does not count FIR, PLI or SLI per handle; those are written as 0. A bitrate nobody
-measured is left out, never written as 0: a subscriber that sends no REMB (Chrome uses
-transport-wide congestion control instead) has no ``targetBitrate``, and a publisher in a room
-without a bitrate cap is sent no REMB (no ``remb``).
+Janus does not count FIR, PLI or SLI per handle, so ``firCount``, ``pliCount`` and ``sliCount``
+are left out (the schema check knows them as unmeasured): a 0 would say "no key frame was asked
+for" when nobody counted. Likewise a bitrate nobody measured is left out, never written as 0:
+a subscriber that sends no REMB (Chrome uses transport-wide congestion control instead) has no
+``targetBitrate``, and a publisher in a room without a bitrate cap is sent no REMB (no ``remb``).
 
 A simulcast publisher's video arrives in up to three layers, which Janus reports apart:
 ``video``, ``video-sim1``, ``video-sim2`` (``ice.c``, ``janus_ice_outgoing_stats_handle``), its
@@ -73,10 +74,7 @@ def server_stats(endpoint: Endpoint, media: str, sample: MediaSample) -> WebrtcS
                 "packetsLost": stats.lost,
                 "fractionLost": _fraction_lost(sample),
                 "remb": endpoint.remb_bps or None,
-                "firCount": 0,
-                "pliCount": 0,
                 "nackCount": stats.nacks_sent,
-                "sliCount": 0,
             }
         )
     return WebrtcStats.model_validate(

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from simulator.verify.checks import Check
 from simulator.verify.digest import RunDigest
-from simulator.verify.schema import seed_examples
+from simulator.verify.schema import UNMEASURED, seed_examples
 from simulator.verify.store_reader import Document
 
 
@@ -31,12 +31,15 @@ def digest_schema_checks(
                 checks.append(Check(f"{elastic_type} documents present", True, ">= 1", why))
             continue
         problems = sorted(tally.problems)
+        detail = f"{tally.compared} of {tally.documents} compared"
+        if elastic_type in UNMEASURED:
+            detail += f"; {', '.join(sorted(UNMEASURED[elastic_type]))} unmeasured, so absent"
         checks.append(
             Check(
                 f"{elastic_type} fields and JSON types as OpenVidu's",
                 not problems,
                 "all seed keys, same JSON types",
-                problems or f"{tally.compared} of {tally.documents} compared",
+                problems or detail,
             )
         )
     return checks

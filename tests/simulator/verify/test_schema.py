@@ -33,3 +33,20 @@ def test_only_the_seed_variant_of_a_type_is_compared() -> None:
     joined = {"elastic_type": "cdr", "event": "participantJoined", "timestamp": 1}
     checks = schema_checks([seed_examples()["cdr"], joined], required={"cdr"})
     assert all(c.ok for c in checks)
+
+
+def test_an_unmeasured_counter_may_be_absent_but_not_mistyped() -> None:
+    doc = copy.deepcopy(seed_examples()["webrtcStats"])
+    del doc["pliCount"]
+    assert schema_problems("webrtcStats", doc) == []
+    doc["firCount"] = "0"
+    assert schema_problems("webrtcStats", doc) == ["firCount is string, OpenVidu has number"]
+    del doc["nackCount"]
+    assert "missing nackCount" in schema_problems("webrtcStats", doc)
+
+
+def test_the_webrtc_stats_check_says_which_keys_are_unmeasured() -> None:
+    doc = {**seed_examples()["webrtcStats"], "rtcsim_side": "server"}
+    [check] = [c for c in schema_checks([doc], required=set()) if "webrtcStats" in c.name]
+    assert check.ok
+    assert "firCount, pliCount, sliCount unmeasured" in str(check.found)
