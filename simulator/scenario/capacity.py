@@ -45,6 +45,9 @@ SloMetric = Literal[
     "server_rss_per_stream_kb",
 ]
 SLO_METRICS: tuple[str, ...] = get_args(SloMetric)
+"""The throughput metrics (``expectations.THROUGHPUT_METRICS``, whose descriptions they share)
+that a step's window can judge: ``peers_held``, ``sessions_per_second`` and ``docs_per_second``
+describe a whole run, not a step. A test holds the two lists together."""
 MAX_USERS = 500
 """The most users a capacity search may hold at its last step (as ``LoadSpec.users``)."""
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import get_args
 
 import pytest
 
-from simulator.scenario.capacity import CapacityScenario
+from simulator.scenario.capacity import SLO_METRICS, CapacityScenario
+from simulator.scenario.expectations import THROUGHPUT_METRICS, ThroughputMetric
 from simulator.scenario.loader import ScenarioError, load_scenario, parse_any_scenario
 
 GOOD = """
@@ -68,3 +70,9 @@ def test_a_timeline_reader_refuses_a_capacity_file(tmp_path: Path) -> None:
     path.write_text(GOOD)
     with pytest.raises(ScenarioError, match="capacity scenario"):
         load_scenario(path)
+
+
+def test_every_slo_metric_is_a_throughput_metric_bar_the_whole_run_ones() -> None:
+    assert set(get_args(ThroughputMetric)) == set(THROUGHPUT_METRICS)
+    whole_run = {"peers_held", "sessions_per_second", "docs_per_second"}
+    assert set(SLO_METRICS) == set(THROUGHPUT_METRICS) - whole_run
