@@ -11,6 +11,7 @@ from rtcsim.library import LIBRARY as SCENARIOS
 from rtcsim.pipeline.outcome import RunOutcome
 from rtcsim.pipeline.runs import run_file
 from simulator.settings import Settings
+from tests.rtcsim.report.html_probe import read_page
 
 pytestmark = pytest.mark.integration
 OWN_TESTS = {"smoke"}
@@ -210,6 +211,18 @@ def test_simulcast_viewers_layers_and_the_mid_run_switch_are_in_their_documents(
     ]
     assert len(on_layer) == 3
     assert all(c.ok for c in on_layer), [c for c in on_layer if not c.ok]
+
+
+def test_the_simulcast_runs_report_shows_the_bitrate_of_each_layer(
+    running_stack: Settings,
+) -> None:
+    outcome = outcome_of("simulcast", running_stack)
+    page = read_page((outcome.results_dir / "report.html").read_text(encoding="utf-8"))
+    assert page.panels["simulcast-layers"] == "1"
+    assert page.metrics["simulcast_layer_series"] == "3"  # one publisher, three layers
+    html = (outcome.results_dir / "report.html").read_text(encoding="utf-8")
+    stream = outcome.ledger.participants["camera"].publications[0].stream_id
+    assert all(f"{stream} layer {n}" in html for n in (0, 1, 2))
 
 
 def test_janus_announces_the_talk_spurts_to_the_room(running_stack: Settings) -> None:
