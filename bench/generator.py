@@ -14,7 +14,9 @@ says nothing about the receiver and counts as degraded, so a knee is never the s
    knee is measured once more over a longer window; streams per core = streams / cores that
    process used (user + system, all threads). rtcsim's subscribers are the cheap ones
    (``bench.generator_worker``); pion's are ``bench/pion`` (``bench.pion_build``). Benchmark 1
-   reports rtcsim's figure and its ratio to pion's.
+   reports rtcsim's figure and its ratio to pion's, and then ramps rtcsim once more for each
+   further ``PublisherKind``: simulcast publishers (three layers sent by rid, each subscriber
+   receiving the full-size one), whose streams per core it reports beside the first.
 2. **Two processes**: two rtcsim receiving processes ramp side by side (each the same count);
    ratio = streams the two carry at their knee / streams one carries at its own (benchmark 1's
    knee, from the same run).
