@@ -41,9 +41,7 @@ class Benchmark:
 
 
 BENCHMARKS: tuple[Benchmark, ...] = (
-    Benchmark(
-        1, "streams per core, one generator", "bench.generator", "run_streams_per_core", False
-    ),
+    Benchmark(1, "streams per core, one generator", "bench.generator", "run_streams_per_core"),
     Benchmark(2, "two generator processes vs one", "bench.generator", "run_two_processes", False),
     Benchmark(3, "collector ingest vs raw _bulk", "bench.collector_ingest", "run"),
     Benchmark(4, "last leave to sessionSummary searchable", "bench.summary_latency", "run"),

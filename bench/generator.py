@@ -14,7 +14,9 @@ says nothing about the receiver and counts as degraded, so a knee is never the s
    knee is measured once more over a longer window; streams per core = streams / cores that
    process used (user + system, all threads). rtcsim's subscribers are the cheap ones
    (``bench.generator_worker``); pion's are ``bench/pion`` (``bench.pion_build``). Benchmark 1
-   reports rtcsim's figure and its ratio to pion's.
+   reports rtcsim's figure and its ratio to pion's, and then ramps rtcsim once more for each
+   further ``PublisherKind``: simulcast publishers (three layers sent by rid, each subscriber
+   receiving the full-size one), whose streams per core it reports beside the first.
 2. **Two processes**: two rtcsim receiving processes ramp side by side (each the same count);
    ratio = streams the two carry at their knee / streams one carries at its own (benchmark 1's
    knee, from the same run).
@@ -55,6 +57,9 @@ RAMP_BUDGET_S = 90.0
 """A ramp stops at this age with the knee it has (reported as ``budget_hit``), to keep
 ``make bench`` within its time."""
 FIRST_STEP = 100
+QUICK_FIRST_STEP = 20
+QUICK_RAMP_BUDGET_S = 30.0
+"""``--quick`` (a smoke run of benchmark 1, figures only indicative): small steps, short ramps."""
 TARGET_PER_CORE = 800
 TARGET_VS_PION = 0.5
 TARGET_TWO = 1.9
@@ -158,39 +163,65 @@ def _python_worker(settings: Settings, role: str, room: str, *extra: str) -> lis
 
 @dataclass(frozen=True)
 class PublisherKind:
-    """What the publishers of a benchmark 1 ramp send: ``worker_args`` go to every publishing
-    ``bench.generator_worker`` process. Benchmark 1 ramps rtcsim once per kind (pion on the
-    first) and reports streams per core for each, so simulcast publishers (three layers sent)
-    are one more entry here once the worker's ``publish`` role can make them."""
+    """What the publishers of a benchmark 1 ramp send and what their subscribers ask for:
+    ``publisher_args`` go to every publishing ``bench.generator_worker`` process,
+    ``subscriber_args`` to every rtcsim receiving one. Benchmark 1 ramps rtcsim once per kind
+    (pion on the first only) and reports streams per core for each."""
 
     name: str
-    worker_args: tuple[str, ...] = ()
+    sends: str
+    """What one publisher sends, for the progress lines."""
+    receives: str
+    """What each subscriber gets of one publisher."""
+    publisher_args: tuple[str, ...] = ()
+    subscriber_args: tuple[str, ...] = ()
 
 
-PUBLISHER_KINDS: tuple[PublisherKind, ...] = (PublisherKind("single layer"),)
+SINGLE_LAYER = PublisherKind(
+    "single layer",
+    f"640x480@30 VP8 ~{BITRATE_BPS // 1000} kbit/s + Opus",
+    "the video and the audio",
+)
+SIMULCAST_RECEIVED_SUBSTREAM = 2
+"""Janus's index of the layer a simulcast kind's subscribers receive: the highest (640x480,
+~500 kbit/s), which is also what Janus relays when a subscriber names none."""
+SIMULCAST = PublisherKind(
+    "simulcast",
+    "simulcast 640x480 + 320x240 + 160x120 @30 VP8 (~500 + 170 + 50 kbit/s, rids h m l) + Opus",
+    f"substream {SIMULCAST_RECEIVED_SUBSTREAM} (640x480 ~500 kbit/s, all temporal layers) "
+    "and the audio",
+    publisher_args=("--simulcast",),
+    subscriber_args=("--substream", str(SIMULCAST_RECEIVED_SUBSTREAM)),
+)
+PUBLISHER_KINDS: tuple[PublisherKind, ...] = (SINGLE_LAYER, SIMULCAST)
+
+
+def publisher_args(kind: PublisherKind, index: int, total: int) -> list[str]:
+    """The arguments of the ``index``-th publishing process of ``kind``."""
+    extra = ["--publishers", str(PUBLISHERS_PER_PROCESS), "--label", f"p{index}"]
+    extra += ["--bitrate", str(BITRATE_BPS), "--room-publishers", str(total + 4)]
+    if index == 0:
+        extra.append("--create-room")
+    return extra + list(kind.publisher_args)
 
 
 class Publishers:
     """The publishing processes; the first creates the room."""
 
     def __init__(
-        self, settings: Settings, progress: Progress, kind: PublisherKind = PUBLISHER_KINDS[0]
+        self, settings: Settings, progress: Progress, kind: PublisherKind = SINGLE_LAYER
     ) -> None:
         self.room = f"bench-gen-{secrets.token_hex(3)}"
+        self.kind = kind
         total = PUBLISHER_PROCESSES * PUBLISHERS_PER_PROCESS
         progress(
-            f"publishers ({kind.name}): {total} x 640x480@30 VP8 ~{BITRATE_BPS // 1000} kbit/s "
-            f"+ Opus, in {PUBLISHER_PROCESSES} processes"
+            f"publishers ({kind.name}): {total} x {kind.sends}, in {PUBLISHER_PROCESSES} processes"
         )
         self.workers: list[Worker] = []
         self.feeds: list[str] = []
         try:
             for index in range(PUBLISHER_PROCESSES):
-                extra = ["--publishers", str(PUBLISHERS_PER_PROCESS), "--label", f"p{index}"]
-                extra += ["--bitrate", str(BITRATE_BPS), "--room-publishers", str(total + 4)]
-                if index == 0:
-                    extra.append("--create-room")
-                extra += kind.worker_args
+                extra = publisher_args(kind, index, total)
                 worker = Worker(
                     f"publishers-{index}", _python_worker(settings, "publish", self.room, *extra)
                 )
@@ -421,8 +452,13 @@ def _describe(step: dict[str, Any]) -> str:
     return text
 
 
+def subscriber_args(kind: PublisherKind, feeds: Sequence[str], label: str) -> list[str]:
+    """The arguments of an rtcsim receiving process on ``kind``'s publishers."""
+    return ["--feeds", ",".join(feeds), "--label", label, *kind.subscriber_args]
+
+
 def _rtcsim_receiver(settings: Settings, pubs: Publishers, label: str) -> Worker:
-    extra = ["--feeds", ",".join(pubs.feeds), "--label", label]
+    extra = subscriber_args(pubs.kind, pubs.feeds, label)
     return Worker(label, _python_worker(settings, "subscribe", pubs.room, *extra))
 
 
@@ -434,8 +470,23 @@ def _pion_receiver(settings: Settings, pubs: Publishers, binary: Path) -> Worker
 
 
 def _ramp_one(
-    label: str, make: Callable[[], Worker], pubs: Publishers, settings: Settings, progress: Progress
+    label: str,
+    make: Callable[[], Worker],
+    pubs: Publishers,
+    settings: Settings,
+    progress: Progress,
+    quick: bool = False,
 ) -> RampResult:
+    if quick:
+        return ramp(
+            label,
+            Receivers(lambda: [make()]),
+            pubs,
+            settings,
+            progress,
+            first=QUICK_FIRST_STEP,
+            budget_s=QUICK_RAMP_BUDGET_S,
+        )
     return ramp(label, Receivers(lambda: [make()]), pubs, settings, progress)
 
 
@@ -445,32 +496,31 @@ def _per_core(result: RampResult) -> float:
     return round(result.final.receivers[0].streams_per_core, 1)
 
 
-def run_streams_per_core(settings: Settings, progress: Progress) -> BenchResult:
-    """Benchmark 1: streams per core of one receiving process, rtcsim and pion side by side."""
+def run_streams_per_core(
+    settings: Settings, progress: Progress, *, quick: bool = False
+) -> BenchResult:
+    """Benchmark 1: streams per core of one receiving process, rtcsim and pion side by side,
+    then rtcsim again on each further publisher kind (simulcast: three layers sent, one
+    received). ``quick``: shorter ramps from a smaller first step (a smoke run)."""
     binary = pion_build.ensure_built(settings, progress)
     load_before = os.getloadavg()
-    with Publishers(settings, progress, PUBLISHER_KINDS[0]) as pubs:
+    with Publishers(settings, progress, SINGLE_LAYER) as pubs:
         progress("rtcsim: one receiving process (cheap subscribers, counted from RTP headers)")
         ours = _ramp_one(
-            "rtcsim", lambda: _rtcsim_receiver(settings, pubs, "rtcsim"), pubs, settings, progress
+            "rtcsim",
+            lambda: _rtcsim_receiver(settings, pubs, "rtcsim"),
+            pubs,
+            settings,
+            progress,
+            quick,
         )
         progress("pion: one receiving process (pion/webrtc v4, the same room and feeds)")
         theirs = _ramp_one(
-            "pion", lambda: _pion_receiver(settings, pubs, binary), pubs, settings, progress
+            "pion", lambda: _pion_receiver(settings, pubs, binary), pubs, settings, progress, quick
         )
-    by_kind = {PUBLISHER_KINDS[0].name: _per_core(ours)}
+    by_kind = {SINGLE_LAYER.name: ours}
     for kind in PUBLISHER_KINDS[1:]:
-        with Publishers(settings, progress, kind) as pubs:
-            progress(f"rtcsim: one receiving process, publishers {kind.name}")
-            label = f"rtcsim-{len(by_kind)}"
-            other = _ramp_one(
-                label,
-                lambda pubs=pubs, label=label: _rtcsim_receiver(settings, pubs, label),  # type: ignore[misc]
-                pubs,
-                settings,
-                progress,
-            )
-        by_kind[kind.name] = _per_core(other)
+        by_kind[kind.name] = _ramp_kind(kind, settings, progress, quick)
     per_core, pion_per_core = _per_core(ours), _per_core(theirs)
     ratio = round(per_core / pion_per_core, 2) if pion_per_core else 0.0
     if ours.knee > 0:
@@ -494,7 +544,19 @@ def run_streams_per_core(settings: Settings, progress: Progress) -> BenchResult:
             "pion_version": pion_build.PION_VERSION,
             "loadavg_before": [round(x, 2) for x in load_before],
             "loadavg_after": [round(x, 2) for x in os.getloadavg()],
-            "streams_per_core_by_publisher_kind": by_kind,
+            "streams_per_core_by_publisher_kind": {k: _per_core(r) for k, r in by_kind.items()},
+            "by_publisher_kind": {
+                kind.name: {
+                    "publishers_send": kind.sends,
+                    "subscribers_receive": kind.receives,
+                    "knee_per_process": by_kind[kind.name].knee,
+                    "cores": _cores(by_kind[kind.name]),
+                    "streams_per_core": _per_core(by_kind[kind.name]),
+                    "healthy_at_knee": _final_healthy(by_kind[kind.name]),
+                    "ramp": by_kind[kind.name].brief() if kind is not SINGLE_LAYER else "rtcsim",
+                }
+                for kind in PUBLISHER_KINDS
+            },
         },
         note=(
             ("" if _final_healthy(ours) else "rtcsim's knee window degraded on its re-measure; ")
@@ -502,8 +564,26 @@ def run_streams_per_core(settings: Settings, progress: Progress) -> BenchResult:
             + f"rtcsim knee {ours.knee} streams at {_cores(ours)} core = {per_core}/core; "
             f"pion knee {theirs.knee} at {_cores(theirs)} core = {pion_per_core}/core; "
             f"ratio {ratio}x (target >= {TARGET_VS_PION}x)"
+            + "".join(
+                f"; {kind.name} publishers: knee {by_kind[kind.name].knee} at "
+                f"{_cores(by_kind[kind.name])} core = {_per_core(by_kind[kind.name])}/core"
+                + ("" if _final_healthy(by_kind[kind.name]) else " (knee window degraded)")
+                for kind in PUBLISHER_KINDS[1:]
+            )
         ),
     )
+
+
+def _ramp_kind(
+    kind: PublisherKind, settings: Settings, progress: Progress, quick: bool
+) -> RampResult:
+    """rtcsim's ramp on fresh publishers of ``kind`` (a room of their own)."""
+    label = f"rtcsim-{kind.name.replace(' ', '-')}"
+    with Publishers(settings, progress, kind) as pubs:
+        progress(f"rtcsim: one receiving process, {kind.name} publishers ({kind.receives})")
+        return _ramp_one(
+            label, lambda: _rtcsim_receiver(settings, pubs, label), pubs, settings, progress, quick
+        )
 
 
 def _final_healthy(result: RampResult) -> bool:

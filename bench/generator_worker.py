@@ -12,8 +12,12 @@ protocol as the pion baseline (``bench/pion/main.go``), so one ramp drives eithe
 
 ``publish``: a few cheap 640x480@30 VP8 (~1 Mbit/s) + Opus publishers (``--create-room``: this
 process creates the VideoRoom first, and destroys it at the end); prints ``ready`` with their
-feed ids. ``subscribe``: receive-only cheap subscribers (a *stream* = one subscriber receiving
-the video and the audio of one publisher), counted from RTP headers (``drain_sockets``).
+feed ids. ``--simulcast``: cheap simulcast publishers instead, three layers by rid from the
+layer clips (``simulator.peers.simulcast``: 640x480, 320x240 and 160x120, about 500, 170 and
+50 kbit/s) and the Opus loop, set up as ``rtcsim run`` sets up a simulcast publisher.
+``subscribe``: receive-only cheap subscribers (a *stream* = one subscriber receiving the video
+and the audio of one publisher), counted from RTP headers (``drain_sockets``); ``--substream``
+asks Janus for one simulcast layer (its default is the highest).
 """
 
 from __future__ import annotations
@@ -36,9 +40,11 @@ from simulator.driver.janus import videoroom
 from simulator.driver.janus.http import JanusHandle, JanusSession
 from simulator.driver.protocol import RoomOptions
 from simulator.netns_loop import NamespaceLoop
-from simulator.peers import cheap
+from simulator.peers import cheap, publishing
 from simulator.peers.cheap_receive import Counting
+from simulator.peers.publishing import PublishOptions
 from simulator.peers.rtc import new_peer_connection
+from simulator.peers.simulcast.publisher import SimulcastVideo
 from simulator.watch import GeneratorWatch
 from simulator.watch.process import process_cpu_s
 
@@ -109,6 +115,36 @@ async def _publish_one(
     return pc, video
 
 
+SIMULCAST = PublishOptions(width=640, height=480, fps=30, media="cheap", simulcast=True)
+"""The bench's simulcast camera: the single-layer publishers' capture, sent as three layers."""
+
+
+async def _publish_simulcast(
+    session: JanusSession, room: str, feed: str, clips: Path
+) -> tuple[RTCPeerConnection, publishing.Video]:
+    """A cheap simulcast publisher, the steps ``Participant.publish`` takes on Janus: aiortc
+    offers the audio and a receive-only VP8 m-line, the offer gets the layers' rids, and the
+    layers' RTP streams open on the transport once Janus answered."""
+    control = await videoroom.join_as_participant(session, room, feed, feed)
+    pc = new_peer_connection()
+    audio, video = await publishing.make_tracks(SIMULCAST, clips, seed=feed)
+    made, transceiver = publishing.add_tracks(pc, audio, video, SIMULCAST.media)
+    if not isinstance(video, SimulcastVideo) or transceiver is None:
+        raise RuntimeError(f"{feed}: no simulcast video was made")
+    await pc.setLocalDescription(await pc.createOffer())
+    local_sdp = pc.localDescription.sdp
+    offer = video.offer(local_sdp, str(transceiver.mid))
+    reply = await videoroom.publish(control, offer, audio=True, video=True)
+    if reply.jsep is None:
+        raise RuntimeError(f"{feed}: Janus sent no SDP answer")
+    answer = str(reply.jsep["sdp"])
+    await pc.setRemoteDescription(RTCSessionDescription(answer, "answer"))
+    cheap.answer_feedback(pc, transceivers=made)
+    video.start(transceiver, answer, publishing.cname_of(local_sdp))
+    await control.wait_for("webrtcup", timeout_s=WEBRTC_UP_TIMEOUT_S)
+    return pc, video
+
+
 def publish(args: argparse.Namespace) -> None:
     media = NamespaceLoop(args.netns, name="bench-publishers")
     http = media.run_sync(_new_http())
@@ -119,16 +155,18 @@ def publish(args: argparse.Namespace) -> None:
         media.run_sync(videoroom.create_room(handle, args.room, options))
     feeds = [f"{args.room}-{args.label}-pub{i}" for i in range(args.publishers)]
     pcs: list[RTCPeerConnection] = []
-    videos: list[cheap.PacketTrack] = []
+    videos: list[publishing.Video] = []
     sessions: list[JanusSession] = []
     watched = _Watched(args.label, media)
     try:
         for feed in feeds:
             session = media.run_sync(JanusSession.create(http, args.janus_url))
             sessions.append(session)
-            pc, video = media.run_sync(
-                _publish_one(session, args.room, feed, args.clips, args.bitrate)
-            )
+            if args.simulcast:
+                made = _publish_simulcast(session, args.room, feed, args.clips)
+            else:
+                made = _publish_one(session, args.room, feed, args.clips, args.bitrate)
+            pc, video = media.run_sync(made)
             pcs.append(pc)
             videos.append(video)
         emit("ready", feeds=feeds, pid=os.getpid())
@@ -145,6 +183,10 @@ def publish(args: argparse.Namespace) -> None:
             else:
                 emit("error", error=f"publishers take snapshot only, not {command!r}")
     finally:
+        for video in videos:
+            if isinstance(video, SimulcastVideo):  # its BYEs while the link is up
+                with contextlib.suppress(Exception):
+                    media.run_sync(video.stop(), 10)
         for pc in pcs:
             with contextlib.suppress(Exception):
                 media.run_sync(pc.close(), 10)
@@ -224,7 +266,7 @@ class Subscribers:
         session = self.sessions[index // SUBSCRIBERS_PER_SESSION]
         name = f"{self.args.label}-sub{index}"
         handle, offer = await videoroom.subscribe(
-            session, self.args.room, name, feeds[index % len(feeds)]
+            session, self.args.room, name, feeds[index % len(feeds)], substream=self.args.substream
         )
         pc = new_peer_connection()
         try:
@@ -310,6 +352,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--room-publishers", type=int, default=16)
     parser.add_argument("--feeds", type=lambda s: s.split(","), default=[])
     parser.add_argument("--label", default="w")
+    parser.add_argument("--simulcast", action="store_true", help="publish: three layers by rid")
+    parser.add_argument(
+        "--substream", type=int, choices=[0, 1, 2], default=None, help="subscribe: this layer"
+    )
     return parser
 
 

@@ -48,7 +48,7 @@ from collector.model.leaves import LEAVING_GRACE_MS, LeaveSettler
 from collector.model.recordings import RecordingStatuses
 from collector.model.registrations import Registrations
 from collector.model.registry import CLOSED_SESSION_KEEP_MS, SessionRegistry, UnknownSessionError
-from collector.model.webrtc_stats import client_stats
+from collector.model.webrtc_stats import client_stats, note_substream
 from collector.reasons import EndReason
 
 __all__ = [
@@ -140,6 +140,13 @@ class SessionModel:
         session = registry.sessions.get(sample.sessionId) or registry.last_session.get(
             sample.sessionId
         )
+        if conn is not None and sample.mediaType == "video":
+            extras = sample.model_extra or {}
+            for ep in conn.subscribers.values():
+                if ep.name == sample.endpoint and not ep.closed:
+                    note_substream(
+                        ep, extras.get("rtcsim_substream"), extras.get("rtcsim_substream_since")
+                    )
         self.ctx.out.append(client_stats(sample, identity, session))
         return self.drain()
 

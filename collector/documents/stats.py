@@ -35,6 +35,10 @@ class WebrtcStats(Document):
     rtcsim_run_id: str | None = None
     layer: int | None = None
     """A simulcast publisher's video layer (Janus substream, 0 = lowest); absent otherwise."""
+    rtcsim_substream: int | None = None
+    """A subscriber's video: the simulcast layer Janus relays it (0 = lowest); absent otherwise."""
+    rtcsim_substream_since: int | None = None
+    """Since when (ms) it has been relayed that layer: the last switch."""
     # inbound (publisher endpoint: the server receives)
     jitter: float | None = None
     bytesReceived: int | None = None

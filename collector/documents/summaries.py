@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Literal
 
+from pydantic import BaseModel, ConfigDict
+
 from collector.documents.base import Container, Document
 from collector.documents.cdr import MediaOptions, RecordingFields
 
@@ -43,9 +45,22 @@ class PublisherSummary(StreamSummaryFields):
         return (self.uniqueSessionId, self.streamId, self.startTime)
 
 
+class SubstreamPeriod(BaseModel):
+    """A simulcast layer a subscriber was relayed, from when (ms) until the next or its end."""
+
+    model_config = ConfigDict(frozen=True)
+
+    substream: int
+    since: int
+
+
 class SubscriberSummary(StreamSummaryFields):
     elastic_type: Literal["subscriberSummary"] = "subscriberSummary"
     receivingFrom: str
+    rtcsim_substream: int | None = None
+    """The simulcast layer it was relayed last (rtcsim's; absent for a single-layer feed)."""
+    rtcsim_substreams: list[SubstreamPeriod] | None = None
+    """Every layer it was relayed, in order, each with its switch time."""
 
     def identity(self) -> tuple[object, ...]:
         return (self.uniqueSessionId, self.connectionId, self.streamId, self.startTime)

@@ -72,6 +72,11 @@ class Endpoint:
     """The server ended it then, and why is not known yet: it closes when that is."""
     client_side: bool = False
     """The client reported this endpoint (``POST /subscriptions``): no server event has it."""
+    substreams: list[tuple[int, int]] = field(default_factory=list)
+    """A subscriber's simulcast layers, ``(substream, since ms)`` in order: the layer Janus
+    relays it, as its ``substream`` events told the subscriber and the simulator passed on in
+    the subscription's client video samples (``rtcsim_substream``; Janus's event handler
+    reports no subscriber layer)."""
 
     @property
     def name(self) -> str:

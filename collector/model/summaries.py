@@ -51,6 +51,11 @@ def stream_summary(
         if endpoint.simulcast:
             fields["simulcastLayers"] = sum(1 for m in endpoint.media if m.startswith("video"))
         return PublisherSummary.model_validate(fields)
+    if endpoint.substreams:
+        fields["rtcsim_substream"] = endpoint.substreams[-1][0]
+        fields["rtcsim_substreams"] = [
+            {"substream": substream, "since": since} for substream, since in endpoint.substreams
+        ]
     return SubscriberSummary.model_validate({**fields, "receivingFrom": endpoint.receiving_from})
 
 

@@ -15,7 +15,8 @@ A simulcast publisher's video arrives in up to three layers, which Janus reports
 ``video``, ``video-sim1``, ``video-sim2`` (``ice.c``, ``janus_ice_outgoing_stats_handle``), its
 substreams 0, 1, 2 with 0 the lowest quality (the VideoRoom's ``substream`` numbering). Each layer
 is its own document, ``mediaType: "video"`` with ``layer`` set; the audio document is never
-touched.
+touched. A subscriber's video documents (server and client side) carry the layer it is relayed,
+``rtcsim_substream``, and since when, ``rtcsim_substream_since`` (``Endpoint.substreams``).
 """
 
 from __future__ import annotations
@@ -43,6 +44,24 @@ def _fraction_lost(sample: MediaSample) -> float:
         received -= sample.written.packets_received
     total = lost + received
     return max(0.0, lost / total) if total > 0 else 0.0
+
+
+def note_substream(endpoint: Endpoint, substream: object, since_ms: object) -> None:
+    """A subscriber's relayed layer, from its client video sample: a new entry only when it
+    changed (every sample repeats the current one)."""
+    if not isinstance(substream, int) or not isinstance(since_ms, int):
+        return
+    if endpoint.substreams and endpoint.substreams[-1][0] == substream:
+        return
+    endpoint.substreams.append((substream, since_ms))
+
+
+def substream_fields(endpoint: Endpoint, media: str) -> dict[str, int]:
+    """``rtcsim_substream`` and ``rtcsim_substream_since`` of a subscriber's video."""
+    if media_kind(media) != "video" or not endpoint.substreams:
+        return {}
+    substream, since_ms = endpoint.substreams[-1]
+    return {"rtcsim_substream": substream, "rtcsim_substream_since": since_ms}
 
 
 def server_stats(endpoint: Endpoint, media: str, sample: MediaSample) -> WebrtcStats:
@@ -87,6 +106,7 @@ def server_stats(endpoint: Endpoint, media: str, sample: MediaSample) -> WebrtcS
             "roundTripTime": stats.rtt / 1000,
             "targetBitrate": endpoint.remb_bps or None,
             "nackCount": stats.nacks_received,
+            **substream_fields(endpoint, media),
         }
     )
 

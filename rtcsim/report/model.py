@@ -109,6 +109,8 @@ class SessionsDashboard:
     connections_failed: int
     publisher_stats: StreamStats
     subscriber_stats: StreamStats
+    layer_bitrate: tuple[Series, ...] = ()
+    """Per simulcast publisher and layer: kbit/s Janus received; empty without simulcast."""
 
 
 @dataclass(frozen=True)

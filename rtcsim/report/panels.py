@@ -200,6 +200,34 @@ def _stream_stats(side: str, agg: Aggs | None) -> StreamStats:
     )
 
 
+def _layer_bitrate(agg: Aggs | None) -> tuple[Series, ...]:
+    """kbit/s per simulcast layer of each publisher, per time bucket: the bytes Janus
+    received between two successive samples over the time between them; a publisher's first
+    sample counts from its ``webrtcConnectionCreated`` (without one it only opens the series)."""
+    agg = agg or {}
+    starts = {
+        str(b["key"]): _value(b.get("start"))
+        for b in _hist((agg.get("starts") or {}).get("streams"))
+    }
+    series = []
+    for endpoint in _hist((agg.get("layers") or {}).get("endpoints")):
+        name = str(endpoint["key"])
+        for layer in sorted(_hist(endpoint.get("layer")), key=lambda b: int(b["key"])):
+            start = starts.get(name)
+            previous = (start, 0.0) if start is not None else None
+            points = []
+            for bucket in _hist(layer.get("t")):
+                at, nbytes = _value(bucket.get("at")), _value(bucket.get("bytes"))
+                value = None
+                if bucket["doc_count"] and at is not None and nbytes is not None:
+                    if previous is not None and at > previous[0]:
+                        value = (nbytes - previous[1]) * 8 / (at - previous[0])  # bit/ms = kbit/s
+                    previous = (at, nbytes)
+                points.append(Point(int(bucket["key"]), value))
+            series.append(Series(f"{name} layer {int(layer['key'])}", "kbps", tuple(points)))
+    return tuple(series)
+
+
 def sessions_dashboard(scope: Scope, r: Responses) -> SessionsDashboard:
     host = _hist(r["host"].get("t"))
     sides = (r["connections"].get("sides") or {}).get("buckets", {})
@@ -264,6 +292,7 @@ def sessions_dashboard(scope: Scope, r: Responses) -> SessionsDashboard:
         connections_failed=int(failed or 0),
         publisher_stats=_stream_stats("publishers", streams.get("publishers")),
         subscriber_stats=_stream_stats("subscribers", streams.get("subscribers")),
+        layer_bitrate=_layer_bitrate(r.get("layers")),
     )
 
 

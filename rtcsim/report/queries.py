@@ -277,6 +277,62 @@ def stream_stats(scope: Scope) -> Body:
     }
 
 
+LAYERS_PER_TERMS = 3
+
+
+def layer_bitrate(scope: Scope) -> Body:
+    """A simulcast publisher's server-side video documents per endpoint and ``layer``
+    (docs/documents.md §3): the largest cumulative ``bytesReceived`` per time bucket and when
+    it was sampled, so ``panels`` turns successive samples into a bitrate; and when each
+    publisher began (its ``webrtcConnectionCreated``), the origin of its first sample."""
+    sampled = {"bytes": {"max": {"field": "bytesReceived"}}, "at": {"max": {"field": "timestamp"}}}
+    return {
+        "query": in_sessions(scope),
+        "aggs": {
+            "layers": {
+                "filter": {
+                    "bool": {
+                        "filter": [
+                            {"term": {"elastic_type": "webrtcStats"}},
+                            {"term": {"rtcsim_side": "server"}},
+                            {"term": {"mediaType": "video"}},
+                            {"exists": {"field": "layer"}},
+                        ]
+                    }
+                },
+                "aggs": {
+                    "endpoints": {
+                        "terms": {"field": "endpoint", "size": 100},
+                        "aggs": {
+                            "layer": {
+                                "terms": {"field": "layer", "size": LAYERS_PER_TERMS},
+                                "aggs": {"t": histogram(scope, sampled)},
+                            }
+                        },
+                    }
+                },
+            },
+            "starts": {
+                "filter": {
+                    "bool": {
+                        "filter": [
+                            {"term": {"elastic_type": "cdr"}},
+                            {"term": {"event": "webrtcConnectionCreated"}},
+                        ],
+                        "must_not": [{"exists": {"field": "receivingFrom"}}],
+                    }
+                },
+                "aggs": {
+                    "streams": {
+                        "terms": {"field": "streamId", "size": 100},
+                        "aggs": {"start": {"min": {"field": "timestamp"}}},
+                    }
+                },
+            },
+        },
+    }
+
+
 def recordings(scope: Scope) -> Body:
     return {
         "query": of_type(scope, "recordingSummary"),
@@ -302,5 +358,6 @@ ALL = {
     "streamed": streamed,
     "ice": ice,
     "streams": stream_stats,
+    "layers": layer_bitrate,
     "recordings": recordings,
 }

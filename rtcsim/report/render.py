@@ -183,6 +183,25 @@ def sessions_panels(report: Report) -> list[Panel]:
         ),
         _stream_panel(s.publisher_stats, "Publishers: jitter, packet loss, REMB"),
         _stream_panel(s.subscriber_stats, "Subscribers: jitter, packet loss, RTT, target bitrate"),
+        *_layer_panel(s.layer_bitrate),
+    ]
+
+
+def _layer_panel(layers: tuple[Series, ...]) -> list[Panel]:
+    """Only for a run with simulcast publishers (their per-layer webrtcStats)."""
+    if not layers:
+        return []
+    return [
+        Panel(
+            "simulcast-layers",
+            "Simulcast publishers: bitrate per layer",
+            _any(*layers),
+            (_line(*layers),),
+            (Metric("simulcast_layer_series", "publisher layers", len(layers)),),
+            "webrtcStats, rtcsim_side server, per endpoint and layer (Janus substream, 0 = "
+            "lowest): bytesReceived between successive samples over the time between them "
+            "(a publisher's first sample from its webrtcConnectionCreated)",
+        )
     ]
 
 

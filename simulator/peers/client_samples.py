@@ -3,7 +3,9 @@
 One sample per endpoint and media type, named as the collector names endpoints (publisher: its
 streamId; subscriber: ``<own connectionId>_<streamId>``). aiortc reports jitter in RTP
 timestamp units; OpenVidu's webrtcStats jitter is in seconds. A simulcast video is sent by
-rtcsim's own streams, so its sample comes from their counters (totals over the layers).
+rtcsim's own streams, so its sample comes from their counters (totals over the layers). A
+subscription's video sample names the simulcast layer it is relayed (``rtcsim_substream``) and
+since when (``rtcsim_substream_since``, ms).
 """
 
 from __future__ import annotations
@@ -104,6 +106,11 @@ def _video_reception(state: SubscriptionState, streams: dict[str, Any]) -> dict[
             packetsLost=video.lost,
             jitter=video.jitter_ms / 1000,
         )
+    current = state.layers.current
+    if current is not None and current.substream is not None:
+        # The layer Janus says it relays (its ``substream`` events), for the collector's
+        # subscriber documents: its event handler reports no subscriber layer.
+        fields.update(rtcsim_substream=current.substream, rtcsim_substream_since=current.from_ms)
     if state.latency is not None:
         interval = state.latency.interval()
         if interval.p50_ms is not None and interval.p95_ms is not None:

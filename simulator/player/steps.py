@@ -316,6 +316,10 @@ async def subscribe(ctx: RunContext, step: SubscribeStep, who: str) -> None:
 
 async def set_layer(ctx: RunContext, step: SetLayerStep, who: str) -> None:
     participant = ctx.participant(who)
+    # A sample first: the collector learns the layer being left (``rtcsim_substream`` and
+    # since when) before the switch, so the subscriber's documents show both; the one after
+    # comes with the next sample (at the interval, or before the subscription closes).
+    await client_stats.report(ctx, who)
     for publisher in ctx.scenario.resolve(step.to):
         source = ctx.participants.get(publisher)
         if source is None or source.connection_id not in participant.subscriptions:

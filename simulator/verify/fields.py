@@ -34,14 +34,15 @@ EXTRA_FIELDS: dict[str, frozenset[str]] = {
     "webrtcStats": RUN
     | _names(
         "sessionId connectionId bytesSent packetsSent roundTripTime targetBitrate layer "
-        "rtcsim_side framesSent framesReceived transportBytesReceived latencyP50Ms latencyP95Ms"
+        "rtcsim_side framesSent framesReceived transportBytesReceived latencyP50Ms latencyP95Ms "
+        "rtcsim_substream rtcsim_substream_since"
     ),
     "monitoringStats": _names("janus_cpu janus_rss_kb"),
     "sessionSummary": RUN | _names("elastic_type timestamp"),
     "userSummary": RUN | _names("ip sessionId"),
     "connectionSummary": RUN | _names("geoPoints ip location platform sessionId"),
     "publisherSummary": RUN | _names("connectionId simulcastLayers"),
-    "subscriberSummary": RUN | _names("connectionId"),
+    "subscriberSummary": RUN | _names("connectionId rtcsim_substream rtcsim_substreams"),
     "recordingSummary": RUN | _names("frameRate status customLayout"),
     "generatorStats": _names(
         "elastic_type timestamp rtcsim_run_id process pid hostname loopLagP50Ms loopLagP95Ms "

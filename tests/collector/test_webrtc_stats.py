@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collector.metadata import ClientStatsSample
 from collector.session_model import SessionModel
 from tests.collector.janus_sequences import Janus
 from tests.collector.model_helpers import ROOM, feed, register
@@ -99,3 +100,63 @@ def test_simulcast_layers_are_video_documents_of_their_own(model: SessionModel) 
     ]
     assert len({d.doc_id() for d in docs}) == len(docs)
     assert next(d for d in alice if d.get("layer") == 2)["packetsReceived"] == 200
+
+
+def _client_video(model: SessionModel, at_ms: int, substream: int, since_ms: int) -> None:
+    model.client_stats(
+        ClientStatsSample.model_validate(
+            {
+                "connectionId": "bob",
+                "sessionId": ROOM,
+                "endpoint": "bob_alice_CAMERA_ABCDE",
+                "mediaType": "video",
+                "timestamp": at_ms,
+                "framesReceived": 30,
+                "rtcsim_substream": substream,
+                "rtcsim_substream_since": since_ms,
+            }
+        )
+    )
+
+
+def test_a_subscribers_layer_switch_shows_in_its_server_stats_and_its_summary(
+    model: SessionModel,
+) -> None:
+    j = setup_call(model)
+    feed(model, j.events)
+    model.webrtc_stats_due()
+    _client_video(model, 2_500, 2, 1_300)
+    _client_video(model, 2_600, 2, 1_300)  # the same layer again: no new period
+    j.events.clear()
+    j.subscriber_stats("bob", "alice", 3_000)
+    feed(model, j.events)
+    before = [d.body() for d in model.webrtc_stats_due() if d.connectionId == "bob"]
+    video = next(d for d in before if d["mediaType"] == "video")
+    audio = next(d for d in before if d["mediaType"] == "audio")
+    assert (video["rtcsim_substream"], video["rtcsim_substream_since"]) == (2, 1_300)
+    assert "rtcsim_substream" not in audio
+    _client_video(model, 3_500, 1, 3_400)
+    j.events.clear()
+    j.subscriber_stats("bob", "alice", 4_000)
+    j.clean_leave("bob", ROOM, 5_000, publishing=False)
+    j.clean_leave("alice", ROOM, 5_100)
+    j.destroy_room(ROOM, 5_200)
+    docs = feed(model, j.events) + model.settle_due()
+    after = next(
+        d.body()
+        for d in docs
+        if d.elastic_type == "webrtcStats" and d.body()["mediaType"] == "video"
+    )
+    assert (after["rtcsim_substream"], after["rtcsim_substream_since"]) == (1, 3_400)
+    summary = next(d.body() for d in docs if d.elastic_type == "subscriberSummary")
+    assert summary["rtcsim_substream"] == 1
+    assert summary["rtcsim_substreams"] == [
+        {"substream": 2, "since": 1_300},
+        {"substream": 1, "since": 3_400},
+    ]
+
+
+def test_a_single_layer_subscription_has_no_substream(model: SessionModel) -> None:
+    feed(model, setup_call(model).events)
+    docs = [d.body() for d in model.webrtc_stats_due() if d.connectionId == "bob"]
+    assert all("rtcsim_substream" not in d for d in docs)

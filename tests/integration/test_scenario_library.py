@@ -11,6 +11,7 @@ from rtcsim.library import LIBRARY as SCENARIOS
 from rtcsim.pipeline.outcome import RunOutcome
 from rtcsim.pipeline.runs import run_file
 from simulator.settings import Settings
+from tests.rtcsim.report.html_probe import read_page
 
 pytestmark = pytest.mark.integration
 OWN_TESTS = {"smoke"}
@@ -171,6 +172,59 @@ def test_simulcast_viewers_get_their_layers_and_the_mid_run_switch_is_in_the_led
     layer_checks = [c for c in outcome.checks if " on layer " in c.name]
     assert len(layer_checks) == 9  # size, bitrate and frame rate of three stretches
     assert all(c.ok for c in layer_checks), [c for c in layer_checks if not c.ok]
+
+
+def test_simulcast_viewers_layers_and_the_mid_run_switch_are_in_their_documents(
+    running_stack: Settings,
+) -> None:
+    outcome = outcome_of("simulcast", running_stack)
+    low = outcome.ledger.participants["low"].current.connection_id
+    high_part = outcome.ledger.participants["high"]
+    high = high_part.current.connection_id
+    switched = high_part.subscriptions[0].layers[1]
+    summaries = {s["connectionId"]: s for s in _summaries(outcome, "subscriberSummary")}
+    assert summaries[low]["rtcsim_substream"] == 0
+    assert summaries[high]["rtcsim_substream"] == 1
+    periods = summaries[high]["rtcsim_substreams"]
+    assert isinstance(periods, list)
+    assert [p["substream"] for p in periods] == [2, 1]
+    assert periods[1]["since"] == switched.from_ms  # the ledger's switch, to the millisecond
+    video = sorted(
+        (
+            d
+            for d in _summaries(outcome, "webrtcStats")
+            if d.get("connectionId") == high and d.get("mediaType") == "video"
+        ),
+        key=lambda d: int(str(d["timestamp"])),
+    )
+    client = [
+        (d["rtcsim_substream"], d["timestamp"]) for d in video if d["rtcsim_side"] == "client"
+    ]
+    assert {layer for layer, _ in client} == {2, 1}
+    assert all(int(str(at)) >= switched.from_ms for layer, at in client if layer == 1)
+    server = [d for d in video if d["rtcsim_side"] == "server"]
+    assert server
+    assert server[-1]["rtcsim_substream"] == 1
+    assert server[-1]["rtcsim_substream_since"] == switched.from_ms
+    on_layer = [
+        c
+        for c in outcome.checks
+        if "summary ends on" in c.name or "full-size layer (high" in c.name
+    ]
+    assert len(on_layer) == 3
+    assert all(c.ok for c in on_layer), [c for c in on_layer if not c.ok]
+
+
+def test_the_simulcast_runs_report_shows_the_bitrate_of_each_layer(
+    running_stack: Settings,
+) -> None:
+    outcome = outcome_of("simulcast", running_stack)
+    page = read_page((outcome.results_dir / "report.html").read_text(encoding="utf-8"))
+    assert page.panels["simulcast-layers"] == "1"
+    assert page.metrics["simulcast_layer_series"] == "3"  # one publisher, three layers
+    html = (outcome.results_dir / "report.html").read_text(encoding="utf-8")
+    stream = outcome.ledger.participants["camera"].publications[0].stream_id
+    assert all(f"{stream} layer {n}" in html for n in (0, 1, 2))
 
 
 def test_janus_announces_the_talk_spurts_to_the_room(running_stack: Settings) -> None:

@@ -10,6 +10,7 @@ import pytest
 
 from rtcsim.report import panels, queries
 from rtcsim.report.model import Scope
+from tests.rtcsim.report.simulcast_layers import SIMULCAST_LAYERS
 
 RESPONSES = json.loads((Path(__file__).parent / "data" / "smoke_aggregations.json").read_text())
 SCOPE = Scope(1795886321798, 1795886339350, ("smoke-20261128-171841-3d1e",), "smoke")
@@ -102,3 +103,24 @@ def test_a_terms_answer_that_left_documents_out_is_found_at_any_depth() -> None:
         {"field": "location", "size": 2},
         {"field": "state", "size": 3},
     ]
+
+
+def test_layer_bitrate_is_the_bytes_between_successive_samples_per_layer() -> None:
+    board = panels.sessions_dashboard(SCOPE, {**RESPONSES, "layers": SIMULCAST_LAYERS})
+    low, high = board.layer_bitrate
+    assert (low.name, high.name) == ("cam_CAMERA_ABCDE layer 0", "cam_CAMERA_ABCDE layer 2")
+    assert low.unit == "kbps"
+    assert [p.value for p in high.points] == [1500.0, None, 1500.0]
+    assert [p.value for p in low.points] == [150.0, None, 150.0]
+
+
+def test_a_publisher_without_its_start_opens_its_series_with_its_first_sample() -> None:
+    layers = {**SIMULCAST_LAYERS, "starts": {"streams": {"buckets": []}}}
+    board = panels.sessions_dashboard(SCOPE, {**RESPONSES, "layers": layers})
+    assert [p.value for p in board.layer_bitrate[1].points] == [None, None, 1500.0]
+
+
+def test_a_run_without_simulcast_has_no_layer_bitrate() -> None:
+    assert panels.sessions_dashboard(SCOPE, RESPONSES).layer_bitrate == ()
+    query = queries.layer_bitrate(SCOPE)
+    assert {"exists": {"field": "layer"}} in query["aggs"]["layers"]["filter"]["bool"]["filter"]

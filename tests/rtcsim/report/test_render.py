@@ -10,6 +10,7 @@ from rtcsim.report import charts, panels, queries
 from rtcsim.report.model import Bucket, Location, Report, Scope, Verdict
 from rtcsim.report.render import render
 from tests.rtcsim.report.html_probe import read_page
+from tests.rtcsim.report.simulcast_layers import SIMULCAST_LAYERS
 
 RESPONSES = json.loads((Path(__file__).parent / "data" / "smoke_aggregations.json").read_text())
 SCOPE = Scope(1795886321798, 1795886339350, ("smoke-20261128-171841-3d1e",), "run smoke")
@@ -81,3 +82,11 @@ def test_a_load_runs_header_counts_its_sessions_instead_of_listing_them() -> Non
 def test_the_subscribers_target_bitrate_is_explained() -> None:
     html = render(_report(RESPONSES, Verdict(passed=True)))
     assert "bandwidth estimate (REMB) the subscribers send" in html
+
+
+def test_the_layer_bitrate_panel_is_shown_only_for_a_run_with_simulcast() -> None:
+    plain = read_page(render(_report(RESPONSES, Verdict(passed=True))))
+    assert "simulcast-layers" not in plain.panels
+    page = read_page(render(_report({**RESPONSES, "layers": SIMULCAST_LAYERS}, Verdict(True))))
+    assert page.panels["simulcast-layers"] == "1"
+    assert page.metrics["simulcast_layer_series"] == "2"
