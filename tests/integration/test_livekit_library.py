@@ -23,6 +23,7 @@ from rtcsim.pipeline.outcome import RunOutcome
 from rtcsim.pipeline.runs import run_file
 from rtcsim.services import livekit, stack
 from simulator.driver.livekit.server import LIVEKIT_CAPABILITIES
+from simulator.ledger import LatencyRecord
 from simulator.player.standard import standard_repertoire
 from simulator.scenario.loader import load_any_scenario
 from simulator.scenario.model import Scenario
@@ -105,18 +106,47 @@ def test_a_scenario_with_a_recording_is_refused_on_livekit_with_exit_2_before_pl
     assert "Traceback" not in said
 
 
-def test_livekit_subscriptions_measure_no_latency_since_it_renumbers_picture_ids(
-    livekit_stack: Settings,
-) -> None:
-    """After mute-unmute's 3 s mute, frames matched by picture id came out 3 s late: LiveKit
-    renumbers them (``PeerPlan.picture_ids_kept``), so no latency is measured there."""
-    outcome = outcome_of("mute-unmute", livekit_stack)
-    subscriptions = [
-        s
-        for p in outcome.ledger.participants.values()
+def _latencies(outcome: RunOutcome) -> dict[str, LatencyRecord | None]:
+    return {
+        name: s.latency
+        for name, p in outcome.ledger.participants.items()
         for c in p.connections
         for s in c.subscriptions
-    ]
-    assert subscriptions
-    assert all(s.latency is None for s in subscriptions)
-    assert all(s.reception.get("video") for s in subscriptions)  # loss and jitter still are
+    }
+
+
+def test_a_100_ms_downlink_delay_through_livekit_shows_as_100_ms_more(
+    livekit_stack: Settings,
+) -> None:
+    """The latency scenario on LiveKit: frames named by their RTP timestamps (LiveKit keeps
+    each subscription's timestamp offset), every one matched, the delayed viewer's p50 about
+    100 ms above its neighbour's; the scenario's latency expectations hold."""
+    outcome = outcome_of("latency", livekit_stack)
+    assert outcome.passed, [c for c in outcome.checks if not c.ok]
+    latency = _latencies(outcome)
+    plain, delayed = latency["plain"], latency["delayed"]
+    assert plain is not None
+    assert delayed is not None
+    assert plain.frames >= 250  # 12 s of 30 fps
+    assert plain.unmatched == 0
+    assert delayed.unmatched == 0
+    assert plain.p50_ms is not None
+    assert delayed.p50_ms is not None
+    assert 80 <= delayed.p50_ms - plain.p50_ms <= 125
+
+
+def test_livekit_latency_stays_exact_across_a_mute_that_renumbers_picture_ids(
+    livekit_stack: Settings,
+) -> None:
+    """After mute-unmute's 3 s video mute LiveKit renumbers picture ids (matched by them,
+    every later frame came out 3 s late); matched by timestamp, none is: every frame is
+    matched and the slowest is far below the mute's length."""
+    outcome = outcome_of("mute-unmute", livekit_stack)
+    latency = _latencies(outcome)
+    assert latency
+    for name, record in latency.items():
+        assert record is not None, name
+        assert record.frames >= 200, name  # 13 s of video, 3 s of it muted
+        assert record.unmatched == 0, name
+        assert record.max_ms is not None
+        assert record.max_ms < 1000, name
