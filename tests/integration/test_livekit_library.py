@@ -150,3 +150,50 @@ def test_livekit_latency_stays_exact_across_a_mute_that_renumbers_picture_ids(
         assert record.unmatched == 0, name
         assert record.max_ms is not None
         assert record.max_ms < 1000, name
+
+
+COMPONENT_STATES = ["GATHERING", "CONNECTING", "READY"]
+"""aiortc's ICE states in order, as Kurento's (it has no ``connected``: ``checking`` then
+``completed``)."""
+
+
+def test_livekit_endpoints_have_the_client_peers_ice_events_as_kms_documents(
+    livekit_stack: Settings,
+) -> None:
+    """LiveKit reports no ICE: every publication's and subscription's endpoint has the ICE
+    transitions of the aiortc peer connection carrying it, posted by the client
+    (``rtcsim_side: client``), in aiortc's order, the selected pair between the client's and
+    LiveKit's namespace addresses."""
+    outcome = outcome_of("many-subscribers", livekit_stack)
+    assert outcome.passed, [c for c in outcome.checks if not c.ok]
+    kms = [d for d in outcome.documents if d.get("elastic_type") == "kms"]
+    assert kms
+    assert {d["rtcsim_side"] for d in kms} == {"client"}
+    by_endpoint: dict[str, list[dict[str, object]]] = {}
+    for d in sorted(kms, key=lambda d: (d["timestamp"], d["msSinceEndpointCreation"])):
+        by_endpoint.setdefault(str(d["endpoint"]), []).append(d)
+    summaries = [d for d in outcome.documents if d.get("elastic_type") == "connectionSummary"]
+    server_ids = {str(d["connectionId"]) for d in summaries}
+    expected = set()
+    for p in outcome.ledger.participants.values():
+        for c in p.connections:
+            expected |= {pub.stream_id for pub in c.publications}
+            expected |= {s.stream_id for s in c.subscriptions}
+    for stream in expected:  # every endpoint, publisher's and subscribers'
+        assert any(e == stream or e.endswith(f"_{stream}") for e in by_endpoint), stream
+    assert len(by_endpoint) == 9  # one publication, eight subscriptions
+    for endpoint, events in by_endpoint.items():
+        assert {str(e["connectionId"]) for e in events} <= server_ids, endpoint
+        states = [e["state"] for e in events if e["type"] == "IceComponentStateChange"]
+        assert states == COMPONENT_STATES, endpoint
+        kinds = [e["type"] for e in events]
+        assert kinds.index("IceGatheringDone") > kinds.index("IceComponentStateChange")
+        assert kinds.count("NewCandidatePairSelected") == 1, endpoint
+        media = [e["newState"] for e in events if e["type"] == "MediaStateChanged"]
+        assert media == ["CONNECTED"], endpoint
+        times = [e["msSinceEndpointCreation"] for e in events]
+        assert times == sorted(times), endpoint
+        pair = next(e["candidatePair"] for e in events if "candidatePair" in e)
+        assert isinstance(pair, dict)
+        assert f" {livekit_stack.client_address} " in pair["localCandidate"], endpoint
+        assert f" {livekit_stack.sfu_address} " in pair["remoteCandidate"], endpoint
