@@ -44,7 +44,7 @@ from typing import IO, Any
 from bench import pion_build
 from bench.common import BenchResult, Progress
 from bench.ramp import PublisherWindow, Ramp, Window, publish_window, receive_window, summarize
-from rtcsim.services import janus
+from rtcsim.services import janus, livekit, livekit_build, stack
 from simulator.settings import Settings
 
 PUBLISHER_PROCESSES = 2
@@ -63,6 +63,10 @@ QUICK_RAMP_BUDGET_S = 30.0
 TARGET_PER_CORE = 800
 TARGET_VS_PION = 0.5
 TARGET_TWO = 1.9
+LIVEKIT_FIRST_STEP = 20
+LIVEKIT_BUDGET_S = 60.0
+"""Benchmark 1 on LiveKit is a short ramp (each stream is a LiveKit participant of its own,
+slower to connect than a Janus handle; the machine is shared): indicative, not a limit."""
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -161,6 +165,18 @@ def _python_worker(settings: Settings, role: str, room: str, *extra: str) -> lis
     ]
 
 
+def _server_worker(settings: Settings, server: str, role: str, room: str, *extra: str) -> list[str]:
+    """A generator process on a server other than Janus (``bench.server_worker``)."""
+    command = [sys.executable, "-m", "bench.server_worker", role, "--server", server]
+    return [*command, "--room", room, "--clips", str(settings.cache_dir / "clips"), *extra]
+
+
+def _worker(settings: Settings, server: str, role: str, room: str, *extra: str) -> list[str]:
+    if server == "janus":
+        return _python_worker(settings, role, room, *extra)
+    return _server_worker(settings, server, role, room, *extra)
+
+
 @dataclass(frozen=True)
 class PublisherKind:
     """What the publishers of a benchmark 1 ramp send and what their subscribers ask for:
@@ -209,8 +225,13 @@ class Publishers:
     """The publishing processes; the first creates the room."""
 
     def __init__(
-        self, settings: Settings, progress: Progress, kind: PublisherKind = SINGLE_LAYER
+        self,
+        settings: Settings,
+        progress: Progress,
+        kind: PublisherKind = SINGLE_LAYER,
+        server: str = "janus",
     ) -> None:
+        self.server = server
         self.room = f"bench-gen-{secrets.token_hex(3)}"
         self.kind = kind
         total = PUBLISHER_PROCESSES * PUBLISHERS_PER_PROCESS
@@ -223,7 +244,7 @@ class Publishers:
             for index in range(PUBLISHER_PROCESSES):
                 extra = publisher_args(kind, index, total)
                 worker = Worker(
-                    f"publishers-{index}", _python_worker(settings, "publish", self.room, *extra)
+                    f"publishers-{index}", _worker(settings, server, "publish", self.room, *extra)
                 )
                 self.workers.append(worker)
                 self.feeds += worker.read("ready", 180)["feeds"]
@@ -243,13 +264,14 @@ class Publishers:
 
 
 class _MachineMeter:
-    """Janus's CPU and the machine's busy fraction over a window (``/proc``)."""
+    """The media server's CPU and the machine's busy fraction over a window (``/proc``)."""
 
-    def __init__(self, settings: Settings) -> None:
-        self.janus_pid = janus.pid(settings)
+    def __init__(self, settings: Settings, server: str = "janus") -> None:
+        self.server = server
+        self.janus_pid = (livekit if server == "livekit" else janus).pid(settings)
 
     def read(self) -> tuple[float, float, float, float]:
-        """(monotonic s, Janus CPU s, machine busy jiffies, machine total jiffies)."""
+        """(monotonic s, the server's CPU s, machine busy jiffies, machine total jiffies)."""
         janus_s = 0.0
         if self.janus_pid is not None:
             try:
@@ -261,8 +283,9 @@ class _MachineMeter:
         idle = cpu[3] + (cpu[4] if len(cpu) > 4 else 0)
         return time.monotonic(), janus_s, float(sum(cpu) - idle), float(sum(cpu))
 
-    @staticmethod
-    def window(before: tuple[float, ...], after: tuple[float, ...]) -> dict[str, float]:
+    def window(self, before: tuple[float, ...], after: tuple[float, ...]) -> dict[str, float]:
+        """``janus_cores`` is the server's cores whichever it is (the key bench.json always
+        had); ``server`` says which."""
         seconds = after[0] - before[0]
         total = after[3] - before[3]
         return {
@@ -384,7 +407,7 @@ def ramp(
 ) -> RampResult:
     """Ramp every receiving process to the same count until a window degrades; the knee, and
     a longer window measured at it."""
-    meter = _MachineMeter(settings)
+    meter = _MachineMeter(settings, publishers.server)
     plan = Ramp(first=first)
     began = time.monotonic()
     result = RampResult(0, None)
@@ -442,7 +465,7 @@ def _describe(step: dict[str, Any]) -> str:
         f"{step['per_process']} streams/process: {step['cores']} core, "
         f"{step['streams_per_core']} streams/core, publishers "
         + ", ".join(f"{p['fps_min']} fps" for p in step["publishers"])
-        + f", Janus {step['janus_cores']} core, machine {step['machine_busy_pct']} % busy"
+        + f", server {step['janus_cores']} core, machine {step['machine_busy_pct']} % busy"
     )
     for r in step["receivers"]:
         text += f"; loss {r['loss_pct']} %, lag p95 {r['lag_p95_ms']} ms"
@@ -459,7 +482,7 @@ def subscriber_args(kind: PublisherKind, feeds: Sequence[str], label: str) -> li
 
 def _rtcsim_receiver(settings: Settings, pubs: Publishers, label: str) -> Worker:
     extra = subscriber_args(pubs.kind, pubs.feeds, label)
-    return Worker(label, _python_worker(settings, "subscribe", pubs.room, *extra))
+    return Worker(label, _worker(settings, pubs.server, "subscribe", pubs.room, *extra))
 
 
 def _pion_receiver(settings: Settings, pubs: Publishers, binary: Path) -> Worker:
@@ -521,6 +544,7 @@ def run_streams_per_core(
     by_kind = {SINGLE_LAYER.name: ours}
     for kind in PUBLISHER_KINDS[1:]:
         by_kind[kind.name] = _ramp_kind(kind, settings, progress, quick)
+    on_livekit = _livekit_ramp(settings, progress)
     per_core, pion_per_core = _per_core(ours), _per_core(theirs)
     ratio = round(per_core / pion_per_core, 2) if pion_per_core else 0.0
     if ours.knee > 0:
@@ -557,6 +581,7 @@ def run_streams_per_core(
                 }
                 for kind in PUBLISHER_KINDS
             },
+            **_livekit_detail(on_livekit),
         },
         note=(
             ("" if _final_healthy(ours) else "rtcsim's knee window degraded on its re-measure; ")
@@ -569,6 +594,12 @@ def run_streams_per_core(
                 f"{_cores(by_kind[kind.name])} core = {_per_core(by_kind[kind.name])}/core"
                 + ("" if _final_healthy(by_kind[kind.name]) else " (knee window degraded)")
                 for kind in PUBLISHER_KINDS[1:]
+            )
+            + (
+                f"; on LiveKit: knee {on_livekit.knee} at {_cores(on_livekit)} core = "
+                f"{_per_core(on_livekit)}/core"
+                if on_livekit is not None
+                else "; LiveKit not built: no LiveKit ramp"
             )
         ),
     )
@@ -584,6 +615,43 @@ def _ramp_kind(
         return _ramp_one(
             label, lambda: _rtcsim_receiver(settings, pubs, label), pubs, settings, progress, quick
         )
+
+
+def _livekit_ramp(settings: Settings, progress: Progress) -> RampResult | None:
+    """The same ramp with the same cheap publishers and receive path through LiveKit, when
+    it is built (``make setup SERVER=livekit``); LiveKit is started beside Janus if need be
+    and stopped again if it was started here."""
+    if not livekit_build.is_built(settings):
+        progress("LiveKit is not built: benchmark 1 runs on Janus only")
+        return None
+    lk = settings.model_copy(update={"server": "livekit"})
+    ran_before = livekit.pid(lk) is not None
+    stack.up(lk)
+    try:
+        with Publishers(settings, progress, PUBLISHER_KINDS[0], server="livekit") as pubs:
+            progress("rtcsim on LiveKit: one receiving process (a participant per stream)")
+            return ramp(
+                "rtcsim-livekit",
+                Receivers(lambda: [_rtcsim_receiver(settings, pubs, "rtcsim-livekit")]),
+                pubs,
+                settings,
+                progress,
+                first=LIVEKIT_FIRST_STEP,
+                budget_s=LIVEKIT_BUDGET_S,
+            )
+    finally:
+        if not ran_before:
+            livekit.stop(lk)
+
+
+def _livekit_detail(result: RampResult | None) -> dict[str, Any]:
+    if result is None:
+        return {}
+    return {
+        "livekit": result.brief(),
+        "livekit_knee": result.knee,
+        "livekit_streams_per_core": _per_core(result),
+    }
 
 
 def _final_healthy(result: RampResult) -> bool:

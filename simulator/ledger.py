@@ -327,6 +327,9 @@ class ServerRecord:
     reports: list[str] = field(default_factory=lambda: ["media_stats", "ice_events", "subscribers"])
     drop_noticed_within_s: float = 64.0
     """By when the server has surely let a dropped participant go."""
+    client_reports: list[str] = field(default_factory=list)
+    """What the simulator posted in the server's stead (``ice_events``: each endpoint's ICE
+    from the client's own peer connection, ``player.client_side``), so the checks expect it."""
 
 
 @dataclass

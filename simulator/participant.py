@@ -230,9 +230,8 @@ class Participant:
             stream_id=stream_id,
             layers=layers,
         )
-        if self.link.plan.picture_ids_kept:
-            book = self.sent_frames
-            state.latency = latency.LatencyMeter(lambda: book.get(feed))
+        book = self.sent_frames
+        state.latency = latency.LatencyMeter(lambda: book.get(feed), self.link.plan.frame_match)
         state.own_transceivers = lambda: peer.transceivers_of(feed)
         self.subscriptions[feed] = state
         state.local_sdp = await peer.answer(signalled.sdp, signalled.feed_of)

@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from simulator.driver.capabilities import Capability, ServerReport
+from simulator.peers.latency import FrameMatch
 
 MediaKind = Literal["audio", "video"]
 PUBLISHER_PEER = "publisher"
@@ -172,11 +173,12 @@ class PeerPlan:
     simulcast_rids: tuple[str, ...] = ("h", "m", "l")
     """The rids the server names simulcast layers by, highest first (Janus's default
     ``rid_order`` "hml"; LiveKit's ``f``, ``h``, ``q``)."""
-    picture_ids_kept: bool = True
-    """The server relays each VP8 frame with the picture id it was sent with, so a subscriber
-    can match its frames to the publisher's (one-way latency, ``peers.latency``; Janus). LiveKit
-    renumbers them to run on across what it did not forward: after a 3 s mute every frame
-    matched one sent 3 s earlier, so its subscriptions measure no latency."""
+    frame_match: FrameMatch = FrameMatch.PICTURE_ID
+    """How a subscriber finds the publisher's frame it received (one-way latency,
+    ``peers.latency``): Janus relays each VP8 frame with the picture id it was sent with;
+    LiveKit renumbers picture ids across what it did not forward (after a 3 s mute every frame
+    matched one sent 3 s earlier) but keeps each subscription's RTP timestamp offset, so there a
+    frame is named by its timestamp (``FrameMatch.RTP_TIMESTAMP``)."""
 
 
 @dataclass(frozen=True)

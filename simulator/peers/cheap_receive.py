@@ -173,8 +173,9 @@ def count_frames(
     ``transceivers``: only these (those a renegotiation added; LiveKit's subscriber peer
     connection grows by one per subscribed track), not every one of ``pc``.
     ``observe``: count beside aiortc's decoding path, replacing nothing (and then call
-    ``drain_sockets``: only it counts in that mode). ``on_frame_start(payload)``: the
-    decrypted payload of each video frame's first packet (those are then decrypted)."""
+    ``drain_sockets``: only it counts in that mode). ``on_frame_start(payload, timestamp)``:
+    the decrypted payload and RTP timestamp of each video frame's first packet (those are then
+    decrypted)."""
     made: list[Counting] = []
     for transceiver in pc.getTransceivers() if transceivers is None else transceivers:
         receiver = transceiver.receiver
@@ -196,7 +197,7 @@ def keyframe_sizes(on_keyframe: Callable[[int, int], None]) -> PayloadCallback:
     """An ``on_frame_start`` that reports the picture size of each VP8 key frame (from its
     first packet: S bit set, partition 0, RFC 7741 §4.2), for layer tracking."""
 
-    def on_frame_start(payload: bytes) -> None:
+    def on_frame_start(payload: bytes, timestamp: int) -> None:
         size = payload_keyframe_size(payload)
         if size is not None:
             on_keyframe(*size)

@@ -60,6 +60,9 @@ class PublishOptions:
     media: cheap.Media = "live"
     simulcast: bool = False
     talk: TalkOptions | None = None
+    bitrate_bps: int | None = None
+    """A cheap video's clip bitrate (None: the clip's default for its size; benchmark 1 sends
+    ~1 Mbit/s on every server)."""
 
 
 def simulcast_clips(clips_dir: Path, width: int, height: int, fps: int) -> list[tuple[bytes, ...]]:
@@ -121,7 +124,12 @@ async def make_tracks(
             video = SweepVideoTrack(options.width, options.height, options.fps)
         else:
             video = await asyncio.to_thread(
-                cheap.packet_video_track, clips_dir, options.width, options.height, options.fps
+                cheap.packet_video_track,
+                clips_dir,
+                options.width,
+                options.height,
+                options.fps,
+                options.bitrate_bps,
             )
     return audio, video
 

@@ -141,16 +141,16 @@ class ReceivingPeer:
 
         return counted
 
-    def _frame_start_of(self, transceiver: RTCRtpTransceiver) -> Callable[[bytes], None]:
+    def _frame_start_of(self, transceiver: RTCRtpTransceiver) -> Callable[[bytes, int], None]:
         """The first packet of each video frame a cheap receiver counts: its key frame sizes
         (layer tracking) and its one-way latency (``peers.latency``)."""
         sizes = cheap.keyframe_sizes(self._keyframe_of(transceiver))
 
-        def frame_start(payload: bytes) -> None:
-            sizes(payload)
+        def frame_start(payload: bytes, timestamp: int) -> None:
+            sizes(payload, timestamp)
             state = self.subscription_of(transceiver.mid)
             if state is not None and state.latency is not None:
-                state.latency.on_frame_payload(payload)
+                state.latency.on_frame_payload(payload, timestamp)
 
         return frame_start
 
@@ -158,10 +158,10 @@ class ReceivingPeer:
         """A live receiver's video frame starts, to the latency of the subscription its m-line
         carries when they arrive."""
 
-        def frame_start(payload: bytes, arrival_ntp_ms: int) -> None:
+        def frame_start(payload: bytes, arrival_ntp_ms: int, timestamp: int) -> None:
             state = self.subscription_of(transceiver.mid)
             if state is not None and state.latency is not None:
-                state.latency.on_frame_start(payload, arrival_ntp_ms)
+                state.latency.on_frame_start(payload, arrival_ntp_ms, timestamp)
 
         return frame_start
 

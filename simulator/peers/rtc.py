@@ -10,9 +10,13 @@ from __future__ import annotations
 
 from aiortc import RTCConfiguration, RTCPeerConnection
 
+from simulator.peers import ice_log
+
 
 def new_peer_connection() -> RTCPeerConnection:
-    return RTCPeerConnection(RTCConfiguration(iceServers=[]))
+    """No ICE servers (candidates stay on the namespace's veth); its endpoint events noted
+    (``peers.ice_log``) for a server that reports none."""
+    return ice_log.watch(RTCPeerConnection(RTCConfiguration(iceServers=[])))
 
 
 def candidate_addresses(sdp: str) -> list[str]:

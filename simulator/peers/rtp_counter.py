@@ -36,7 +36,8 @@ PADDED = 0x20
 EXTENDED = 0x10
 
 FrameCallback = Callable[[str, int], None]
-PayloadCallback = Callable[[bytes], None]
+PayloadCallback = Callable[[bytes, int], None]
+"""``(payload, rtp_timestamp)`` of a video frame's first packet."""
 
 
 def header_length(data: bytes | bytearray | memoryview, size: int) -> int:
@@ -76,7 +77,8 @@ class RtpCounter(StreamStatistics):
         self.on_frame = on_frame
         self.nack = nack
         self.on_frame_start = on_frame_start if kind == "video" else None
-        """Called with the decrypted payload of each video frame's first packet (a VP8 key
+        """Called with the decrypted payload and RTP timestamp of each video frame's first
+        packet (a VP8 key
         frame's size is there, RFC 7741 §4.3): those packets then take the general path."""
         self.frames = 0
         self.payload_bytes = 0
@@ -140,7 +142,7 @@ class RtpCounter(StreamStatistics):
                 self.cycles += 1 << 16
             if timestamp != self._last_timestamp:
                 if payload is not None and self.on_frame_start is not None:
-                    self.on_frame_start(payload)
+                    self.on_frame_start(payload, timestamp)
                 self._jitter(timestamp, now_s)
             self.max_seq = seq
             self._arrival_s = now_s

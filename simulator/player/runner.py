@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Protocol
 
 from simulator.collector_client import CollectorClient, CollectorUnavailable
+from simulator.driver.capabilities import ServerReport
 from simulator.driver.protocol import Driver, RoomOptions
 from simulator.identity import make_identity
 from simulator.impairment.kernel import KernelImpairer
@@ -96,6 +97,8 @@ async def play(
         started_ms=now_ms(),
         server=server_record(driver, drop_detection_s),
     )
+    if ServerReport.ICE_EVENTS not in driver.reports:
+        ledger.server.client_reports = [ServerReport.ICE_EVENTS.value]  # player.client_side
     server = await media.run(driver.connect())
     ctx = RunContext(
         scenario=scenario,

@@ -280,6 +280,9 @@ async def _publish(
     await ctx.on_media(participant.publish(stream, options))
     publication.ice_connected_ms = now_ms()
     conn.sdp_candidates = participant.candidate_addresses()
+    state = participant.publisher
+    pc = state.pc if state is not None else None
+    await client_side.report_endpoint_events(ctx, conn.session_id, participant, stream, pc)
     await ctx.apply_impairment(who)
 
 
@@ -311,6 +314,10 @@ async def subscribe(ctx: RunContext, step: SubscribeStep, who: str) -> None:
         subscription.ice_connected_ms = now_ms()
         conn.sdp_candidates = participant.candidate_addresses()
         await client_side.report_subscription(ctx, conn.session_id, participant, source, "started")
+        endpoint = f"{participant.server_id}_{publication.stream_id}"
+        held = participant.subscriptions.get(source.connection_id)
+        pc = held.pc if held is not None else None
+        await client_side.report_endpoint_events(ctx, conn.session_id, participant, endpoint, pc)
     await ctx.apply_impairment(who)
 
 

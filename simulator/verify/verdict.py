@@ -60,7 +60,9 @@ def applicable_types(
     if connections:
         required |= {"sessionSummary", "userSummary", "connectionSummary"}
     media = [c for c in connections if c.publications or c.subscriptions]
-    if media and ServerReport.ICE_EVENTS.value not in ledger.server.reports:
+    ice = ServerReport.ICE_EVENTS.value
+    reported = ice in ledger.server.reports or ice in getattr(ledger.server, "client_reports", [])
+    if media and not reported:
         exempt["kms"] = f"the media server ({ledger.server.name}) reports no ICE events"
     elif media:
         required.add("kms")  # ICE state changes: only peer connections have them

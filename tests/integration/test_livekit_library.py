@@ -23,6 +23,7 @@ from rtcsim.pipeline.outcome import RunOutcome
 from rtcsim.pipeline.runs import run_file
 from rtcsim.services import livekit, stack
 from simulator.driver.livekit.server import LIVEKIT_CAPABILITIES
+from simulator.ledger import LatencyRecord
 from simulator.player.standard import standard_repertoire
 from simulator.scenario.loader import load_any_scenario
 from simulator.scenario.model import Scenario
@@ -105,18 +106,94 @@ def test_a_scenario_with_a_recording_is_refused_on_livekit_with_exit_2_before_pl
     assert "Traceback" not in said
 
 
-def test_livekit_subscriptions_measure_no_latency_since_it_renumbers_picture_ids(
-    livekit_stack: Settings,
-) -> None:
-    """After mute-unmute's 3 s mute, frames matched by picture id came out 3 s late: LiveKit
-    renumbers them (``PeerPlan.picture_ids_kept``), so no latency is measured there."""
-    outcome = outcome_of("mute-unmute", livekit_stack)
-    subscriptions = [
-        s
-        for p in outcome.ledger.participants.values()
+def _latencies(outcome: RunOutcome) -> dict[str, LatencyRecord | None]:
+    return {
+        name: s.latency
+        for name, p in outcome.ledger.participants.items()
         for c in p.connections
         for s in c.subscriptions
-    ]
-    assert subscriptions
-    assert all(s.latency is None for s in subscriptions)
-    assert all(s.reception.get("video") for s in subscriptions)  # loss and jitter still are
+    }
+
+
+def test_a_100_ms_downlink_delay_through_livekit_shows_as_100_ms_more(
+    livekit_stack: Settings,
+) -> None:
+    """The latency scenario on LiveKit: frames named by their RTP timestamps (LiveKit keeps
+    each subscription's timestamp offset), every one matched, the delayed viewer's p50 about
+    100 ms above its neighbour's; the scenario's latency expectations hold."""
+    outcome = outcome_of("latency", livekit_stack)
+    assert outcome.passed, [c for c in outcome.checks if not c.ok]
+    latency = _latencies(outcome)
+    plain, delayed = latency["plain"], latency["delayed"]
+    assert plain is not None
+    assert delayed is not None
+    assert plain.frames >= 250  # 12 s of 30 fps
+    assert plain.unmatched == 0
+    assert delayed.unmatched == 0
+    assert plain.p50_ms is not None
+    assert delayed.p50_ms is not None
+    assert 80 <= delayed.p50_ms - plain.p50_ms <= 125
+
+
+def test_livekit_latency_stays_exact_across_a_mute_that_renumbers_picture_ids(
+    livekit_stack: Settings,
+) -> None:
+    """After mute-unmute's 3 s video mute LiveKit renumbers picture ids (matched by them,
+    every later frame came out 3 s late); matched by timestamp, none is: every frame is
+    matched and the slowest is far below the mute's length."""
+    outcome = outcome_of("mute-unmute", livekit_stack)
+    latency = _latencies(outcome)
+    assert latency
+    for name, record in latency.items():
+        assert record is not None, name
+        assert record.frames >= 200, name  # 13 s of video, 3 s of it muted
+        assert record.unmatched == 0, name
+        assert record.max_ms is not None
+        assert record.max_ms < 1000, name
+
+
+COMPONENT_STATES = ["GATHERING", "CONNECTING", "READY"]
+"""aiortc's ICE states in order, as Kurento's (it has no ``connected``: ``checking`` then
+``completed``)."""
+
+
+def test_livekit_endpoints_have_the_client_peers_ice_events_as_kms_documents(
+    livekit_stack: Settings,
+) -> None:
+    """LiveKit reports no ICE: every publication's and subscription's endpoint has the ICE
+    transitions of the aiortc peer connection carrying it, posted by the client
+    (``rtcsim_side: client``), in aiortc's order, the selected pair between the client's and
+    LiveKit's namespace addresses."""
+    outcome = outcome_of("many-subscribers", livekit_stack)
+    assert outcome.passed, [c for c in outcome.checks if not c.ok]
+    kms = [d for d in outcome.documents if d.get("elastic_type") == "kms"]
+    assert kms
+    assert {d["rtcsim_side"] for d in kms} == {"client"}
+    by_endpoint: dict[str, list[dict[str, object]]] = {}
+    for d in sorted(kms, key=lambda d: (d["timestamp"], d["msSinceEndpointCreation"])):
+        by_endpoint.setdefault(str(d["endpoint"]), []).append(d)
+    summaries = [d for d in outcome.documents if d.get("elastic_type") == "connectionSummary"]
+    server_ids = {str(d["connectionId"]) for d in summaries}
+    expected = set()
+    for p in outcome.ledger.participants.values():
+        for c in p.connections:
+            expected |= {pub.stream_id for pub in c.publications}
+            expected |= {s.stream_id for s in c.subscriptions}
+    for stream in expected:  # every endpoint, publisher's and subscribers'
+        assert any(e == stream or e.endswith(f"_{stream}") for e in by_endpoint), stream
+    assert len(by_endpoint) == 9  # one publication, eight subscriptions
+    for endpoint, events in by_endpoint.items():
+        assert {str(e["connectionId"]) for e in events} <= server_ids, endpoint
+        states = [e["state"] for e in events if e["type"] == "IceComponentStateChange"]
+        assert states == COMPONENT_STATES, endpoint
+        kinds = [e["type"] for e in events]
+        assert kinds.index("IceGatheringDone") > kinds.index("IceComponentStateChange")
+        assert kinds.count("NewCandidatePairSelected") == 1, endpoint
+        media = [e["newState"] for e in events if e["type"] == "MediaStateChanged"]
+        assert media == ["CONNECTED"], endpoint
+        times = [e["msSinceEndpointCreation"] for e in events]
+        assert times == sorted(times), endpoint
+        pair = next(e["candidatePair"] for e in events if "candidatePair" in e)
+        assert isinstance(pair, dict)
+        assert f" {livekit_stack.client_address} " in pair["localCandidate"], endpoint
+        assert f" {livekit_stack.sfu_address} " in pair["remoteCandidate"], endpoint

@@ -63,6 +63,7 @@ from simulator.driver.protocol import (
     SubscriberOffer,
     Talking,
 )
+from simulator.peers.latency import FrameMatch
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +72,7 @@ LIVEKIT_PLAN = PeerPlan(
     subscriber_shared=True,
     publisher_kept=True,
     simulcast_rids=("f", "h", "q"),
-    picture_ids_kept=False,
+    frame_match=FrameMatch.RTP_TIMESTAMP,
 )
 """LiveKit's rids: ``f``ull, ``h``alf and ``q``uarter resolution (``buffer/videolayerutils.go``:
 ``q`` is spatial layer 0, ``f`` layer 2 when three are published)."""

@@ -14,7 +14,9 @@ from simulator.peers import cheap_receive
 from simulator.peers.latency import (
     NTP_UNIX_OFFSET_MS,
     SENT_SLOTS,
+    FrameMatch,
     LatencyMeter,
+    LatencySummary,
     SentFrames,
     SentFramesBook,
     note_sent_frames,
@@ -123,6 +125,75 @@ def test_intervals_and_marks_cover_only_the_frames_between_them() -> None:
     assert meter.histogram() == [[10, 5], [50, 5]]
 
 
+def test_a_publishers_log_finds_a_frame_by_its_timestamp_and_forgets_a_reused_slot() -> None:
+    frames = SentFrames()
+    frames.record(7, 1000.0, 3000)
+    assert (frames.stamp_of(7), frames.sent_ms_at(3000)) == (3000, 1000.0)
+    assert frames.sent_ms_at(3000 + (1 << 32)) == 1000.0  # timestamps wrap at 2**32
+    assert frames.sent_ms_at(6000) is None
+    frames.record(7 + SENT_SLOTS, 2000.0, 9000)
+    assert frames.sent_ms_at(3000) is None
+    assert frames.sent_ms_at(9000) == 2000.0
+    frames.record(8, 2100.0)  # no timestamp known: found by picture id only
+    assert frames.stamp_of(8) is None
+
+
+def _renumbering_sfu(frames: SentFrames, meter: LatencyMeter, *, delay_ms: float) -> None:
+    """Publish 200 frames through a LiveKit-like forwarder: timestamps shifted by one
+    offset (wrapping), picture ids passed through until a 90-frame mute, then renumbered to
+    run on from the last one forwarded."""
+    offset = (1 << 32) - 5000
+    forwarded = 0
+    for i in range(200):
+        sent = 1_000_000.0 + i * 33
+        frames.record(i, sent, 90_000 + i * 3000)
+        if 50 <= i < 140:
+            continue  # muted: the server forwards nothing
+        stamp = (90_000 + i * 3000 + offset) % (1 << 32)
+        meter.on_frame_start(vp8_payload(forwarded), ntp_ms(sent + delay_ms), stamp)
+        forwarded += 1
+
+
+def test_a_meter_by_timestamp_measures_through_a_server_that_renumbers_picture_ids() -> None:
+    frames = SentFrames()
+    meter = LatencyMeter(lambda: frames, FrameMatch.RTP_TIMESTAMP)
+    _renumbering_sfu(frames, meter, delay_ms=40)
+    assert meter.summary() == LatencySummary(110, 40.0, 40.0, 40.0)
+    assert meter.unmatched == 0
+
+
+def test_a_meter_by_picture_id_mismatches_frames_a_renumbering_server_relays() -> None:
+    frames = SentFrames()
+    meter = LatencyMeter(lambda: frames)  # what Janus allows, wrong through LiveKit
+    _renumbering_sfu(frames, meter, delay_ms=40)
+    assert meter.summary().max_ms == 40.0 + 90 * 33  # 90 frames late after the mute
+
+
+def test_a_meter_by_timestamp_learns_again_when_the_publisher_republishes() -> None:
+    first, second = SentFrames(), SentFrames()
+    log = [first]
+    meter = LatencyMeter(lambda: log[0], FrameMatch.RTP_TIMESTAMP)
+    first.record(1, 1000.0, 3000)
+    meter.on_frame_start(vp8_payload(1), ntp_ms(1020), 7000)
+    log[0] = second  # a new publication: a new sender timestamp base
+    second.record(2, 2000.0, 500)
+    meter.on_frame_start(vp8_payload(2), ntp_ms(2030), 90_000)
+    second.record(3, 2033.0, 3500)
+    meter.on_frame_start(vp8_payload(3), ntp_ms(2063), 93_000)
+    assert list(meter.samples) == [20.0, 30.0, 30.0]
+
+
+def test_a_meter_by_timestamp_needs_the_timestamp_and_a_first_frame_sent_recently() -> None:
+    frames = SentFrames()
+    meter = LatencyMeter(lambda: frames, FrameMatch.RTP_TIMESTAMP)
+    frames.record(1, 1000.0, 3000)
+    meter.on_frame_start(vp8_payload(1), ntp_ms(1020))  # no timestamp given
+    frames.record(2, 1033.0, 6000)
+    meter.on_frame_start(vp8_payload(2), ntp_ms(30_000), 6000)  # 29 s after: not learned
+    assert meter.unmatched == 2
+    assert meter.summary().frames == 0
+
+
 def test_a_book_gives_a_republished_feed_its_new_log_and_closes_only_its_own() -> None:
     book = SentFramesBook()
     first = book.open("feed")
@@ -148,6 +219,7 @@ async def test_a_sender_notes_each_vp8_frame_as_it_leaves_the_packetizer() -> No
         await sender._next_encoded_frame(VP8)
         await sender._next_encoded_frame(VP8)  # a dropped frame (None) is no frame
         assert frames.sent_ms(42) is not None
+        assert frames.stamp_of(42) == 0  # the encoder's timestamp, before the sender's origin
         assert frames.frames == 1
     finally:
         await pc.close()
@@ -176,12 +248,19 @@ async def test_a_cheap_subscriber_hands_each_frames_first_packet_to_the_meter() 
     try:
         receiver = await _video_receiver(pc)
         starts: list[bytes] = []
-        cheap_receive.count_frames(pc, lambda kind, n: None, on_frame_start=starts.append)
+        stamps: list[int] = []
+
+        def started(payload: bytes, timestamp: int) -> None:
+            starts.append(payload)
+            stamps.append(timestamp)
+
+        cheap_receive.count_frames(pc, lambda kind, n: None, on_frame_start=started)
         handle = receiver._handle_rtp_packet  # type: ignore[attr-defined]
         await handle(_packet(vp8_payload(5), 1, marker=False, timestamp=3000), 111)
         await handle(_packet(vp8_payload(5, start=False), 2, timestamp=3000), 112)
         await handle(_packet(vp8_payload(6), 3, timestamp=6000), 113)
         assert [picture_id(p) for p in starts] == [5, 6]
+        assert stamps == [3000, 6000]
     finally:
         await pc.close()
 
@@ -196,11 +275,11 @@ async def test_a_decoding_subscriber_is_tapped_before_aiortc_handles_the_packet(
             handled.append(packet.sequence_number)
 
         receiver._handle_rtp_packet = original  # type: ignore[attr-defined]
-        starts: list[int] = []
-        tap_frame_starts(pc, lambda payload, at: starts.append(at))
+        starts: list[tuple[int, int]] = []
+        tap_frame_starts(pc, lambda payload, at, stamp: starts.append((at, stamp)))
         await receiver._handle_rtp_packet(_packet(vp8_payload(9), 1), 500)  # type: ignore[attr-defined]
         await receiver._handle_rtp_packet(_packet(vp8_payload(9, start=False), 2), 501)  # type: ignore[attr-defined]
-        assert starts == [500]
+        assert starts == [(500, 3000)]
         assert handled == [1, 2]
     finally:
         await pc.close()

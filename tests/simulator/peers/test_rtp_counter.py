@@ -98,10 +98,12 @@ def test_nack_state_stays_what_aiortcs_generator_would_hold() -> None:
 
 
 def test_a_frame_start_hook_sees_each_video_frames_first_payload() -> None:
-    starts: list[bytes] = []
-    counter = RtpCounter(90_000, "video", 96, lambda k, n: None, None, starts.append)
+    starts: list[tuple[bytes, int]] = []
+    counter = RtpCounter(
+        90_000, "video", 96, lambda k, n: None, None, lambda p, ts: starts.append((p, ts))
+    )
     counter.add(1, 3000, 1, 4, 0.0, b"\x10key")
     assert not counter.count_header(2, 6000, 0, 4, 0.0)  # a new frame: decrypt it
     counter.add(2, 6000, 0, 4, 0.0, b"\x10abc")
     assert counter.count_header(3, 6000, 1, 4, 0.0)  # the same frame: header only
-    assert starts == [b"\x10key", b"\x10abc"]
+    assert starts == [(b"\x10key", 3000), (b"\x10abc", 6000)]  # with its RTP timestamp
