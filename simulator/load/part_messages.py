@@ -9,8 +9,9 @@
 - The **master** takes chunks at any time (``simulator.load.parts.Assembly``), writes each
   complete part into its run folder (``ledger-<pid>-w<index>-<host>.json``) and acknowledges it.
   At the end of the run (:func:`collect`) it stops the users, then waits, bounded, until every
-  worker that ever connected has delivered, and writes ``parts-received.json`` naming the ones
-  that did not, for the conclusion to report.
+  worker that ever connected has delivered, writes ``parts-received.json`` naming the ones
+  that did not, for the conclusion to report, and tells every worker to quit (a worker still
+  finishing handles the ``quit`` after it has sent its part: one greenlet reads both).
 """
 
 from __future__ import annotations
@@ -158,4 +159,9 @@ def collect(environment: Environment, wait_s: float = WAIT_FOR_PARTS_S) -> list[
             ", ".join(left),
         )
     _master.write_manifest()
+    # A stopped worker is no longer among the master's clients (it said ``client_stopped``), so
+    # locust's own quit would reach none of them: measured, each then lingered 60 s until its
+    # master-heartbeat timeout. Every worker that connected is told to quit here.
+    for client_id in _master.expected:
+        runner.send_message("quit", client_id=client_id)
     return left
