@@ -1,8 +1,11 @@
-"""``rtcsim load``: a headless locust run of a locustfile, on this machine only.
+"""``rtcsim load``: a headless locust run of a locustfile, on this machine or across several.
 
 Without ``--workers`` one locust process runs every user; with ``--workers K`` a master and K
-workers talk over 127.0.0.1 (locust's own ``--master``/``--worker``). Users and time are
-bounded. The run is recorded and checked like ``rtcsim run`` (``rtcsim.pipeline.load``); locust's
+workers talk over 127.0.0.1 (locust's own ``--master``/``--worker``). Across machines, the master
+waits for ``--remote-workers N`` more on ``--master-bind-host``/``--master-port``, and each other
+machine runs ``rtcsim load LOCUSTFILE --worker --master-host HOST``; the workers' ledger parts come
+back over locust's messages, so no folder is shared. Users and time are bounded. The run is
+recorded and checked like ``rtcsim run`` (``rtcsim.pipeline.load``); locust's
 CSV stats and log land in ``<results_dir>/<run-id>/`` with the rest.
 """
 
@@ -18,13 +21,15 @@ import typer
 
 from rtcsim.cli.framework import load_settings
 from rtcsim.cli.output import console, print_outcome
-from rtcsim.pipeline.load import conclude_folder, run_load_scenario
+from rtcsim.pipeline.load import MASTER_PORT, MasterPlace, conclude_folder, run_load_scenario
+from rtcsim.pipeline.load_worker import run_worker
 from rtcsim.pipeline.preflight import preflight
 from simulator.scenario.load import LoadScenario, LoadSpec
 
 MAX_USERS = 500
 MAX_RUN_TIME_S = 3600
 MAX_WORKERS = max(1, os.cpu_count() or 1) * 2
+MAX_REMOTE_WORKERS = 64
 
 
 def run_time_s(text: str) -> int:
@@ -49,6 +54,23 @@ def load(
     stop_timeout_s: Annotated[
         int, typer.Option("--stop-timeout", min=0, max=300, help="let users finish their visit")
     ] = 30,
+    remote_workers: Annotated[
+        int,
+        typer.Option(
+            "--remote-workers", min=0, max=MAX_REMOTE_WORKERS, help="workers on other machines"
+        ),
+    ] = 0,
+    master_bind_host: Annotated[
+        str | None,
+        typer.Option(help="where the master listens (default 127.0.0.1; 0.0.0.0 with remote)"),
+    ] = None,
+    master_port: Annotated[
+        int | None, typer.Option(min=1, max=65535, help=f"default {MASTER_PORT} with remote")
+    ] = None,
+    worker: Annotated[
+        bool, typer.Option("--worker", help="be a worker of the master at --master-host")
+    ] = False,
+    master_host: Annotated[str | None, typer.Option(help="the master a --worker joins")] = None,
 ) -> None:
     """Run LOCUSTFILE headless against the stack of the current settings, record it with the
     collector and check it (built-in invariants) like a scenario run. For throughput
@@ -56,6 +78,29 @@ def load(
     ``rtcsim run`` it."""
     if locustfile.suffix != ".py":
         raise typer.BadParameter("load runs locustfiles (.py); see scenarios/locust/load-small.py")
+    if worker:
+        if master_host is None:
+            raise typer.BadParameter("--worker needs --master-host (the master's address)")
+        if workers or remote_workers or master_bind_host:
+            raise typer.BadParameter(
+                "--worker takes only --master-host and --master-port: the master decides the rest"
+            )
+        code = run_worker(
+            locustfile.resolve(),
+            master_host,
+            master_port or MASTER_PORT,
+            server=load_settings().server,
+        )
+        raise typer.Exit(code)
+    if master_host is not None:
+        raise typer.BadParameter(
+            "--master-host is for --worker; the master binds --master-bind-host"
+        )
+    place = MasterPlace(
+        bind_host=master_bind_host or ("0.0.0.0" if remote_workers else "127.0.0.1"),
+        port=master_port or (MASTER_PORT if remote_workers else 0),
+        remote_workers=remote_workers,
+    )
     seconds = run_time_s(run_time)
     if not 0 < seconds <= MAX_RUN_TIME_S:
         raise typer.BadParameter(f"--run-time must be between 1 s and {MAX_RUN_TIME_S} s")
@@ -74,7 +119,11 @@ def load(
     asyncio.run(preflight(settings))  # SetupError: one line, exit 2, before locust starts
     outcome = asyncio.run(
         run_load_scenario(
-            scenario, locustfile, settings, progress=lambda m: console.print(f"[dim]·[/] {m}")
+            scenario,
+            locustfile,
+            settings,
+            progress=lambda m: console.print(f"[dim]·[/] {m}"),
+            place=place,
         )
     )
     print_outcome(outcome)

@@ -1,28 +1,33 @@
-"""A load run from start to verdict: locust (one process, or a master and workers on this
-machine) plays the locustfile's users, every process writes its ledger part, the parts merge
-into one ledger, and the run is concluded like a scenario run (documents read back, built-in
-invariants, the scenario's expectations, summary, report, junit).
+"""A load run from start to verdict: locust (one process, or a master and workers, on this
+machine or others) plays the locustfile's users; each worker sends its ledger part to the master
+over locust's own messages (``simulator.load.part_messages``), which writes them into the run
+folder; the parts merge into one ledger, and the run is concluded like a scenario run (documents
+read back, built-in invariants, the scenario's expectations, summary, report, junit).
 """
 
 from __future__ import annotations
 
 import asyncio
 import csv
+import json
 import os
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
 from rtcsim.pipeline.conclude import check_collector, conclude, new_run_folder
 from rtcsim.pipeline.load_progress import LoadProgress
+from rtcsim.pipeline.load_worker import worker_command, worker_env
 from rtcsim.pipeline.outcome import RunOutcome, SetupError, new_run_id
 from simulator.ledger import Ledger
 from simulator.load import wind_down
+from simulator.load.parts import MANIFEST
 from simulator.load.session import RUN_DIR_ENV, RUN_ID_ENV
 from simulator.load.timings import REQUEST_TYPE
 from simulator.scenario.load import LoadScenario, LoadSpec
@@ -39,6 +44,20 @@ PROGRESS_EVERY_S = 10.0  # a line of locust stats (rtcsim.pipeline.load_progress
 every process writes its ledger part before it exits."""
 
 
+@dataclass(frozen=True)
+class MasterPlace:
+    """Where this run's master listens and who else connects: ``remote_workers`` workers started
+    elsewhere (``rtcsim load --worker --master-host HOST``), besides the spec's local ones.
+    ``netns``: run the master process inside that network namespace (a "machine" of its own,
+    as the scale-out test does)."""
+
+    bind_host: str = "127.0.0.1"
+    port: int = 0
+    """0: a free loopback port of this run's own."""
+    remote_workers: int = 0
+    netns: str | None = None
+
+
 def locust_commands(
     locustfile: Path,
     *,
@@ -49,8 +68,10 @@ def locust_commands(
     csv_prefix: Path,
     stop_timeout_s: int,
     master_port: int = MASTER_PORT,
+    master_host: str = "127.0.0.1",
+    remote_workers: int = 0,
 ) -> list[list[str]]:
-    """The locust command lines: one, or the master first and then the workers."""
+    """The locust command lines: one, or the master first and then the local workers."""
     common = [sys.executable, "-m", "locust", "-f", str(locustfile)]
     run = [
         "--headless",
@@ -68,30 +89,20 @@ def locust_commands(
         "--loglevel",
         "INFO",  # the master's account of the run's end: workers missing, stopping, quitting
     ]
-    if workers == 0:
+    if workers + remote_workers == 0:
         return [common + run]
     master = [
         *common,
         *run,
         "--master",
         "--master-bind-host",
-        "127.0.0.1",
+        master_host,
         "--master-bind-port",
         str(master_port),
         "--expect-workers",
-        str(workers),
+        str(workers + remote_workers),
     ]
-    worker = [
-        *common,
-        "--worker",
-        "--master-host",
-        "127.0.0.1",
-        "--master-port",
-        str(master_port),
-        "--loglevel",
-        "WARNING",
-    ]
-    return [master] + [worker] * workers
+    return [master] + [worker_command(locustfile, master_host, master_port)] * workers
 
 
 def free_loopback_port() -> int:
@@ -132,11 +143,14 @@ def play_locust(
     results: Path,
     progress: Progress,
     server: str = "janus",
+    place: MasterPlace | None = None,
 ) -> tuple[int, list[Path]]:
-    """Run locust to its end; its exit code and the ledger parts its processes wrote. Its
-    processes read their settings again: ``server`` (``rtcsim run --server``) goes to them as
-    ``RTCSIM_SERVER``."""
+    """Run locust to its end; its exit code and the ledger parts in the run folder (the single
+    process's, or those the master received). Its processes read their settings again:
+    ``server`` (``rtcsim run --server``) goes to them as ``RTCSIM_SERVER``. Local workers keep
+    their own copies in ``worker-<n>/``, as a worker on another machine keeps its own."""
     spec = scenario.load
+    place = place or MasterPlace()
     commands = locust_commands(
         locustfile,
         users=spec.users,
@@ -145,8 +159,12 @@ def play_locust(
         workers=spec.workers,
         csv_prefix=results / "stats",
         stop_timeout_s=spec.stop_timeout_s,
-        master_port=free_loopback_port(),
+        master_port=place.port or free_loopback_port(),
+        master_host=place.bind_host,
+        remote_workers=place.remote_workers,
     )
+    if place.netns is not None:
+        commands[0] = ["ip", "netns", "exec", place.netns, *commands[0]]
     env = {
         **os.environ,
         "LOCUST_SKIP_MONKEY_PATCH": "1",
@@ -157,13 +175,16 @@ def play_locust(
     }
     log_path = results / "locust.log"
     with log_path.open("ab") as log:
-        procs = [
-            subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT) for cmd in commands
-        ]
+        procs = [subprocess.Popen(commands[0], env=env, stdout=log, stderr=subprocess.STDOUT)]
+        for n, cmd in enumerate(commands[1:], start=1):
+            own = worker_env(run_dir=results / f"worker-{n}", server=server)
+            procs.append(subprocess.Popen(cmd, env=own, stdout=log, stderr=subprocess.STDOUT))
+        remote = f" (+{place.remote_workers} elsewhere)" if place.remote_workers else ""
+        shape = "one process" if len(commands) == 1 and not remote else "a master and"
+        local = f" {spec.workers} workers" if shape != "one process" else ""
         progress(
             f"locust: {spec.users} users, {spec.spawn_rate:g}/s, {spec.run_time_s:g} s, "
-            f"{'one process' if not spec.workers else f'a master and {spec.workers} workers'} "
-            f"(log: {log_path})"
+            f"{shape}{local}{remote} (log: {log_path})"
         )
         wound_down_s = spec.run_time_s + wind_down.bound_s(spec.stop_timeout_s)
         deadline = time.monotonic() + wound_down_s + EXIT_GRACE_S
@@ -198,13 +219,16 @@ async def run_load_scenario(
     *,
     progress: Progress,
     run_id: str | None = None,
+    place: MasterPlace | None = None,
 ) -> RunOutcome:
     locustfile = (source.parent / scenario.load.locustfile).resolve()
     if not locustfile.is_file():
         raise SetupError(f"{source}: load.locustfile: no file {locustfile}")
     run_id = run_id or new_run_id()
     async with new_run_folder(scenario, settings, run_id) as results:
-        return await _run(scenario, locustfile, settings, results, run_id, progress)
+        return await _run(
+            scenario, locustfile, settings, results, run_id, progress, place or MasterPlace()
+        )
 
 
 async def _run(
@@ -214,6 +238,7 @@ async def _run(
     results: Path,
     run_id: str,
     progress: Progress,
+    place: MasterPlace,
 ) -> RunOutcome:
     await check_collector(settings)
     progress(f"run {run_id}: load scenario {scenario.name} ({scenario.duration_s:.0f} s)")
@@ -225,8 +250,9 @@ async def _run(
         results=results,
         progress=progress,
         server=settings.server,
+        place=place,
     )
-    expected = 1 if scenario.load.workers == 0 else scenario.load.workers
+    expected = scenario.load.workers + place.remote_workers or 1
     if not parts:
         raise SetupError(
             f"no locust process wrote its ledger (exit code {code}); see {results / 'locust.log'}"
@@ -241,7 +267,7 @@ async def _run(
         len(parts) == expected,
         expected,
         len(parts),
-        f"see {results / 'locust.log'}",
+        missing_parts(results) or f"see {results / 'locust.log'}",
     )
     return await conclude(
         scenario,
@@ -251,6 +277,17 @@ async def _run(
         progress=progress,
         extra_checks=[complete, leaves_check(results / "stats_stats.csv")],
     )
+
+
+def missing_parts(results: Path) -> str:
+    """The workers whose part never reached the master, by name, from its manifest
+    (``simulator.load.part_messages``); empty when none is missing or there is no manifest."""
+    try:
+        manifest = json.loads((results / MANIFEST).read_text())
+        names = [str(name) for name in manifest.get("missing", [])]
+    except (OSError, ValueError, AttributeError):
+        return ""
+    return f"no ledger part from {', '.join(names)}" if names else ""
 
 
 def leaves_check(stats_csv: Path) -> Check:

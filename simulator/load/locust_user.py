@@ -38,9 +38,9 @@ from gevent.lock import BoundedSemaphore
 from locust import LoadTestShape, User, events, task
 from locust import runners as locust_runners
 from locust.env import Environment
-from locust.runners import WorkerRunner
+from locust.runners import MasterRunner, WorkerRunner
 
-from simulator.load import plain_locust, wind_down
+from simulator.load import part_messages, plain_locust, wind_down
 from simulator.load.allocator import RoomAllocator
 from simulator.load.arrivals import Stage, check_stages, tick
 from simulator.load.session import RUN_DIR_ENV, RUN_ID_ENV, LoadSession
@@ -86,6 +86,49 @@ def gevent_wait(future: concurrent.futures.Future[T], timeout_s: float) -> T:
     return future.result()
 
 
+RUN_ID_OPTION = "rtcsim_run_id"
+"""locust sends custom options from the master to every worker with the first ``spawn``, before
+``test_start`` (``WorkerRunner.handle_message``): the run id so reaches workers on other machines,
+which no environment variable of ``rtcsim``'s could."""
+
+
+def _add_options(parser: Any, **_kwargs: Any) -> None:
+    parser.add_argument(
+        "--rtcsim-run-id",
+        default=os.environ.get(RUN_ID_ENV, ""),
+        help="rtcsim's run id (the master's; workers take it from the master)",
+        include_in_web_ui=False,
+    )
+
+
+events.init_command_line_parser.add_listener(_add_options)  # type: ignore[no-untyped-call]
+
+
+def run_id_of(environment: Environment | None) -> str:
+    """The run id: the master's (custom option), or this process's environment, or the time."""
+    options = getattr(environment, "parsed_options", None)
+    given = str(getattr(options, RUN_ID_OPTION, "") or "") or os.environ.get(RUN_ID_ENV, "")
+    return given or time.strftime("load-%Y%m%d-%H%M%S")
+
+
+def run_dir_of(run_id: str, settings: Settings) -> Path:
+    """Where this process keeps the run: ``rtcsim load``'s folder for it, or its own results
+    folder (a worker on another machine keeps its copy of its part there)."""
+    return Path(os.environ.get(RUN_DIR_ENV) or settings.results_dir / run_id)
+
+
+def _on_init(environment: Environment, **_kwargs: Any) -> None:
+    """The master fixes the run id once (a plain ``locust --master`` has none yet) so that every
+    worker gets the same; then both ends of the ledger parts' messages are registered."""
+    options = environment.parsed_options
+    if isinstance(environment.runner, MasterRunner) and options is not None:
+        setattr(options, RUN_ID_OPTION, run_id_of(environment))
+    part_messages.install(environment, lambda: run_dir_of(run_id_of(environment), Settings()))
+
+
+events.init.add_listener(_on_init)  # type: ignore[no-untyped-call]
+
+
 class _Shared:
     """The process's load session and room allocators, made on first use."""
 
@@ -98,16 +141,16 @@ class _Shared:
     this, two users could each make one and split the process's rooms between them."""
 
     @classmethod
-    def load_session(cls) -> LoadSession:
+    def load_session(cls, environment: Environment) -> LoadSession:
         with cls.creating:
-            return cls._load_session()
+            return cls._load_session(environment)
 
     @classmethod
-    def _load_session(cls) -> LoadSession:
+    def _load_session(cls, environment: Environment) -> LoadSession:
         if cls.session is None:
-            run_id = os.environ.get(RUN_ID_ENV) or time.strftime("load-%Y%m%d-%H%M%S")
+            run_id = run_id_of(environment)
             settings = Settings()
-            run_dir = Path(os.environ.get(RUN_DIR_ENV) or settings.results_dir / run_id)
+            run_dir = run_dir_of(run_id, settings)
             run_dir.mkdir(parents=True, exist_ok=True)
             cls.session = LoadSession(
                 settings, run_id=run_id, run_dir=run_dir, label="load", wait=gevent_wait
@@ -126,28 +169,37 @@ class _Shared:
         return cls.allocators[key]
 
     @classmethod
-    def close(cls) -> None:
-        """Write this process's ledger part (the parent merges them) and let go."""
+    def close(cls, environment: Environment) -> None:
+        """Write this process's ledger part and let go; a worker sends it to the master too
+        (``simulator.load.part_messages``), where the parts merge."""
         # Taken before finishing: locust may fire test_stop twice (a stop, then a quit), and
         # finishing yields; the second must find nothing to finish, or the part is written twice.
         session, cls.session = cls.session, None
+        path: Path | None = None
         if session is not None:
             path = session.finish()
             logging.getLogger(__name__).info("ledger part written: %s", path)
             if plain_locust.plain():
                 plain_locust.recorded.append(Path(path).parent)
+        runner = environment.runner
+        if isinstance(runner, WorkerRunner) and (path is not None or not cls.sent):
+            part_messages.send_part(runner, path)
+        cls.sent = cls.sent or path is not None
         cls.allocators.clear()
 
+    sent = False
+    """Whether this worker sent a part: a second stop (then ``quit``) sends no "no part"."""
 
-def _on_test_stop(**_kwargs: Any) -> None:
-    _Shared.close()
+
+def _on_test_stop(environment: Environment, **_kwargs: Any) -> None:
+    _Shared.close(environment)
 
 
 def _on_quitting(environment: Environment, **_kwargs: Any) -> None:
     """A plain ``locust -f`` run is concluded as it quits (``simulator.load.plain_locust``);
     with the web UI, locust quits before it stops the users, so the session is closed here."""
     if plain_locust.plain():
-        _Shared.close()
+        _Shared.close(environment)
         plain_locust.conclude_recorded(environment)
 
 
@@ -167,6 +219,7 @@ def _wind_down_at(environment: Environment, play_s: float) -> None:
         time.monotonic(), runner.user_count, *wind_down.joins_and_leaves(runner.stats)
     ):
         gevent.sleep(0.5)
+    part_messages.collect(environment)  # the workers' ledger parts, over locust's link
     runner.quit()
 
 
@@ -196,12 +249,12 @@ class WebRTCUser(User):
         self.timings = Timings(self.environment.events.request)
         self.tag = f"{type(self).__name__.lower()[:12]}-{os.getpid()}-{next(_Shared.counter)}"
         self.visits = 0
-        warm_clips(_Shared.load_session(), self.plan)
+        warm_clips(_Shared.load_session(self.environment), self.plan)
 
     @task
     def visit_room(self) -> None:
         allocator = _Shared.allocator(type(self), self.environment)
-        session = _Shared.load_session()
+        session = _Shared.load_session(self.environment)
         seat = allocator.take()
         self.visits += 1
         try:
@@ -247,5 +300,6 @@ class StagedArrivals(LoadTestShape):
             self._wind_down = wind_down.WindDown(wind_down.bound_s(stop_timeout))
         joined, left = wind_down.joins_and_leaves(runner.stats)
         if self._wind_down.done(time.monotonic(), runner.user_count, joined, left):
+            part_messages.collect(runner.environment)  # the workers' parts, then the end
             return None
         return 0, wind_down.RATE
