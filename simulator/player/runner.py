@@ -33,6 +33,7 @@ from simulator.peers.publishing import PublishOptions, prepare_clips
 from simulator.player import client_stats, drops
 from simulator.player.context import RunContext
 from simulator.player.health import MEDIA_SERVER_LOST, JanusWatcher, MediaServerLost
+from simulator.player.host_sample import take_host_sample
 from simulator.player.impairment_hook import KERNEL, apply_impairment
 from simulator.player.registry import Repertoire
 from simulator.player.standard import standard_repertoire
@@ -96,6 +97,7 @@ async def play(
         started_ms=now_ms(),
         server=server_record(driver, drop_detection_s),
     )
+    await take_host_sample(collector, ledger, "start")
     server = await media.run(driver.connect())
     ctx = RunContext(
         scenario=scenario,
@@ -144,6 +146,7 @@ async def play(
             await hook(ctx)
     finally:
         await _release(ctx)
+        await take_host_sample(collector, ledger, "end")
         ledger.ended_ms = now_ms()
     return ledger
 
