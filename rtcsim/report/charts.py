@@ -225,3 +225,50 @@ def world_map(locations: Sequence[Location], width: int = 720) -> str:
             f"{escape(loc.label)}</text>"
         )
     return _svg(width, height, "".join(parts), "user locations")
+
+
+def cdf_chart(
+    values: Sequence[float], total: int, unit: str = "ms", width: int = 620, height: int = 220
+) -> str:
+    """The share of ``total`` items with a value at most x, as a step line (an empirical CDF):
+    items without a value (endpoints that never connected) keep the curve below 100 %."""
+    left, right, top, bottom = 56, 16, 12, 40
+    if not values or total <= 0:
+        return _svg(width, 60, '<text x="8" y="30" class="empty">no data</text>', "no data")
+    ordered = sorted(values)
+    hi = max(ordered[-1], 1.0)
+    plot_w, plot_h = width - left - right, height - top - bottom
+
+    def x(v: float) -> float:
+        return left + v / hi * plot_w
+
+    def y(share: float) -> float:
+        return top + plot_h - share * plot_h
+
+    parts = []
+    for pct in (0, 25, 50, 75, 100):
+        parts.append(
+            f'<line x1="{left}" x2="{width - right}" y1="{y(pct / 100):.1f}" '
+            f'y2="{y(pct / 100):.1f}" stroke="{GRID}"/><text x="{left - 4}" '
+            f'y="{y(pct / 100) + 4:.1f}" class="ax" text-anchor="end">{pct} %</text>'
+        )
+    for i, anchor in ((0, "start"), (2, "middle"), (4, "end")):
+        v = hi * i / 4
+        parts.append(
+            f'<text x="{x(v):.1f}" y="{top + plot_h + 14}" class="ax" '
+            f'text-anchor="{anchor}">{fmt(v, 0)} {escape(unit)}</text>'
+        )
+    points = [f"{x(0):.1f},{y(0):.1f}"]
+    for i, v in enumerate(ordered):
+        points.append(f"{x(v):.1f},{y(i / total):.1f}")
+        points.append(f"{x(v):.1f},{y((i + 1) / total):.1f}")
+    points.append(f"{x(hi):.1f},{y(len(ordered) / total):.1f}")
+    parts.append(
+        f'<polyline fill="none" stroke="{PALETTE[0]}" stroke-width="2" points="{" ".join(points)}">'
+        f"<title>{len(ordered)} of {total} within {fmt(hi, 0)} {escape(unit)}</title></polyline>"
+    )
+    parts.append(
+        f'<text x="{left}" y="{height - 6}" class="lg">share of {total} endpoints connected '
+        f"within x {escape(unit)} of their creation</text>"
+    )
+    return _svg(width, height, "".join(parts), "time to connected, cumulative")

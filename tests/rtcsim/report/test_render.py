@@ -29,7 +29,7 @@ def _report(responses: dict[str, dict[str, object]], verdict: Verdict) -> Report
 
 def test_every_panel_of_both_dashboards_has_data_and_its_numbers() -> None:
     page = read_page(render(_report(RESPONSES, Verdict(passed=True))))
-    assert len(page.panels) == 16
+    assert len(page.panels) == 17
     assert set(page.panels.values()) == {"1"}
     assert page.metrics["sessions_total"] == "1"
     assert page.metrics["subscribers_total"] == "2"
