@@ -18,6 +18,7 @@ from markupsafe import Markup
 from rtcsim.report import charts
 from rtcsim.report.knee import knee_charts
 from rtcsim.report.model import Bucket, IceEndpoints, Report, Series, StreamStats
+from rtcsim.report.world_map import world_map
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -121,9 +122,11 @@ def sessions_panels(report: Report) -> list[Panel]:
             "user-locations",
             "User location",
             bool(s.locations),
-            (Markup(charts.world_map(s.locations)),),
+            (Markup(world_map(s.locations)),),
             (Metric("locations", "locations", len(s.locations)),),
-            "connectionSummary geoPoints: terms on location, geo_centroid each",
+            "connectionSummary geoPoints: terms on location, geo_centroid each; places within "
+            "10° cells gathered into one marker sized by connections (land: Natural Earth, "
+            "public domain)",
         ),
         Panel(
             "publishers-subscribers",

@@ -9,6 +9,7 @@ from pathlib import Path
 from rtcsim.report import charts, panels, queries
 from rtcsim.report.model import Bucket, Location, Report, Scope, Verdict
 from rtcsim.report.render import render
+from rtcsim.report.world_map import world_map
 from tests.rtcsim.report.html_probe import read_page
 
 RESPONSES = json.loads((Path(__file__).parent / "data" / "smoke_aggregations.json").read_text())
@@ -58,7 +59,7 @@ def test_an_empty_index_renders_panels_marked_without_data() -> None:
 
 
 def test_text_from_documents_is_escaped() -> None:
-    svg = charts.world_map([Location("<script>x</script>", 10.0, 20.0, 1)])
+    svg = world_map([Location("<script>x</script>", 10.0, 20.0, 1)])
     assert "<script>" not in svg
     assert "&lt;script&gt;" in svg
 
