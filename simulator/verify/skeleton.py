@@ -80,8 +80,6 @@ def counts_complete(ledger: Ledger) -> Callable[[RunCounts], bool]:
         "subscriberSummary": sum(len(c.subscriptions) for c in connections),
     }
     recordings = len(getattr(ledger, "recordings", []))
-    # The samples the run asked for at its start and end (the end's is submitted last).
-    wanted["monitoringStats"] = len(getattr(ledger, "host_samples_ms", []))
 
     def complete(counts: RunCounts) -> bool:
         return (
