@@ -153,10 +153,31 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
     pluginmanager.add_hookspecs(RtcsimHooks)
 
 
+ASYNCIO_LOOP_SCOPE = "asyncio_default_fixture_loop_scope"
+"""pytest-asyncio warns (PytestDeprecationWarning) in every session that leaves this unset, and
+will default it to ``function``: a project that installs rtcsim saw the warning in each run
+(issue 15)."""
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-asyncio's pytest_configure reads the setting
 def pytest_configure(config: pytest.Config) -> None:
+    _default_asyncio_loop_scope(config)
     for name, text in MARKERS.items():
         config.addinivalue_line("markers", f"{name}: {text}")
     config.stash[STATE] = PluginState(PluginOptions.from_config(config))
+
+
+def _default_asyncio_loop_scope(config: pytest.Config) -> None:
+    """Give pytest-asyncio's fixture loop scope its coming default, ``function``, when the project
+    sets none; a value set in the project's configuration or by ``-o`` is left as it is. pytest
+    has no public way to default another plugin's setting: its cache of settings is it."""
+    if not config.pluginmanager.hasplugin("asyncio"):
+        return
+    if config.getini(ASYNCIO_LOOP_SCOPE):
+        return
+    cache = getattr(config, "_inicache", None)
+    if isinstance(cache, dict):
+        cache[ASYNCIO_LOOP_SCOPE] = "function"
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:

@@ -52,7 +52,15 @@ class CollectorClient:
         """Attempts repeated so far (for the run's log and for tests)."""
 
     async def post(self, path: str, payload: dict[str, Any] | list[dict[str, Any]]) -> None:
-        """POST ``payload``; retry while the collector is unreachable, raise once it stays so.
+        """POST ``payload``; retry while the collector is unreachable, raise once it stays so
+        (:meth:`answer`)."""
+        await self.answer(path, payload)
+
+    async def answer(
+        self, path: str, payload: dict[str, Any] | list[dict[str, Any]] | None = None
+    ) -> dict[str, Any]:
+        """POST ``payload`` and return the collector's answer (its JSON object); retry while
+        the collector is unreachable, raise once it stays so.
 
         Only failures that say nothing about the request are retried (no connection, a dropped
         connection, a timeout, 502/503/504). A 4xx is the request's fault and fails at once. A
@@ -62,15 +70,26 @@ class CollectorClient:
         """
         for delay in (*self.retry_delays_s, None):
             try:
-                await self._post_once(path, payload)
-                return
+                return await self._post_once(path, payload)
             except _Retryable as exc:
                 if delay is None:
                     raise CollectorUnavailable(exc.message) from exc
                 self.retries += 1
                 await asyncio.sleep(delay)
+        raise AssertionError("unreachable: the last attempt returns or raises")
 
-    async def _post_once(self, path: str, payload: dict[str, Any] | list[dict[str, Any]]) -> None:
+    async def monitoring_sample(self) -> int:
+        """Ask the collector for a ``monitoringStats`` now; the sample's timestamp (ms).
+        ``CollectorUnavailable`` when it cannot (monitoring off: 409)."""
+        answer = await self.answer("/monitoring-sample")
+        timestamp = answer.get("timestamp")
+        if isinstance(timestamp, bool) or not isinstance(timestamp, int):
+            raise CollectorUnavailable(f"collector /monitoring-sample answered {answer!r}")
+        return timestamp
+
+    async def _post_once(
+        self, path: str, payload: dict[str, Any] | list[dict[str, Any]] | None
+    ) -> dict[str, Any]:
         url = f"{self.base_url}{path}"
         try:
             async with self.http.post(
@@ -82,6 +101,11 @@ class CollectorClient:
                     if response.status in RETRY_STATUSES:
                         raise _Retryable(message)
                     raise CollectorUnavailable(message)
+                try:
+                    answer = await response.json(content_type=None)
+                except ValueError:  # an answer that is no JSON (a stand-in collector)
+                    return {}
+                return answer if isinstance(answer, dict) else {}
         except (aiohttp.ClientConnectionError, TimeoutError) as exc:
             raise _Retryable(f"collector at {self.base_url} unreachable: {exc!r}") from exc
         except aiohttp.ClientError as exc:

@@ -349,6 +349,9 @@ class Ledger:
     generator: list[GeneratorReport] = field(default_factory=list)
     """The generator's self-watch, one report per process (``simulator.watch``)."""
     server: ServerRecord = field(default_factory=ServerRecord)
+    host_samples_ms: list[int] = field(default_factory=list)
+    """The ``monitoringStats`` the collector took on the run's demand, by their timestamps:
+    one when it started and one when it ended (``simulator.player.host_sample``)."""
 
     def as_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -6,6 +6,7 @@ the simulator's actions and the sources' events by the same names.
 | ``POST /events`` | Janus's event handler | Janus events (``collector.sources.janus``) |
 | ``POST /livekit`` | LiveKit | its webhooks, signed (``collector.sources.livekit``) |
 | ``POST /sessions`` ... ``/generator-stats`` | the simulator | ``collector.app.simulator_routes`` |
+| ``POST /monitoring-sample`` | the simulator | a ``monitoringStats`` now (``sample_route``) |
 | ``GET /health``, ``GET /stats`` | anyone | counters |
 """
 
@@ -19,6 +20,8 @@ from collector.app import simulator_routes as sim
 from collector.app.auth import janus_denied, livekit_denied
 from collector.app.event_routes import Denied, Handler, event_route
 from collector.app.observe import get_health, get_stats
+from collector.app.sample_route import PATH as SAMPLE_PATH
+from collector.app.sample_route import monitoring_sample
 
 
 @dataclass(frozen=True)
@@ -59,5 +62,6 @@ def add_routes(app: web.Application) -> None:
         app.router.add_post(route.path, event_route(route.source, route.denied))
     for path, action in SIMULATOR_ACTIONS.items():
         app.router.add_post(path, sim.simulator_route(action))
+    app.router.add_post(SAMPLE_PATH, monitoring_sample)
     for path, handler in GET_ROUTES.items():
         app.router.add_get(path, handler)

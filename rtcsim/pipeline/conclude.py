@@ -14,7 +14,7 @@ from typing import Any
 
 import aiohttp
 import yaml
-from elasticsearch import ApiError, AsyncElasticsearch, TransportError
+from elasticsearch import ApiError, AsyncElasticsearch, NotFoundError, TransportError
 
 from collector.store import StoreError, open_client
 from rtcsim.pipeline.junit import write_junit
@@ -169,6 +169,7 @@ async def read_back_and_verify(
                 counts_complete(ledger),
                 timeout_s=wait_s,
             )
+            await wait_for_host_samples(es, settings.es_index, ledger.host_samples_ms, wait_s)
         async with open_run(es, settings.es_index, selection) as run:
             with DocumentSpool(spool or results / SPOOL_FILE) as documents:
                 checks, digest = await verify_stored(
@@ -196,6 +197,41 @@ async def wait_for_counts(
             counts = await count_stored(run, ours)
         if complete(counts) or loop.time() >= deadline:
             return counts
+        await asyncio.sleep(poll_s)
+
+
+async def wait_for_host_samples(
+    es: AsyncElasticsearch,
+    index: str,
+    timestamps: list[int],
+    timeout_s: float,
+    *,
+    poll_s: float = 0.5,
+) -> bool:
+    """Poll until the monitoringStats the run asked for (``Ledger.host_samples_ms``) are
+    searchable: the end's is the collector's last document of the run, and the periodic samples
+    in the window make a count by type no proof that it is in. True when all are."""
+    if not timestamps:
+        return True
+    query = {
+        "bool": {
+            "filter": [
+                {"term": {"elastic_type": "monitoringStats"}},
+                {"terms": {"timestamp": timestamps}},
+            ]
+        }
+    }
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    while True:
+        try:
+            found = int((await es.count(index=index, query=query))["count"])
+        except NotFoundError:
+            found = 0
+        if found >= len(set(timestamps)):
+            return True
+        if loop.time() >= deadline:
+            return False
         await asyncio.sleep(poll_s)
 
 

@@ -132,6 +132,8 @@ def merge_ledgers(run_id: str, scenario: str, parts: list[Ledger]) -> Ledger:
         merged.recordings.extend(part.recordings)
         merged.generator.extend(part.generator)
         merged.steps.extend(part.steps)
+        merged.host_samples_ms.extend(part.host_samples_ms)
+    merged.host_samples_ms = sorted(set(merged.host_samples_ms))
     return merged
 
 

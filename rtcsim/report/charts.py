@@ -11,7 +11,7 @@ import math
 from collections.abc import Sequence
 from html import escape
 
-from rtcsim.report.model import Bucket, Location, Series
+from rtcsim.report.model import Bucket, Series
 
 PALETTE = ("#0b6bcb", "#e8590c", "#2b8a3e", "#ae3ec9", "#c92a2a", "#1098ad", "#5f3dc4")
 MUTED = "#868e96"
@@ -35,7 +35,7 @@ def _day_clock(t_ms: int) -> str:
     return dt.datetime.fromtimestamp(t_ms / 1000, tz=dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
-def _svg(width: int, height: int, body: str, label: str) -> str:
+def svg(width: int, height: int, body: str, label: str) -> str:
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
         f'width="{width}" height="{height}" role="img" aria-label="{escape(label)}">{body}</svg>'
@@ -59,7 +59,7 @@ def line_chart(series: Sequence[Series], width: int = 620, height: int = 220) ->
     times = [p.t_ms for s in series for p in s.points]
     values = [p.value for s in series for p in s.points if p.value is not None]
     if not times or not values:
-        return _svg(width, 60, '<text x="8" y="30" class="empty">no data</text>', "no data")
+        return svg(width, 60, '<text x="8" y="30" class="empty">no data</text>', "no data")
     t0, t1 = min(times), max(times)
     hi = max(values)
     lo = min(0.0, min(values))
@@ -116,7 +116,7 @@ def line_chart(series: Sequence[Series], width: int = 620, height: int = 220) ->
                     f'points="{" ".join(r)}"/>'
                 )
     parts.append(_legend([f"{s.name} ({s.unit})" for s in series], left, height - 8))
-    return _svg(width, height, "".join(parts), ", ".join(s.name for s in series))
+    return svg(width, height, "".join(parts), ", ".join(s.name for s in series))
 
 
 def bar_chart(buckets: Sequence[Bucket], width: int = 420, unit: str = "") -> str:
@@ -124,7 +124,7 @@ def bar_chart(buckets: Sequence[Bucket], width: int = 420, unit: str = "") -> st
     row, label_w = 24, 130
     height = max(len(buckets), 1) * row + 8
     if not buckets:
-        return _svg(width, 40, '<text x="8" y="24" class="empty">no data</text>', "no data")
+        return svg(width, 40, '<text x="8" y="24" class="empty">no data</text>', "no data")
     top = max(b.count for b in buckets) or 1
     parts = []
     for i, b in enumerate(buckets):
@@ -137,7 +137,7 @@ def bar_chart(buckets: Sequence[Bucket], width: int = 420, unit: str = "") -> st
             f'fill="{PALETTE[0]}"><title>{escape(b.label)}: {b.count} {escape(unit)}</title></rect>'
             f'<text x="{label_w + w + 6:.1f}" y="{y + 15}" class="ax">{b.count}</text>'
         )
-    return _svg(width, height, "".join(parts), "bars")
+    return svg(width, height, "".join(parts), "bars")
 
 
 def donut(buckets: Sequence[Bucket], size: int = 180) -> str:
@@ -145,7 +145,7 @@ def donut(buckets: Sequence[Bucket], size: int = 180) -> str:
     total = sum(b.count for b in buckets)
     width = size + 220
     if total == 0:
-        return _svg(width, 40, '<text x="8" y="24" class="empty">no data</text>', "no data")
+        return svg(width, 40, '<text x="8" y="24" class="empty">no data</text>', "no data")
     cx = cy = size / 2
     radius, hole = size / 2 - 4, size / 4
     parts = []
@@ -184,44 +184,51 @@ def donut(buckets: Sequence[Bucket], size: int = 180) -> str:
             f'fill="{PALETTE[i % len(PALETTE)]}"/><text x="{size + 34}" y="{y}" class="lg">'
             f"{escape(b.label)}: {b.count} ({b.count / total:.0%})</text>"
         )
-    return _svg(width, size, "".join(parts), "ratio")
+    return svg(width, size, "".join(parts), "ratio")
 
 
-def world_map(locations: Sequence[Location], width: int = 720) -> str:
-    """Equirectangular lon/lat frame with a 30° graticule: no tiles, no coastlines, works
-    offline. A dot per location, its area by the number of connections."""
-    height = width // 2
-    parts = [f'<rect x="0" y="0" width="{width}" height="{height}" fill="#f1f6fb"/>']
+def cdf_chart(
+    values: Sequence[float], total: int, unit: str = "ms", width: int = 620, height: int = 220
+) -> str:
+    """The share of ``total`` items with a value at most x, as a step line (an empirical CDF):
+    items without a value (endpoints that never connected) keep the curve below 100 %."""
+    left, right, top, bottom = 56, 16, 12, 40
+    if not values or total <= 0:
+        return svg(width, 60, '<text x="8" y="30" class="empty">no data</text>', "no data")
+    ordered = sorted(values)
+    hi = max(ordered[-1], 1.0)
+    plot_w, plot_h = width - left - right, height - top - bottom
 
-    def x(lon: float) -> float:
-        return (lon + 180) / 360 * width
+    def x(v: float) -> float:
+        return left + v / hi * plot_w
 
-    def y(lat: float) -> float:
-        return (90 - lat) / 180 * height
+    def y(share: float) -> float:
+        return top + plot_h - share * plot_h
 
-    for lon in range(-180, 181, 30):
+    parts = []
+    for pct in (0, 25, 50, 75, 100):
         parts.append(
-            f'<line x1="{x(lon):.1f}" x2="{x(lon):.1f}" y1="0" y2="{height}" stroke="{GRID}"/>'
-            f'<text x="{x(lon) + 2:.1f}" y="{height - 3}" class="ax">{lon}°</text>'
+            f'<line x1="{left}" x2="{width - right}" y1="{y(pct / 100):.1f}" '
+            f'y2="{y(pct / 100):.1f}" stroke="{GRID}"/><text x="{left - 4}" '
+            f'y="{y(pct / 100) + 4:.1f}" class="ax" text-anchor="end">{pct} %</text>'
         )
-    for lat in range(-90, 91, 30):
+    for i, anchor in ((0, "start"), (2, "middle"), (4, "end")):
+        v = hi * i / 4
         parts.append(
-            f'<line x1="0" x2="{width}" y1="{y(lat):.1f}" y2="{y(lat):.1f}" stroke="{GRID}"/>'
-            f'<text x="2" y="{y(lat) - 2:.1f}" class="ax">{lat}°</text>'
+            f'<text x="{x(v):.1f}" y="{top + plot_h + 14}" class="ax" '
+            f'text-anchor="{anchor}">{fmt(v, 0)} {escape(unit)}</text>'
         )
+    points = [f"{x(0):.1f},{y(0):.1f}"]
+    for i, v in enumerate(ordered):
+        points.append(f"{x(v):.1f},{y(i / total):.1f}")
+        points.append(f"{x(v):.1f},{y((i + 1) / total):.1f}")
+    points.append(f"{x(hi):.1f},{y(len(ordered) / total):.1f}")
     parts.append(
-        f'<line x1="0" x2="{width}" y1="{y(0)}" y2="{y(0)}" stroke="{MUTED}" '
-        'stroke-dasharray="4 3"/>'
+        f'<polyline fill="none" stroke="{PALETTE[0]}" stroke-width="2" points="{" ".join(points)}">'
+        f"<title>{len(ordered)} of {total} within {fmt(hi, 0)} {escape(unit)}</title></polyline>"
     )
-    top = max((loc.connections for loc in locations), default=1)
-    for loc in locations:
-        r = 4 + 8 * math.sqrt(loc.connections / top)
-        parts.append(
-            f'<circle cx="{x(loc.lon):.1f}" cy="{y(loc.lat):.1f}" r="{r:.1f}" '
-            f'fill="{PALETTE[1]}" fill-opacity="0.75" stroke="#fff" class="loc">'
-            f"<title>{escape(loc.label)} ({loc.lat:.2f}, {loc.lon:.2f}): "
-            f"{loc.connections} connection(s)</title></circle>"
-            f'<text x="{x(loc.lon) + r + 2:.1f}" y="{y(loc.lat) + 4:.1f}" class="lg">'
-            f"{escape(loc.label)}</text>"
-        )
-    return _svg(width, height, "".join(parts), "user locations")
+    parts.append(
+        f'<text x="{left}" y="{height - 6}" class="lg">share of {total} endpoints connected '
+        f"within x {escape(unit)} of their creation</text>"
+    )
+    return svg(width, height, "".join(parts), "time to connected, cumulative")

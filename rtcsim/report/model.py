@@ -70,6 +70,22 @@ class Latency:
 
 
 @dataclass(frozen=True)
+class IceEndpoints:
+    """ICE per endpoint (publisher or subscriber peer connection), from its kms
+    IceComponentStateChange events: how long it took to reach ``CONNECTED`` and where it ended."""
+
+    endpoints: int
+    connected_ms: tuple[float, ...]
+    """Each endpoint that connected: its first CONNECTED's msSinceEndpointCreation, sorted."""
+    final_states: tuple[Bucket, ...]
+    """Endpoints by their last ICE state (READY, CONNECTED, FAILED, ...), most first."""
+
+    @property
+    def never_connected(self) -> int:
+        return self.endpoints - len(self.connected_ms)
+
+
+@dataclass(frozen=True)
 class StreamStats:
     """Server-side webrtcStats of one side (publishers: what Janus received; subscribers: what it
     sent): averages over the scope and per time bucket."""
@@ -104,7 +120,7 @@ class SessionsDashboard:
     streamed_minutes_total: float
     candidate_pair: Latency
     ice_gathering: Latency
-    ice_states: tuple[Bucket, ...]
+    ice: IceEndpoints
     connections_ok: int
     connections_failed: int
     publisher_stats: StreamStats

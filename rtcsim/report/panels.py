@@ -16,6 +16,7 @@ from typing import Any
 from elasticsearch import AsyncElasticsearch, NotFoundError
 
 from rtcsim.report import queries
+from rtcsim.report.ice import ice_endpoints
 from rtcsim.report.model import (
     Bucket,
     Latency,
@@ -287,7 +288,7 @@ def sessions_dashboard(scope: Scope, r: Responses) -> SessionsDashboard:
         streamed_minutes_total=(_value(r["streamed"].get("seconds")) or 0.0) / 60,
         candidate_pair=_latency("NewCandidatePairSelected", ice.get("pair")),
         ice_gathering=_latency("IceGatheringDone", ice.get("gathering")),
-        ice_states=_terms(states.get("state")),
+        ice=ice_endpoints(states.get("endpoints")),
         connections_ok=_created(pubs) + _created(subs),
         connections_failed=int(failed or 0),
         publisher_stats=_stream_stats("publishers", streams.get("publishers")),

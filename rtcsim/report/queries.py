@@ -228,6 +228,34 @@ def latency(field: str = "msSinceEndpointCreation") -> Body:
     }
 
 
+ICE_LAST_CHANGES = 3
+"""How many of an endpoint's last state changes are fetched: Janus reports ``connected`` and
+``ready`` in the same millisecond, so the last instant may hold more than one
+(``rtcsim.report.ice`` orders them)."""
+
+
+def ice_endpoints() -> Body:
+    """Per endpoint (IceComponentStateChange documents): the first ``CONNECTED``'s
+    ``msSinceEndpointCreation`` (time to connected) and its last state changes (its final
+    state). ``terms`` + ``min`` + ``top_hits``: core aggregations, no scripting."""
+    return {
+        "terms": {"field": "endpoint", "size": 500},
+        "aggs": {
+            "connected": {
+                "filter": {"term": {"state": "CONNECTED"}},
+                "aggs": {"ms": {"min": {"field": "msSinceEndpointCreation"}}},
+            },
+            "last": {
+                "top_hits": {
+                    "size": ICE_LAST_CHANGES,
+                    "sort": [{"timestamp": {"order": "desc"}}],
+                    "_source": {"includes": ["state", "timestamp"]},
+                }
+            },
+        },
+    }
+
+
 def ice(scope: Scope) -> Body:
     return {
         "query": of_type(scope, "kms"),
@@ -238,6 +266,7 @@ def ice(scope: Scope) -> Body:
                 "filter": {"term": {"type": "IceComponentStateChange"}},
                 "aggs": {
                     "state": {"terms": {"field": "state", "size": 20}},
+                    "endpoints": ice_endpoints(),
                     "failed": {
                         "filter": {"term": {"state": "FAILED"}},
                         "aggs": {

@@ -8,6 +8,7 @@ number carries ``data-metric`` and its exact ``data-value``, which is what tests
 from __future__ import annotations
 
 import datetime as dt
+import statistics
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,7 +17,8 @@ from markupsafe import Markup
 
 from rtcsim.report import charts
 from rtcsim.report.knee import knee_charts
-from rtcsim.report.model import Bucket, Report, Series, StreamStats
+from rtcsim.report.model import Bucket, IceEndpoints, Report, Series, StreamStats
+from rtcsim.report.world_map import world_map
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -56,6 +58,10 @@ def _line(*series: Series) -> Markup:
 
 def _any(*series: Series) -> bool:
     return any(s.has_data for s in series)
+
+
+def _median(ice: IceEndpoints) -> float | None:
+    return statistics.median(ice.connected_ms) if ice.connected_ms else None
 
 
 def _stream_panel(stats: StreamStats, title: str) -> Panel:
@@ -116,9 +122,11 @@ def sessions_panels(report: Report) -> list[Panel]:
             "user-locations",
             "User location",
             bool(s.locations),
-            (Markup(charts.world_map(s.locations)),),
+            (Markup(world_map(s.locations)),),
             (Metric("locations", "locations", len(s.locations)),),
-            "connectionSummary geoPoints: terms on location, geo_centroid each",
+            "connectionSummary geoPoints: terms on location, geo_centroid each; places within "
+            "10° cells gathered into one marker sized by connections (land: Natural Earth, "
+            "public domain)",
         ),
         Panel(
             "publishers-subscribers",
@@ -171,15 +179,32 @@ def sessions_panels(report: Report) -> list[Panel]:
         ),
         Panel(
             "connection-ratio",
-            "Successful and failed connections; ICE states",
+            "Successful and failed connections",
             s.connections_ok + s.connections_failed > 0,
-            (Markup(charts.donut(ratio)), Markup(charts.donut(s.ice_states))),
+            (Markup(charts.donut(ratio)),),
             (
                 Metric("connections_ok", "successful", s.connections_ok),
                 Metric("connections_failed", "failed", s.connections_failed),
             ),
             "successful: cdr webrtcConnectionCreated; failed: endpoints with a kms "
-            "IceComponentStateChange FAILED; ICE states: terms on state",
+            "IceComponentStateChange FAILED",
+        ),
+        Panel(
+            "ice-connected",
+            "ICE: time to connected and final state, per endpoint",
+            s.ice.endpoints > 0,
+            (
+                Markup(charts.cdf_chart(s.ice.connected_ms, s.ice.endpoints)),
+                Markup(charts.bar_chart(s.ice.final_states, unit="endpoints")),
+            ),
+            (
+                Metric("ice_endpoints", "endpoints", s.ice.endpoints),
+                Metric("ice_connected_p50_ms", "median to connected", _median(s.ice), "ms"),
+                Metric("ice_never_connected", "never connected", s.ice.never_connected),
+            ),
+            "kms IceComponentStateChange per endpoint: the first CONNECTED's "
+            "msSinceEndpointCreation (cumulative share of all endpoints), and each endpoint's "
+            "last state (Janus's connected and ready of one millisecond: ready)",
         ),
         _stream_panel(s.publisher_stats, "Publishers: jitter, packet loss, REMB"),
         _stream_panel(s.subscriber_stats, "Subscribers: jitter, packet loss, RTT, target bitrate"),

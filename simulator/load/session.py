@@ -32,6 +32,7 @@ from simulator.ledger import ConnectionRecord, Ledger, ParticipantRecord, now_ms
 from simulator.load.allocator import Seat
 from simulator.netns_loop import NamespaceLoop
 from simulator.player.context import RunContext
+from simulator.player.host_sample import take_host_sample
 from simulator.player.impairment_hook import apply_impairment
 from simulator.player.registry import Repertoire
 from simulator.player.runner import open_room, server_record
@@ -135,14 +136,16 @@ class LoadSession:
             started_ms=now_ms(),
             server=server_record(driver),
         )
+        collector = CollectorClient(
+            collector_http, settings.collector_api_url, settings.collector_token
+        )
+        await take_host_sample(collector, ledger, "start")
         ctx = RunContext(
             scenario=open_scenario(label),
             run_id=self.run_id,
             ledger=ledger,
             media=self.media,
-            collector=CollectorClient(
-                collector_http, settings.collector_api_url, settings.collector_token
-            ),
+            collector=collector,
             server=server,
             client_address=settings.client_address,
             impairment_hook=apply_impairment,  # in-process impairment (a capacity search's)
@@ -272,4 +275,5 @@ class LoadSession:
                 log.error("run-end hook failed: %s", exc)
         with contextlib.suppress(Exception):
             await ctx.on_media(ctx.server.close())
+        await take_host_sample(ctx.collector, ctx.ledger, "end")
         ctx.ledger.ended_ms = now_ms()

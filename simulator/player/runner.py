@@ -34,6 +34,7 @@ from simulator.peers.publishing import PublishOptions, prepare_clips
 from simulator.player import client_stats, drops
 from simulator.player.context import RunContext
 from simulator.player.health import MEDIA_SERVER_LOST, JanusWatcher, MediaServerLost
+from simulator.player.host_sample import take_host_sample
 from simulator.player.impairment_hook import KERNEL, apply_impairment
 from simulator.player.registry import Repertoire
 from simulator.player.standard import standard_repertoire
@@ -99,6 +100,8 @@ async def play(
     )
     if ServerReport.ICE_EVENTS not in driver.reports:
         ledger.server.client_reports = [ServerReport.ICE_EVENTS.value]  # player.client_side
+
+    await take_host_sample(collector, ledger, "start")
     server = await media.run(driver.connect())
     ctx = RunContext(
         scenario=scenario,
@@ -147,6 +150,7 @@ async def play(
             await hook(ctx)
     finally:
         await _release(ctx)
+        await take_host_sample(collector, ledger, "end")
         ledger.ended_ms = now_ms()
     return ledger
 

@@ -48,7 +48,9 @@ def applicable_types(
     required = {"cdr"}
     exempt: dict[str, str] = {}
     duration_s = ((ledger.ended_ms or ledger.started_ms) - ledger.started_ms) / 1000
-    if monitoring_interval_s <= 0:
+    if ledger.host_samples_ms:
+        required.add("monitoringStats")  # taken on the run's demand (host_sample_checks)
+    elif monitoring_interval_s <= 0:
         exempt["monitoringStats"] = "the collector's monitoring is off (monitoring_interval_s 0)"
     elif duration_s < monitoring_interval_s + MONITORING_SLACK_S:
         exempt["monitoringStats"] = (
@@ -102,9 +104,28 @@ def digest_checks(
         + candidate_checks(ledger, NAMESPACE_NETWORK)
         + digest_invariant_checks(ledger, digest, tol)
         + foreign_checks(ledger, digest.kept)
+        + host_sample_checks(ledger, digest)
         + digest_schema_checks(digest, *applicable_types(ledger, tol.monitoring_interval_s))
         + digest_expectation_checks(scenario, ledger, digest)
     )
+
+
+def host_sample_checks(ledger: Ledger, digest: RunDigest) -> list[Check]:
+    """The monitoringStats the run asked for at its start and end
+    (``simulator.player.host_sample``) are among its documents; none when it asked for none
+    (an older ledger, or a collector that could not sample: its presence check then says)."""
+    if not ledger.host_samples_ms:
+        return []
+    stored = {d.get("timestamp") for d in digest.host_samples}
+    missing = [ts for ts in ledger.host_samples_ms if ts not in stored]
+    return [
+        Check(
+            "the run's start and end monitoringStats are stored",
+            not missing,
+            f"{len(ledger.host_samples_ms)} samples at {ledger.host_samples_ms}",
+            f"missing {missing}" if missing else f"{len(digest.host_samples)} in the run's window",
+        )
+    ]
 
 
 async def verify_stored(

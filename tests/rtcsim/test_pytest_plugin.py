@@ -66,8 +66,9 @@ def _counted_stack():
 
 
 def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
-    # pytest-asyncio warns in every session that leaves this unset; ours sets it in pyproject.
-    return pytester.runpytest("-o", "asyncio_default_fixture_loop_scope=function", *args)
+    # A project as a user has it: no pytest-asyncio setting of its own (the plugin gives the
+    # loop scope its default), and pytest-asyncio's deprecations would fail the run.
+    return pytester.runpytest("-W", "error::pytest.PytestDeprecationWarning", *args)
 
 
 @pytest.fixture
@@ -321,3 +322,21 @@ async def test_a_run_from_inside_a_running_event_loop_uses_a_fresh_thread() -> N
         return 42
 
     assert _run_sync(answer) == 42
+
+
+def test_a_project_without_a_loop_scope_gets_no_pytest_asyncio_deprecation(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile("def test_nothing():\n    assert True\n")
+    result = run(pytester)
+    assert result.ret == 0
+    result.stdout.fnmatch_lines(["*asyncio_default_fixture_loop_scope=function*"])
+    assert "PytestDeprecationWarning" not in result.stdout.str()
+
+
+def test_a_projects_own_loop_scope_is_kept(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = module\n")
+    pytester.makepyfile("def test_nothing():\n    assert True\n")
+    result = run(pytester)
+    assert result.ret == 0
+    result.stdout.fnmatch_lines(["*asyncio_default_fixture_loop_scope=module*"])

@@ -9,6 +9,7 @@ from html.parser import HTMLParser
 @dataclass
 class Page:
     panels: dict[str, str] = field(default_factory=dict)  # data-panel → data-has-data
+    boxes: dict[str, tuple[int, int, int, int]] = field(default_factory=dict)  # → left, top, w, h
     metrics: dict[str, str] = field(default_factory=dict)  # data-metric → data-value
     body: dict[str, str] = field(default_factory=dict)  # <body> attributes
     svgs: int = 0
@@ -28,6 +29,9 @@ class _Parser(HTMLParser):
             self.page.svgs += 1
         if "data-panel" in a:
             self.page.panels[a["data-panel"]] = a.get("data-has-data", "")
+            if a.get("data-box"):
+                left, top, width, height = (int(v) for v in a["data-box"].split(","))
+                self.page.boxes[a["data-panel"]] = (left, top, width, height)
         if "data-metric" in a:
             self.page.metrics[a["data-metric"]] = a.get("data-value", "")
         for key in ("src", "href"):

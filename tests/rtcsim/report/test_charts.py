@@ -26,3 +26,17 @@ def test_a_run_of_one_bucket_is_drawn_in_the_middle_with_one_label() -> None:
     assert [anchor for _x, anchor in _labels(svg)] == ["middle"]
     (cx,) = re.findall(r'<circle cx="([\d.]+)"', svg)
     assert abs(float(cx) - (56 + (620 - 56 - 12) / 2)) < 0.1
+
+
+def test_the_cdf_stays_below_100_percent_for_endpoints_that_never_connected() -> None:
+    svg = charts.cdf_chart([10.0, 20.0, 40.0], total=4)
+    points = svg.split('points="')[1].split('"')[0].split()
+    ys = [float(p.split(",")[1]) for p in points]
+    top, bottom = 12, 220 - 40  # the plot's top (100 %) and bottom (0 %)
+    assert max(ys) == bottom  # starts at 0 %
+    assert min(ys) == bottom - 0.75 * (bottom - top)  # ends at 3 of 4
+    assert "3 of 4 within 40 ms" in svg
+
+
+def test_a_cdf_without_values_says_no_data() -> None:
+    assert "no data" in charts.cdf_chart([], total=0)

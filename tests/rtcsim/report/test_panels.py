@@ -124,3 +124,14 @@ def test_a_run_without_simulcast_has_no_layer_bitrate() -> None:
     assert panels.sessions_dashboard(SCOPE, RESPONSES).layer_bitrate == ()
     query = queries.layer_bitrate(SCOPE)
     assert {"exists": {"field": "layer"}} in query["aggs"]["layers"]["filter"]["bool"]["filter"]
+
+def test_ice_is_counted_per_endpoint_time_to_connected_and_final_state() -> None:
+    # The smoke's three endpoints (recorded on a later smoke run: same shape, its own ids).
+    ice = panels.sessions_dashboard(SCOPE, RESPONSES).ice
+    assert ice.endpoints == 3
+    assert len(ice.connected_ms) == 3
+    assert ice.connected_ms == tuple(sorted(ice.connected_ms))
+    assert all(0 < ms < 5000 for ms in ice.connected_ms)
+    # Janus's connected and ready share a millisecond: the endpoint ended ready, not connected.
+    assert [(b.label, b.count) for b in ice.final_states] == [("READY", 3)]
+    assert ice.never_connected == 0

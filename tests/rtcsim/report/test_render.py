@@ -9,6 +9,7 @@ from pathlib import Path
 from rtcsim.report import charts, panels, queries
 from rtcsim.report.model import Bucket, Location, Report, Scope, Verdict
 from rtcsim.report.render import render
+from rtcsim.report.world_map import world_map
 from tests.rtcsim.report.html_probe import read_page
 from tests.rtcsim.report.simulcast_layers import SIMULCAST_LAYERS
 
@@ -30,7 +31,7 @@ def _report(responses: dict[str, dict[str, object]], verdict: Verdict) -> Report
 
 def test_every_panel_of_both_dashboards_has_data_and_its_numbers() -> None:
     page = read_page(render(_report(RESPONSES, Verdict(passed=True))))
-    assert len(page.panels) == 16
+    assert len(page.panels) == 17
     assert set(page.panels.values()) == {"1"}
     assert page.metrics["sessions_total"] == "1"
     assert page.metrics["subscribers_total"] == "2"
@@ -59,7 +60,7 @@ def test_an_empty_index_renders_panels_marked_without_data() -> None:
 
 
 def test_text_from_documents_is_escaped() -> None:
-    svg = charts.world_map([Location("<script>x</script>", 10.0, 20.0, 1)])
+    svg = world_map([Location("<script>x</script>", 10.0, 20.0, 1)])
     assert "<script>" not in svg
     assert "&lt;script&gt;" in svg
 

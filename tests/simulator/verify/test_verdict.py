@@ -7,7 +7,7 @@ from __future__ import annotations
 from simulator.ledger import ConnectionRecord, Ledger, ParticipantRecord, PublicationRecord
 from simulator.verify.digest import RunDigest
 from simulator.verify.schema_checks import digest_schema_checks
-from simulator.verify.verdict import applicable_types
+from simulator.verify.verdict import applicable_types, host_sample_checks
 
 
 def _ledger(seconds: float, *, publishes: bool) -> Ledger:
@@ -55,3 +55,26 @@ def test_a_check_that_does_not_apply_passes_saying_why() -> None:
     assert str(kms.found).startswith("n/a: no participant published")
     assert checks["monitoringStats documents present"].ok
     assert not checks["cdr documents present"].ok
+
+
+def test_a_short_run_with_its_start_and_end_samples_owes_them() -> None:
+    ledger = _ledger(3, publishes=True)
+    ledger.host_samples_ms = [100, 2900]
+    required, exempt = applicable_types(ledger, monitoring_interval_s=10)
+    assert "monitoringStats" in required
+    assert "monitoringStats" not in exempt
+
+
+def test_the_start_and_end_samples_check_names_a_missing_one() -> None:
+    ledger = _ledger(3, publishes=True)
+    ledger.host_samples_ms = [100, 2900]
+    digest = RunDigest.of([{"elastic_type": "monitoringStats", "timestamp": 100}])
+    [check] = host_sample_checks(ledger, digest)
+    assert not check.ok
+    assert check.found == "missing [2900]"
+    digest.add({"elastic_type": "monitoringStats", "timestamp": 2900})
+    assert host_sample_checks(ledger, digest)[0].ok
+
+
+def test_a_ledger_without_samples_asked_has_no_sample_check() -> None:
+    assert host_sample_checks(_ledger(3, publishes=True), RunDigest.of([])) == []
