@@ -86,6 +86,10 @@ async def subscription_samples(
         fields = dict(audio) if kind == "audio" else {}
         fields["framesReceived"] = counters.frames
         if kind == "video":
+            if state.layers.substream is not None:
+                # The simulcast layer it gets now: on a server with no per-layer stats of its
+                # own (LiveKit), the only document that says which layer a viewer got.
+                fields["layer"] = state.layers.substream
             if bytes_received is not None:
                 fields["transportBytesReceived"] = bytes_received
             fields.update(_video_reception(state, streams))

@@ -315,7 +315,10 @@ async def subscribe(ctx: RunContext, step: SubscribeStep, who: str) -> None:
 
 
 async def set_layer(ctx: RunContext, step: SetLayerStep, who: str) -> None:
+    """A sample of the client's stats first, so its documents show the layer it leaves (on
+    LiveKit they are the only documents that name a viewer's layer)."""
     participant = ctx.participant(who)
+    await client_stats.report(ctx, who)
     for publisher in ctx.scenario.resolve(step.to):
         source = ctx.participants.get(publisher)
         if source is None or source.connection_id not in participant.subscriptions:
