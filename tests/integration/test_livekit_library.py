@@ -137,4 +137,8 @@ def test_livekit_takes_three_layers_and_relays_each_viewer_the_one_it_asked_for(
         for name in ("low", "high")
         for s in outcome.ledger.participants[name].connections[0].subscriptions
     }
-    assert got == {"low": [(0, 320, 180)], "high": [(2, 1280, 720), (1, 640, 360)]}
+    assert got["low"] == [(0, 320, 180)]
+    # LiveKit may start a viewer on a lower layer until its estimate of the downlink allows the
+    # one asked for (seen: a second of the quarter size before the full one).
+    assert got["high"][-2:] == [(2, 1280, 720), (1, 640, 360)]
+    assert {p[0] for p in got["high"][:-2]} <= {0, 1}
