@@ -79,7 +79,11 @@ class PublicationRecord:
     sent: dict[str, MediaCounters] = field(default_factory=dict)
     simulcast: bool = False
     simulcast_accepted: bool | None = None
-    """Janus's ``configured`` reply marked the video ``simulcast``."""
+    """The server took the video as simulcast (Janus's ``configured`` reply marked it so;
+    LiveKit's ``TrackInfo`` listed its layers)."""
+    server_layers: list[str] = field(default_factory=list)
+    """The rids of the layers the server registered, lowest first (LiveKit's
+    ``TrackInfo.layers``; Janus's reply names none, so empty there)."""
     layers: list[SentLayerRecord] = field(default_factory=list)
     keyframes: KeyframeRecord | None = None
     talk_spurts: list[list[int]] = field(default_factory=list)

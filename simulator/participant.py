@@ -217,6 +217,7 @@ class Participant:
         signalled = await self.link.subscribe(
             feed, Layer(substream, temporal), on_layer=layers.on_relayed
         )
+        layers.by_size = dict(signalled.layer_sizes)
         # Janus: a new peer per subscription (the offer's peer is the feed); LiveKit: the one
         # subscriber peer offered at the join, renegotiated.
         peer = self._receiver(signalled.peer)

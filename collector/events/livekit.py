@@ -62,6 +62,8 @@ class Track(_Part):
     height: int = 0
     simulcast: bool = False
     muted: bool = False
+    layers: list[dict[str, object]] = Field(default_factory=list)
+    """``livekit.VideoLayer`` per simulcast layer LiveKit registered for a video track."""
 
 
 class Webhook(_Part):

@@ -62,6 +62,9 @@ class Endpoint:
     """The simulator announced the stream (``POST /streams``); else its options are learned."""
     simulcast: bool = False
     """A publisher whose video Janus receives in layers (``published`` says so, or stats do)."""
+    simulcast_layers: int | None = None
+    """How many layers the server registered for the video, when it says so itself (LiveKit's
+    ``TrackInfo.layers``); Janus's are counted from its per-layer stats (``media``)."""
     media: dict[str, MediaSample] = field(default_factory=dict)
     local_candidates: list[str] = field(default_factory=list)
     remote_candidates: list[str] = field(default_factory=list)

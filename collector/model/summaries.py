@@ -49,7 +49,9 @@ def stream_summary(
     }
     if endpoint.receiving_from is None:
         if endpoint.simulcast:
-            fields["simulcastLayers"] = sum(1 for m in endpoint.media if m.startswith("video"))
+            fields["simulcastLayers"] = endpoint.simulcast_layers or sum(
+                1 for m in endpoint.media if m.startswith("video")
+            )
         return PublisherSummary.model_validate(fields)
     if endpoint.substreams:
         fields["rtcsim_substream"] = endpoint.substreams[-1][0]

@@ -133,6 +133,10 @@ class SubscriberOffer:
     peer: str
     sdp: str
     carries: Mapping[str, str] = field(default_factory=dict)
+    layer_sizes: Mapping[tuple[int, int], int] = field(default_factory=dict)
+    """For a server that never says which simulcast layer it forwards (LiveKit): each layer's
+    picture size -> its substream (0 the lowest), so the subscriber tells the layer by the key
+    frames that arrive. Empty: the server says it (``OnLayer``, Janus)."""
 
     def feed_of(self, mid: str | None) -> str | None:
         """The feed the m-line ``mid`` carries, if any."""

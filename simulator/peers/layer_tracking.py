@@ -75,6 +75,9 @@ class LayerTracker:
         self.size: tuple[int, int] | None = None
         self.substream: int | None = None
         self.temporal: int | None = None
+        self.by_size: dict[tuple[int, int], int] = {}
+        """A layer's picture size -> its substream, for a server that does not say which
+        layer it relays (LiveKit): a key frame of another layer's size is the switch."""
 
     @property
     def current(self) -> LayerPeriod | None:
@@ -128,6 +131,9 @@ class LayerTracker:
         )
 
     def on_keyframe(self, width: int, height: int) -> None:
+        substream = self.by_size.get((width, height))
+        if substream is not None and (self.current is None or substream != self.substream):
+            self.on_relayed(substream, None)
         self.size = (width, height)
         current = self.current
         if current is not None:

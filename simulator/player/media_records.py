@@ -58,6 +58,12 @@ def publication_media(record: PublicationRecord, state: PublisherState) -> None:
         record.simulcast_accepted = any(
             s.get("type") == "video" and s.get("simulcast") for s in state.server_streams
         )
+        record.server_layers = [
+            str(layer.get("rid", ""))
+            for s in state.server_streams
+            if s.get("type") == "video"
+            for layer in s.get("layers", [])
+        ]
         record.layers = []
         for layer_state in video.states:
             layer = layer_state.layer

@@ -322,6 +322,8 @@ async def subscribe(ctx: RunContext, step: SubscribeStep, who: str) -> None:
 
 
 async def set_layer(ctx: RunContext, step: SetLayerStep, who: str) -> None:
+    """A sample of the client's stats first, so its documents show the layer it leaves (on
+    LiveKit they are the only documents that name a viewer's layer)."""
     participant = ctx.participant(who)
     # A sample first: the collector learns the layer being left (``rtcsim_substream`` and
     # since when) before the switch, so the subscriber's documents show both; the one after

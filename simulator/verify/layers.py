@@ -1,7 +1,8 @@
 """Simulcast checks, ledger against ledger: what each subscriber got from a layer against what
 the publisher sent on it.
 
-Janus says which layer it relays (``peers.layer_tracking``); the subscriber counts frames,
+The server says which layer it relays (Janus), or the key frames' sizes do (LiveKit:
+``peers.layer_tracking``); the subscriber counts frames,
 bytes and the picture size it received meanwhile; the publisher sampled its bytes per layer and
 VP8 temporal layer once a second. So for every settled stretch of a subscription on one layer:
 
@@ -135,7 +136,7 @@ def layer_checks(ledger: Ledger) -> list[Check]:
     for name, pub in publications.values():
         checks.append(
             Check(
-                f"{name}: Janus took the video as simulcast",
+                f"{name}: the server took the video as simulcast",
                 bool(pub.simulcast_accepted),
                 True,
                 pub.simulcast_accepted,

@@ -3,10 +3,10 @@
 anything plays (exit 2).
 
 The real stack with LiveKit as the media server (``Settings.server = "livekit"``; built first if
-it never was). Not every library scenario is played here, for CI's time (about 2 min in all): a
-webinar, late joiners, mute, a publisher's drop and rejoins (12-16 s each). The other scenarios
-LiveKit can play (two rooms, talking, a subscriber's drop; ``load-distributed`` under locust,
-about 3 min) are only checked to be playable, not played.
+it never was). Not every library scenario is played here, for CI's time (about 2.5 min in all): a
+webinar, late joiners, mute, a publisher's drop, rejoins and simulcast (12-23 s each). The other
+scenarios LiveKit can play (two rooms, talking, a subscriber's drop; ``load-distributed`` under
+locust, about 3 min) are only checked to be playable, not played.
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ LIVEKIT_LIBRARY = [
     "mute-unmute",
     "publisher-drop",
     "rejoin-storm",
+    "simulcast",
 ]
 PLAYABLE_ELSEWHERE = ["two-rooms", "talk-spurts", "subscriber-drop", "load-distributed"]
 """Playable on LiveKit too, but left out of the suite for its time (``rtcsim run --server
@@ -197,3 +198,24 @@ def test_livekit_endpoints_have_the_client_peers_ice_events_as_kms_documents(
         assert isinstance(pair, dict)
         assert f" {livekit_stack.client_address} " in pair["localCandidate"], endpoint
         assert f" {livekit_stack.sfu_address} " in pair["remoteCandidate"], endpoint
+
+
+def test_livekit_takes_three_layers_and_relays_each_viewer_the_one_it_asked_for(
+    livekit_stack: Settings,
+) -> None:
+    """``simulcast``: LiveKit's TrackInfo lists the three layers; "low" gets the quarter size,
+    "high" the full one and then, after its ``set_layer``, the half size."""
+    outcome = outcome_of("simulcast", livekit_stack)
+    camera = outcome.ledger.participants["camera"].connections[0].publications[0]
+    assert camera.simulcast_accepted
+    assert camera.server_layers == ["q", "h", "f"]
+    got = {
+        name: [(p.substream, p.width, p.height) for p in s.layers]
+        for name in ("low", "high")
+        for s in outcome.ledger.participants[name].connections[0].subscriptions
+    }
+    assert got["low"] == [(0, 320, 180)]
+    # LiveKit may start a viewer on a lower layer until its estimate of the downlink allows the
+    # one asked for (seen: a second of the quarter size before the full one).
+    assert got["high"][-2:] == [(2, 1280, 720), (1, 640, 360)]
+    assert {p[0] for p in got["high"][:-2]} <= {0, 1}

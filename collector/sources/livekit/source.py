@@ -236,6 +236,8 @@ class LiveKitEventSource:
             key=participant.sid,
             aliases=(participant.identity,) if participant.identity else (),
         )
+        if track.type == "VIDEO" and len(track.layers) > 1:  # its media decide ``simulcast``
+            ep.simulcast, ep.simulcast_layers = True, len(track.layers)
         if ep.announced or ep.started_at_ms is not None:
             self._start(ep, now_ms)
             return

@@ -36,7 +36,8 @@ import contextlib
 import logging
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 import aiohttp
 from livekit.protocol import models
@@ -230,6 +231,7 @@ class LiveKitLink:
     async def publish(self, offer_sdp: str, media: PublishMedia) -> PublishAnswer:
         signal = self._require_signal()
         self.published = {}
+        streams: list[dict[str, Any]] = []
         for section in media_sections(offer_sdp):
             sends = section.sends or section.simulcast  # aiortc's simulcast m-line: recvonly
             if not sends or section.track_id is None:
@@ -241,9 +243,11 @@ class LiveKitLink:
                 "track_published",
                 lambda r, cid=cid: r.track_published.cid == cid,  # type: ignore[misc]
             )
-            self.published[section.kind] = reply.track_published.track.sid
+            track = reply.track_published.track
+            self.published[section.kind] = track.sid
+            streams.append(track_stream(track))
         answer = await self._negotiate_publisher(offer_sdp)
-        return PublishAnswer(answer)
+        return PublishAnswer(answer, streams)
 
     async def wait_published(self, timeout_s: float) -> None:
         """LiveKit says nothing more to the publisher: its media is up when its peer is."""
@@ -278,7 +282,9 @@ class LiveKitLink:
         self, feed: str, layer: Layer | None = None, on_layer: OnLayer | None = None
     ) -> SubscriberOffer:
         """``on_layer`` is never called: LiveKit does not tell a subscriber which layer it
-        forwards (the participant sees it in the frames' sizes)."""
+        forwards (its ``stream_state_update`` says only active or paused). The offer's
+        ``layer_sizes`` (the feed's video ``TrackInfo.layers``) let the participant see it in
+        the key frames' sizes instead."""
         signal = self._require_signal()
         tracks = await self.roster.published(feed, TRACKS_TIMEOUT_S)
         if not tracks:
@@ -301,7 +307,7 @@ class LiveKitLink:
             self._wanted.pop(feed, None)
         if layer is not None and layer.substream is not None:
             await self.choose_layer(feed, layer)
-        return offer
+        return replace(offer, layer_sizes=layer_sizes(info))
 
     async def answer(self, offer: SubscriberOffer, answer_sdp: str, timeout_s: float) -> None:
         """Our answer to the handed offer; then until every track of the feed was answered."""
@@ -438,6 +444,43 @@ class LiveKitLink:
         if self.signal is None:
             raise RuntimeError(f"{self.connection_id} has not joined a room")
         return self.signal
+
+
+def track_stream(track: models.TrackInfo) -> dict[str, Any]:
+    """A published track as LiveKit registered it, in the shape of Janus's ``configured``
+    streams: ``simulcast`` when LiveKit took more than one layer of the video
+    (``TrackInfo.layers``, by substream: 0 the lowest), what the ledger records as the
+    server's account."""
+    kind = "video" if track.type == models.TrackType.VIDEO else "audio"
+    layers = [
+        {
+            "substream": _QUALITY.index(layer.quality),
+            "rid": layer.rid,
+            "width": layer.width,
+            "height": layer.height,
+            "bitrate_bps": layer.bitrate,
+        }
+        for layer in track.layers
+        if layer.quality in _QUALITY
+    ]
+    stream: dict[str, Any] = {"type": kind, "mid": track.mid, "sid": track.sid}
+    if kind == "video":
+        # ``TrackInfo.simulcast`` turns true only once the layers' media arrive; the layers
+        # are listed from the publication on.
+        stream["simulcast"] = len(layers) > 1
+        stream["layers"] = sorted(layers, key=lambda x: int(x["substream"]))
+    return stream
+
+
+def layer_sizes(info: models.ParticipantInfo) -> dict[tuple[int, int], int]:
+    """The picture size of each layer of ``info``'s video -> its substream (0 the lowest)."""
+    return {
+        (layer.width, layer.height): _QUALITY.index(layer.quality)
+        for track in info.tracks
+        if track.type == models.TrackType.VIDEO
+        for layer in track.layers
+        if layer.quality in _QUALITY and layer.width and layer.height
+    }
 
 
 def _add_track(kind: str, cid: str, media: PublishMedia) -> pb.AddTrackRequest:

@@ -31,12 +31,16 @@ LIVEKIT_CAPABILITIES = frozenset(
         Capability.MUTE,
         Capability.KICK,
         Capability.DESTROY_ROOM,
+        Capability.SIMULCAST,
+        Capability.LAYER_CHOICE,
     }
 )
-"""Simulcast is not offered yet: the layers go out (rids ``f``, ``h``, ``q``) but the driver does
-not yet tell the ledger LiveKit took them, nor which layer it forwards after a choice (its
-``stream_state_update`` / ``subscribed_quality_update``), so the library's simulcast checks
-would fail; scenarios with simulcast are refused until it does."""
+"""Simulcast: the three layers go out by rid (``f``, ``h``, ``q``) with an ``AddTrackRequest``
+listing them (``VideoLayer`` LOW/MEDIUM/HIGH), and the ``TrackPublishedResponse``'s
+``TrackInfo.layers`` is what the ledger records LiveKit took. Layer choice: ``UpdateTrackSettings``
+with the quality (Janus's substream 0/1/2 = LOW/MEDIUM/HIGH); LiveKit never says which layer it
+forwards, so the subscriber tells it by the key frames' sizes (``SubscriberOffer.layer_sizes``).
+The temporal layer is LiveKit's to choose (it forwards the highest it can)."""
 LIVEKIT_REPORTS: frozenset[ServerReport] = frozenset()
 """Webhooks are lifecycle only: rooms, participants, tracks (``livekit-findings.md`` §1)."""
 LIVEKIT_TIMINGS = ServerTimings(drop_noticed_after_s=15.0, drop_noticed_within_s=35.0)

@@ -52,3 +52,26 @@ def test_a_configure_for_the_layer_already_relayed_opens_no_new_period() -> None
     tracker.on_handle_event(_event(substream=0))
     tracker.on_handle_event({"janus": "webrtcup"})
     assert len(tracker.periods) == 1
+
+
+def test_a_key_frame_of_another_layers_size_opens_a_period_where_the_server_says_nothing() -> None:
+    clock = _Clock()
+    tracker = LayerTracker(clock)
+    tracker.by_size = {(320, 180): 0, (640, 360): 1, (1280, 720): 2}
+    tracker.request(2, None)
+    tracker.on_keyframe(1280, 720)
+    for _ in range(60):
+        clock.ms += 33
+        tracker.on_frame(6000)
+    tracker.on_keyframe(1280, 720)  # the same layer again: still one period
+    clock.ms += 2000
+    tracker.request(1, None)
+    clock.ms += 300
+    tracker.on_keyframe(640, 360)
+    tracker.on_frame(2000)
+    tracker.on_keyframe(800, 600)  # a size no layer has: no switch
+    tracker.close()
+    first, second = tracker.periods
+    assert (first.substream, first.temporal, first.keyframes, first.frames) == (2, None, 2, 60)
+    assert (second.substream, second.size, second.frames) == (1, (640, 360), 1)
+    assert second.requested_ms == second.from_ms - 300

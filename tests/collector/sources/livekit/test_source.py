@@ -4,9 +4,11 @@ LiveKit's disconnect reasons as OpenVidu's."""
 
 from __future__ import annotations
 
+import json
+
 from collector.metadata import Identity, SessionInfo, StreamInfo
 from tests.collector.model_helpers import bodies, one
-from tests.collector.sources.livekit.recorded import Fed, hooks
+from tests.collector.sources.livekit.recorded import Fed, Hook, hooks
 
 ALICE, BOB = "PA_pcjWqVTz4zxd", "PA_XyHewBMUmsMs"
 
@@ -147,3 +149,21 @@ def test_a_stream_with_one_track_starts_after_the_grace_period_with_that_media_o
     assert created["timestamp"] == 1796134746536
     assert created["videoEnabled"] is True
     assert created["audioEnabled"] is False
+
+
+def test_a_video_track_livekit_registered_three_layers_for_counts_them_in_the_summary() -> None:
+    layers = [
+        {"width": 320, "height": 180, "rid": "q"},
+        {"quality": "MEDIUM", "width": 640, "height": 360, "rid": "h"},
+        {"quality": "HIGH", "width": 1280, "height": 720, "rid": "f"},
+    ]
+    fed: list[Hook] = []
+    for hook in hooks("session-a"):
+        body = hook.json
+        if body["event"] == "track_published" and body["track"].get("type") == "VIDEO":
+            body["track"]["layers"] = layers  # as LiveKit's webhook lists a simulcast track's
+        fed.append(Hook(hook.received_ms, hook.authorization, json.dumps(body)))
+    summary = one(Fed().feed(fed), elastic_type="publisherSummary")
+    assert summary["simulcastLayers"] == 3
+    plain = one(Fed().feed(hooks("session-a")), elastic_type="publisherSummary")
+    assert "simulcastLayers" not in plain
