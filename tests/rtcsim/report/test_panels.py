@@ -125,6 +125,7 @@ def test_a_run_without_simulcast_has_no_layer_bitrate() -> None:
     query = queries.layer_bitrate(SCOPE)
     assert {"exists": {"field": "layer"}} in query["aggs"]["layers"]["filter"]["bool"]["filter"]
 
+
 def test_ice_is_counted_per_endpoint_time_to_connected_and_final_state() -> None:
     # The smoke's three endpoints (recorded on a later smoke run: same shape, its own ids).
     ice = panels.sessions_dashboard(SCOPE, RESPONSES).ice
