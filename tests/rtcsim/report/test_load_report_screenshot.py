@@ -8,12 +8,9 @@ from __future__ import annotations
 import asyncio
 import functools
 import http.server
-import shutil
 import subprocess
-import tempfile
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -23,6 +20,7 @@ from rtcsim.pipeline.outcome import RunOutcome
 from simulator.scenario.load import LoadScenario
 from simulator.scenario.loader import load_any_scenario
 from simulator.settings import Settings
+from tests.rtcsim.report import chromium
 from tests.rtcsim.report.html_probe import Page, read_page
 from tests.rtcsim.report.png import Image, read_png
 
@@ -30,14 +28,7 @@ pytestmark = pytest.mark.integration
 
 WINDOW = (1400, 6000)
 CHROMIUM_FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
+    *chromium.BASE_FLAGS,
     "--hide-scrollbars",
     "--force-device-scale-factor=1",
     f"--window-size={WINDOW[0]},{WINDOW[1]}",
@@ -86,17 +77,7 @@ def served(load_run: RunOutcome) -> Iterator[str]:
 
 
 def _chromium(*args: str) -> subprocess.CompletedProcess[str]:
-    binary = shutil.which("chromium") or "/usr/bin/chromium"
-    if not Path(binary).exists():
-        pytest.fail("no chromium: apt-get install -y chromium (make setup installs it)")
-    with tempfile.TemporaryDirectory(prefix="rtcsim-chromium-") as profile:
-        return subprocess.run(
-            [binary, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+    return chromium.run(CHROMIUM_FLAGS, *args)
 
 
 @pytest.fixture(scope="module")

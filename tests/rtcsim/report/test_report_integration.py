@@ -5,11 +5,8 @@ folder as ``report.png``)."""
 from __future__ import annotations
 
 import asyncio
-import shutil
 import statistics
 import subprocess
-import tempfile
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,20 +17,12 @@ from rtcsim.pipeline.outcome import RunOutcome
 from rtcsim.pipeline.timeline import run_scenario_file
 from simulator.settings import Settings
 from simulator.verify.store_reader import run_documents
+from tests.rtcsim.report import chromium
 from tests.rtcsim.report.html_probe import Page, read_page
 
 pytestmark = pytest.mark.integration
 SMOKE = LIBRARY / "smoke.yaml"
-CHROMIUM_FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-)
+CHROMIUM_FLAGS = chromium.BASE_FLAGS
 Doc = dict[str, Any]
 
 
@@ -146,17 +135,7 @@ def test_the_recordings_numbers_are_the_documents_numbers(
 
 
 def _chromium(*args: str) -> subprocess.CompletedProcess[str]:
-    binary = shutil.which("chromium") or "/usr/bin/chromium"
-    if not Path(binary).exists():
-        pytest.fail("no chromium: apt-get install -y chromium (make setup installs it)")
-    with tempfile.TemporaryDirectory(prefix="rtcsim-chromium-") as profile:
-        return subprocess.run(
-            [binary, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+    return chromium.run(CHROMIUM_FLAGS, *args)
 
 
 def test_headless_chromium_renders_the_report(smoke: RunOutcome) -> None:
