@@ -2,6 +2,12 @@
 
 It is the ground truth the assertions hold the collector's documents against, so it is built
 only from the simulator's own actions and aiortc counters, never from the collector.
+
+A start or an end the server dates itself (a Janus event) happened between a request the
+simulator sent and the answer it read: a stamp taken on either side alone is off by the round
+trip and by the loop's lag, seconds on a saturated generator. So such moments are kept as a
+window: the ``*_asked_ms`` or ``negotiated_ms`` stamp before, the plain one after (or
+``ended_ms`` before and ``end_answered_ms`` after); the checks hold the server's time to it.
 """
 
 from __future__ import annotations
@@ -74,8 +80,12 @@ class PublicationRecord:
     fps: int | None
     started_ms: int
     ice_connected_ms: int | None = None
+    negotiated_ms: int | None = None
+    """The publisher had the server's answer: the server's start is not before this."""
     ended_ms: int | None = None
     end: str | None = None
+    end_answered_ms: int | None = None
+    """The goodbye was answered: the server's end is between ``ended_ms`` and this."""
     sent: dict[str, MediaCounters] = field(default_factory=dict)
     simulcast: bool = False
     simulcast_accepted: bool | None = None
@@ -159,9 +169,12 @@ class SubscriptionRecord:
     stream_id: str
     started_ms: int
     ice_connected_ms: int | None = None
+    negotiated_ms: int | None = None
+    """The subscriber sent its answer: the server's start is not before this."""
     first_frame_ms: int | None = None
     ended_ms: int | None = None
     end: str | None = None
+    end_answered_ms: int | None = None
     bytes_received: int = 0
     received: dict[str, MediaCounters] = field(default_factory=dict)
     layer_requests: list[LayerRequestRecord] = field(default_factory=list)
@@ -180,7 +193,9 @@ class ConnectionRecord:
     """The id the server's events name the connection by, when not ``connection_id`` (LiveKit:
     the participant SID): the documents' ``connectionId``."""
     joined_ms: int | None = None
+    join_asked_ms: int | None = None
     left_ms: int | None = None
+    leave_asked_ms: int | None = None
     end: str | None = None
     publications: list[PublicationRecord] = field(default_factory=list)
     subscriptions: list[SubscriptionRecord] = field(default_factory=list)
@@ -240,7 +255,9 @@ class SessionRecord:
     room: str
     session_id: str
     created_ms: int | None = None
+    create_asked_ms: int | None = None
     closed_ms: int | None = None
+    close_asked_ms: int | None = None
     destroyed_by_server: bool = False
     end: str | None = None
     """Set when the session ended for a reason of its own (``mediaServerDisconnect``)."""

@@ -80,8 +80,10 @@ class Participant:
         self.receivers: dict[str, ReceivingPeer] = {}
         """Subscriber peers by the name the server's offers give them."""
         self.sent: dict[str, TrackCounters] = {}
+        self.leave_asked_wall_ms: int | None = None
         self.left_wall_ms: int | None = None
-        """Wall-clock ms when the server acknowledged our clean leave (``leave``)."""
+        """Wall-clock ms when our clean leave was sent, and when the server acknowledged it
+        (``leave``): the server dates it in between."""
         # One impairer for all the participant's peers: they share one uplink and one downlink.
         self.impairer = impairer or InProcessImpairer(random.Random(connection_id))
         self._down_impaired = False  # cheap subscribers then count after the impairer
@@ -186,6 +188,7 @@ class Participant:
             layers=layers,
         )
         answer = await self.link.publish(offer, media)
+        state.negotiated_wall_ms = int(time.time() * 1000)
         state.remote_sdp = answer.sdp
         state.server_streams = answer.streams
         await pc.setRemoteDescription(RTCSessionDescription(state.remote_sdp, "answer"))
@@ -237,6 +240,7 @@ class Participant:
         self.subscriptions[feed] = state
         state.local_sdp = await peer.answer(signalled.sdp, signalled.feed_of)
         self._negotiated(peer.pc, signalled.sdp, state.local_sdp)
+        state.negotiated_wall_ms = int(time.time() * 1000)
         await self.link.answer(signalled, state.local_sdp, WEBRTC_UP_TIMEOUT_S)
         await peer.wait_connected(WEBRTC_UP_TIMEOUT_S)
         state.ice_connected_s = time.monotonic() - state.started_at
@@ -300,6 +304,7 @@ class Participant:
         subscriptions. No separate unpublish or unsubscribe, so the server reports one cause
         for everything."""
         await self.refresh_counters()
+        self.leave_asked_wall_ms = int(time.time() * 1000)
         await self.link.leave()
         # The server and the collector date the leave from here; closing peers the server
         # may already have hung up (a departed publisher's subscriptions) can take a second.

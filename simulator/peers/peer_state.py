@@ -34,6 +34,8 @@ class PublisherState:
     video: Video | None
     started_at: float
     ice_connected_s: float | None = None
+    negotiated_wall_ms: int | None = None
+    """Wall-clock ms when the server's answer was read: its ``webrtcup`` is not before."""
     local_sdp: str = ""
     remote_sdp: str = ""
     server_streams: list[dict[str, Any]] = field(default_factory=list)
@@ -56,6 +58,8 @@ class SubscriptionState:
     received: dict[str, TrackCounters] = field(default_factory=dict)
     ice_connected_s: float | None = None
     """From the subscription's start to Janus's ``webrtcup`` (ICE and DTLS done)."""
+    negotiated_wall_ms: int | None = None
+    """Wall-clock ms when our answer went to the server: its ``webrtcup`` is not before."""
     first_frame_s: float | None = None
     bytes_received: int = 0
     """The transport's bytes (0 on a subscriber peer shared by several subscriptions: LiveKit

@@ -95,13 +95,16 @@ async def _evicted(ctx: RunContext, pending: PendingDrop) -> None:
     await ctx.room_closed(pending.room, "lastParticipantLeft")
 
 
-def feed_ended(ctx: RunContext, feed: str, reason: str, at_ms: int) -> None:
+def feed_ended(ctx: RunContext, feed: str, reason: str, at_ms: int) -> list[SubscriptionRecord]:
     """A publisher's end ends the subscriptions of dropped participants the server still
-    holds, too: with the publisher's reason, now, as the server reports it."""
+    holds, too: with the publisher's reason, now, as the server reports it. Those it ended."""
+    ended: list[SubscriptionRecord] = []
     for pending in ctx.pending_drops.values():
         for sub in [s for s in pending.provisional if s.receiving_from == feed]:
             sub.end, sub.ended_ms = reason, at_ms
             pending.provisional.remove(sub)
+            ended.append(sub)
+    return ended
 
 
 def overtaken(ctx: RunContext, room: str, at_ms: int, reason: str) -> None:

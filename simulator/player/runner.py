@@ -219,8 +219,11 @@ async def open_room(ctx: RunContext, room: str, options: RoomOptions) -> str:
             "recordingMode": "MANUAL",
         },
     )
+    asked_ms = now_ms()
     await ctx.on_media(ctx.server.create_room(session_id, options))
-    ctx.ledger.sessions[room] = SessionRecord(room, session_id, created_ms=now_ms())
+    ctx.ledger.sessions[room] = SessionRecord(
+        room, session_id, created_ms=now_ms(), create_asked_ms=asked_ms
+    )
     return session_id
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Sequence
 
 from simulator.driver.capabilities import Capability
 from simulator.identity import connection_id, stream_id
@@ -107,6 +108,7 @@ async def _join(ctx: RunContext, who: str) -> None:
     record.connections.append(conn)
     participant = Participant(ctx.server.participant(connection, who), connection, who)
     ctx.participants[who] = participant
+    conn.join_asked_ms = now_ms()
     try:
         await ctx.on_media(participant.join(session_id))
     except BaseException:
@@ -144,9 +146,12 @@ async def drop(ctx: RunContext, step: DropStep, who: str) -> None:
     record = ctx.ledger.participants[who]
     watching = [s for s in record.current.subscriptions if s.ended_ms is None]
     await end_connection(ctx, who, "networkDisconnect", how="vanish", server_notices=True)
+
     # What the server ends because of the drop, it ends when it notices (``player.drops``).
-    cascade = (lambda: _cascade_feed_end(ctx, feed, "networkDisconnect")) if publishing else None
-    drops.watch(ctx, who, record.room, record.current, cascade, watching)
+    async def cascade() -> None:
+        await _cascade_feed_end(ctx, feed, "networkDisconnect")
+
+    drops.watch(ctx, who, record.room, record.current, cascade if publishing else None, watching)
 
 
 async def kick(ctx: RunContext, step: KickStep, who: str) -> None:
@@ -181,19 +186,22 @@ async def end_connection(
     with contextlib.suppress(Exception):  # stats are best effort once the server hung up
         await ctx.on_media(participant.refresh_counters())
     conn.sdp_candidates = participant.candidate_addresses()
+    closed: list[PublicationRecord | SubscriptionRecord] = []
     for feed in list(participant.subscriptions):
-        _close_subscription_records(conn, participant, feed, reason)
-    _close_publication_record(conn, participant, reason)
+        closed += _close_subscription_records(conn, participant, feed, reason)
+    closed += _close_publication_record(conn, participant, reason)
     media_records.talking(conn, participant)
     if not server_notices:
-        await _cascade_feed_end(ctx, participant.connection_id, reason)
+        closed += await _cascade_feed_end(ctx, participant.connection_id, reason)
     del ctx.participants[who]
     if how == "leave":
         await ctx.on_media(participant.leave())
+        _ended_between(closed, participant.leave_asked_wall_ms, now_ms())
     elif how == "vanish":
         await ctx.on_media(participant.vanish())
     else:
         await ctx.on_media(participant.forget())
+    conn.leave_asked_ms = participant.leave_asked_wall_ms
     conn.left_ms = participant.left_wall_ms or now_ms()
     conn.end = reason
 
@@ -204,7 +212,7 @@ async def end_connection(
         and not drops.in_server_view(ctx, session.room)
         and not session.destroyed_by_server
     ):
-        session.closed_ms = conn.left_ms
+        session.closed_ms, session.close_asked_ms = conn.left_ms, conn.leave_asked_ms
         await ctx.room_closed(session.room, "lastParticipantLeft")
 
 
@@ -281,6 +289,7 @@ async def _publish(
     publication.ice_connected_ms = now_ms()
     conn.sdp_candidates = participant.candidate_addresses()
     state = participant.publisher
+    publication.negotiated_ms = state.negotiated_wall_ms if state is not None else None
     pc = state.pc if state is not None else None
     await client_side.report_endpoint_events(ctx, conn.session_id, participant, stream, pc)
     await ctx.apply_impairment(who)
@@ -312,10 +321,11 @@ async def subscribe(ctx: RunContext, step: SubscribeStep, who: str) -> None:
             )
         )
         subscription.ice_connected_ms = now_ms()
+        held = participant.subscriptions.get(source.connection_id)
+        subscription.negotiated_ms = held.negotiated_wall_ms if held is not None else None
         conn.sdp_candidates = participant.candidate_addresses()
         await client_side.report_subscription(ctx, conn.session_id, participant, source, "started")
         endpoint = f"{participant.server_id}_{publication.stream_id}"
-        held = participant.subscriptions.get(source.connection_id)
         pc = held.pc if held is not None else None
         await client_side.report_endpoint_events(ctx, conn.session_id, participant, endpoint, pc)
     await ctx.apply_impairment(who)
@@ -347,8 +357,9 @@ async def unsubscribe(ctx: RunContext, step: UnsubscribeStep, who: str) -> None:
             continue
         await client_stats.report(ctx, who)
         await ctx.on_media(participant.refresh_counters())
-        _close_subscription_records(conn, participant, source.connection_id, "unsubscribe")
+        closed = _close_subscription_records(conn, participant, source.connection_id, "unsubscribe")
         await ctx.on_media(participant.unsubscribe(source.connection_id))
+        _ended_between(closed, None, now_ms())
         await client_side.report_subscription(ctx, conn.session_id, participant, source, "ended")
 
 
@@ -356,9 +367,13 @@ async def unpublish(ctx: RunContext, step: UnpublishStep, who: str) -> None:
     participant = ctx.participant(who)
     await client_stats.report(ctx, who)
     await ctx.on_media(participant.refresh_counters())
-    _close_publication_record(ctx.ledger.participants[who].current, participant, "unpublish")
-    await _cascade_feed_end(ctx, participant.connection_id, "unpublish")
+    closed: list[PublicationRecord | SubscriptionRecord] = []
+    closed += _close_publication_record(
+        ctx.ledger.participants[who].current, participant, "unpublish"
+    )
+    closed += await _cascade_feed_end(ctx, participant.connection_id, "unpublish")
     await ctx.on_media(participant.unpublish())
+    _ended_between(closed, None, now_ms())
 
 
 async def mute(ctx: RunContext, step: MuteStep, who: str) -> None:
@@ -436,12 +451,27 @@ async def _wait_for_feed(ctx: RunContext, room: str, feed: str) -> None:
             await asyncio.sleep(0.1)
 
 
+def _ended_between(
+    closed: Sequence[PublicationRecord | SubscriptionRecord], asked_ms: int | None, answered_ms: int
+) -> None:
+    """What a goodbye (leave, unpublish, unsubscribe) ends, the server ends while handling it:
+    between the moment it was sent (``asked_ms``; None: when the books were closed, just
+    before) and the moment its last answer was read (``ledger``), not when the books were
+    closed, seconds before the leave on a busy generator."""
+    for record in closed:
+        if asked_ms is not None:
+            record.ended_ms = max(record.ended_ms or asked_ms, asked_ms)
+        record.end_answered_ms = answered_ms
+
+
 def _close_subscription_records(
     conn: ConnectionRecord, participant: Participant, feed: str, why: str
-) -> None:
+) -> list[SubscriptionRecord]:
     state = participant.subscriptions.get(feed)
+    closed: list[SubscriptionRecord] = []
     for subscription in conn.subscriptions:
         if subscription.receiving_from == feed and subscription.ended_ms is None:
+            closed.append(subscription)
             subscription.ended_ms = now_ms()
             subscription.end = why
             if state is not None:
@@ -456,28 +486,34 @@ def _close_subscription_records(
                 }
                 media_records.subscription_layers(subscription, state)
                 media_records.subscription_reception(subscription, state)
+    return closed
 
 
-async def _cascade_feed_end(ctx: RunContext, feed: str, reason: str) -> None:
+async def _cascade_feed_end(ctx: RunContext, feed: str, reason: str) -> list[SubscriptionRecord]:
     """A publisher's end ends every subscription to it, with the publisher's reason (as
     OpenVidu reports it). The subscribers' peers are left for Janus to hang up; what they
     received is read first (their counters are otherwise only read when they end)."""
+    closed: list[SubscriptionRecord] = []
     for name, other in list(ctx.participants.items()):
         if feed in other.subscriptions:
             with contextlib.suppress(Exception):  # best effort, as at a connection's end
                 await ctx.on_media(other.refresh_subscription(feed))
-            _close_subscription_records(ctx.ledger.participants[name].current, other, feed, reason)
-    drops.feed_ended(ctx, feed, reason, now_ms())
+            conn = ctx.ledger.participants[name].current
+            closed += _close_subscription_records(conn, other, feed, reason)
+    return closed + drops.feed_ended(ctx, feed, reason, now_ms())
 
 
-def _close_publication_record(conn: ConnectionRecord, participant: Participant, why: str) -> None:
-    for publication in conn.publications:
-        if publication.ended_ms is None:
-            publication.ended_ms = now_ms()
-            publication.end = why
-            publication.sent = {
-                kind: MediaCounters(c.frames, c.packets, c.bytes)
-                for kind, c in participant.sent.items()
-            }
-            if participant.publisher is not None:
-                media_records.publication_media(publication, participant.publisher)
+def _close_publication_record(
+    conn: ConnectionRecord, participant: Participant, why: str
+) -> list[PublicationRecord]:
+    closed = [p for p in conn.publications if p.ended_ms is None]
+    for publication in closed:
+        publication.ended_ms = now_ms()
+        publication.end = why
+        publication.sent = {
+            kind: MediaCounters(c.frames, c.packets, c.bytes)
+            for kind, c in participant.sent.items()
+        }
+        if participant.publisher is not None:
+            media_records.publication_media(publication, participant.publisher)
+    return closed

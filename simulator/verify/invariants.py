@@ -8,10 +8,11 @@
   for the loss the simulator injected.
 
 The ledger's times are the simulator's, the documents' are Janus's: a clean action shows up in
-both within a few hundred milliseconds. A vanished peer is noticed by Janus only later (its
-PeerConnections by ICE keepalive checks, 30 to 55 s on; itself when its session times out, up
-to ``Settings.drop_detection_s``), so ends caused by a drop get that much more slack
-(``drop_slack_s``).
+both within a few hundred milliseconds, and the ledger bounds what the server dated itself by
+the request that caused it and the answer (``simulator.ledger``'s windows). A vanished peer
+is noticed by Janus only later (its PeerConnections by ICE keepalive checks, 30 to 55 s on;
+itself when its session times out, up to ``Settings.drop_detection_s``), so ends caused by a
+drop get that much more slack (``drop_slack_s``).
 """
 
 from __future__ import annotations
@@ -76,24 +77,66 @@ def _seconds(start_ms: int | None, end_ms: int | None) -> float | None:
     return (end_ms - start_ms) / 1000
 
 
+Window = tuple[int | None, int | None]
+"""A moment the server dated itself, as the ledger bounds it: (not before, not after), ms; one
+side None when only the other was stamped (``simulator.ledger``)."""
+
+
+def _window(first: int | None, second: int | None) -> Window:
+    """Two stamps in either order; one alone stands for both."""
+    if first is None or second is None:
+        return (first or second, first or second)
+    return (min(first, second), max(first, second))
+
+
 def _duration_check(
     name: str,
     summary: Document,
-    start_ms: int | None,
-    end_ms: int | None,
+    start: Window,
+    end: Window,
     slack_s: float,
     keys: tuple[str, str],
+    *,
+    start_slack_s: float = DURATION_TOLERANCE_S,
 ) -> Check:
-    """The summary's own start and end (ms) against the ledger's, within ``slack_s``; and its
-    ``duration`` must be those, in whole seconds truncated, as OpenVidu computes it."""
-    measured = _seconds(start_ms, end_ms)
-    start, end = summary.get(keys[0]), summary.get(keys[1])
+    """The summary's own start and end (ms) each inside the ledger's window for it, within
+    ``start_slack_s`` and ``slack_s`` (an end a drop caused is noticed late: more slack); and
+    its ``duration`` must be their distance in whole seconds truncated, as OpenVidu computes it.
+    Expected: the length the windows allow."""
+    shortest, longest = _seconds(start[1], end[0]), _seconds(start[0], end[1])
+    first, last = summary.get(keys[0]), summary.get(keys[1])
     found = summary.get("duration")
-    if measured is None or not isinstance(start, int) or not isinstance(end, int):
+    if (
+        shortest is None
+        or longest is None
+        or not isinstance(first, int)
+        or not isinstance(last, int)
+    ):
         return Check(name, False, "a duration", found, "missing on one side")
-    exact = (end - start) / 1000
-    ok = abs(exact - measured) <= slack_s and found == int(exact)
-    return Check(name, ok, f"{measured:.1f} s ± {slack_s:g}", f"{exact:.1f} s (duration {found})")
+    exact = (last - first) / 1000
+    outside = [
+        f"{what} {off:+.1f} s outside its window"
+        for what, at, window, slack in (
+            ("start", first, start, start_slack_s),
+            ("end", last, end, slack_s),
+        )
+        if (off := _outside_s(at, window)) and abs(off) > slack
+    ]
+    ok = not outside and found == int(exact)
+    span = f"{shortest:.1f}" if abs(longest - shortest) < 0.05 else f"{shortest:.1f}–{longest:.1f}"
+    return Check(
+        name, ok, f"{span} s ± {slack_s:g}", f"{exact:.1f} s (duration {found})", "; ".join(outside)
+    )
+
+
+def _outside_s(at_ms: int, window: Window) -> float:
+    """How far ``at_ms`` lies before (negative) or after the window, s; 0 inside it."""
+    low, high = window
+    if low is not None and at_ms < low:
+        return (at_ms - low) / 1000
+    if high is not None and at_ms > high:
+        return (at_ms - high) / 1000
+    return 0.0
 
 
 def _foreign_users(summary: Document, ours: frozenset[str]) -> list[Any]:
@@ -151,10 +194,11 @@ def summary_checks(ledger: Ledger, documents: list[Document], tol: Tolerances) -
             _duration_check(
                 f"{session_id}: session duration",
                 summary,
-                record.created_ms,
-                record.closed_ms,
+                _window(record.create_asked_ms, record.created_ms),
+                _window(record.close_asked_ms, record.closed_ms),
                 tol.duration_s + (tol.drop_slack_s if last_drop else 0),
                 ("createdAt", "destroyedAt"),
+                start_slack_s=tol.duration_s,
             )
         )
         for person, conn in conns:
@@ -195,10 +239,11 @@ def _connection_checks(
         _duration_check(
             f"{label}: duration",
             summary,
-            conn.joined_ms,
-            conn.left_ms,
+            _window(conn.join_asked_ms, conn.joined_ms),
+            _window(conn.leave_asked_ms, conn.left_ms),
             _slack(conn.end, tol),
             ("createdAt", "destroyedAt"),
+            start_slack_s=tol.duration_s,
         ),
     ]
     for pub in conn.publications:
@@ -233,10 +278,11 @@ def _endpoint_checks(
         _duration_check(
             f"{label}: duration",
             summary,
-            start,
-            record.ended_ms,
+            _window(record.negotiated_ms, start),
+            _window(record.ended_ms, record.end_answered_ms),
             _slack(record.end, tol),
             ("startTime", "timestamp"),
+            start_slack_s=tol.duration_s,
         ),
     ]
 
