@@ -303,12 +303,22 @@ class Participant:
         server ends the publication with it), then end the server session, which closes the
         subscriptions. No separate unpublish or unsubscribe, so the server reports one cause
         for everything."""
+        await self.goodbye()
+        await self.hang_up()
+
+    async def goodbye(self) -> None:
+        """Leave the room (the server ends the publication with it), its counters read just
+        before: what was sent up to the goodbye. The peers stay up until ``hang_up``."""
         await self.refresh_counters()
         self.leave_asked_wall_ms = int(time.time() * 1000)
         await self.link.leave()
         # The server and the collector date the leave from here; closing peers the server
         # may already have hung up (a departed publisher's subscriptions) can take a second.
         self.left_wall_ms = int(time.time() * 1000)
+
+    async def hang_up(self) -> None:
+        """After ``goodbye``: close the peers and end the server session (which ends the
+        subscriptions)."""
         await self._close_peers()
         await self.link.close(end_session=True)
         await self.impairer.close()

@@ -176,31 +176,31 @@ async def destroy_room(ctx: RunContext, step: DestroyRoomStep, who: str) -> None
 async def end_connection(
     ctx: RunContext, who: str, reason: str, *, how: str, server_notices: bool = False
 ) -> None:
-    """Close the books on ``who``'s connection, then act: leave, vanish or forget.
+    """Close the books on ``who``'s connection and act: leave, vanish or forget.
+
+    A leave says goodbye first and closes the books after: the server ends the publication
+    while handling the goodbye, so what was sent and received is counted up to it, and every
+    end is dated between the goodbye and the last answer (``_ended_between``). A vanish or a
+    forget closes the books first (no request of ours ends anything).
 
     ``server_notices``: the end is one the server learns of later (a drop): its subscribers'
     streams and the room's session are booked when it does (``player.drops``), not now."""
     participant = ctx.participant(who)
     conn = ctx.ledger.participants[who].current
     await client_stats.report(ctx, who)
-    with contextlib.suppress(Exception):  # stats are best effort once the server hung up
-        await ctx.on_media(participant.refresh_counters())
-    conn.sdp_candidates = participant.candidate_addresses()
     closed: list[PublicationRecord | SubscriptionRecord] = []
-    for feed in list(participant.subscriptions):
-        closed += _close_subscription_records(conn, participant, feed, reason)
-    closed += _close_publication_record(conn, participant, reason)
-    media_records.talking(conn, participant)
-    if not server_notices:
-        closed += await _cascade_feed_end(ctx, participant.connection_id, reason)
-    del ctx.participants[who]
     if how == "leave":
-        await ctx.on_media(participant.leave())
+        try:
+            await ctx.on_media(participant.goodbye())
+        finally:
+            closed = await _close_books(ctx, who, reason, server_notices)
+        await ctx.on_media(participant.hang_up())
         _ended_between(closed, participant.leave_asked_wall_ms, now_ms())
-    elif how == "vanish":
-        await ctx.on_media(participant.vanish())
     else:
-        await ctx.on_media(participant.forget())
+        with contextlib.suppress(Exception):  # stats are best effort once the server hung up
+            await ctx.on_media(participant.refresh_counters())
+        closed = await _close_books(ctx, who, reason, server_notices)
+        await ctx.on_media(participant.vanish() if how == "vanish" else participant.forget())
     conn.leave_asked_ms = participant.leave_asked_wall_ms
     conn.left_ms = participant.left_wall_ms or now_ms()
     conn.end = reason
@@ -214,6 +214,25 @@ async def end_connection(
     ):
         session.closed_ms, session.close_asked_ms = conn.left_ms, conn.leave_asked_ms
         await ctx.room_closed(session.room, "lastParticipantLeft")
+
+
+async def _close_books(
+    ctx: RunContext, who: str, reason: str, server_notices: bool
+) -> list[PublicationRecord | SubscriptionRecord]:
+    """End ``who``'s publication and subscriptions in the ledger (and, unless the server
+    notices later, the subscriptions to its feed); it is no longer a participant after."""
+    participant = ctx.participant(who)
+    conn = ctx.ledger.participants[who].current
+    conn.sdp_candidates = participant.candidate_addresses()
+    closed: list[PublicationRecord | SubscriptionRecord] = []
+    for feed in list(participant.subscriptions):
+        closed += _close_subscription_records(conn, participant, feed, reason)
+    closed += _close_publication_record(conn, participant, reason)
+    media_records.talking(conn, participant)
+    del ctx.participants[who]
+    if not server_notices:
+        closed += await _cascade_feed_end(ctx, participant.connection_id, reason)
+    return closed
 
 
 # -- media --------------------------------------------------------------------------------
