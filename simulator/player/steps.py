@@ -475,11 +475,10 @@ def _ended_between(
 ) -> None:
     """What a goodbye (leave, unpublish, unsubscribe) ends, the server ends while handling it:
     between the moment it was sent (``asked_ms``; None: when the books were closed, just
-    before) and the moment its last answer was read (``ledger``), not when the books were
-    closed, seconds before the leave on a busy generator."""
+    before it) and the moment its last answer was read (``ledger``). Not when the books were
+    closed: on a busy generator that is seconds away from the goodbye."""
     for record in closed:
-        if asked_ms is not None:
-            record.ended_ms = max(record.ended_ms or asked_ms, asked_ms)
+        record.ended_ms = asked_ms or record.ended_ms
         record.end_answered_ms = answered_ms
 
 

@@ -28,6 +28,7 @@ from simulator.ledger import (
     Ledger,
     ParticipantRecord,
     PublicationRecord,
+    SessionRecord,
     SubscriptionRecord,
 )
 from simulator.verify.checks import Check, check_equal
@@ -195,7 +196,7 @@ def summary_checks(ledger: Ledger, documents: list[Document], tol: Tolerances) -
                 f"{session_id}: session duration",
                 summary,
                 _window(record.create_asked_ms, record.created_ms),
-                _window(record.close_asked_ms, record.closed_ms),
+                _session_end(record, [c for _, c in conns], expected_reason),
                 tol.duration_s + (tol.drop_slack_s if last_drop else 0),
                 ("createdAt", "destroyedAt"),
                 start_slack_s=tol.duration_s,
@@ -206,6 +207,17 @@ def summary_checks(ledger: Ledger, documents: list[Document], tol: Tolerances) -
                 person.name, conn, connections, publishers, subscribers, tol
             )
     return checks
+
+
+def _session_end(record: SessionRecord, conns: list[ConnectionRecord], reason: str) -> Window:
+    """A session its last participant left ends with the last of their leaves, each between
+    its goodbye and the answer: so between the latest goodbye and the latest answer. (Which
+    leave the server handled last, when several overlap, the ledger cannot know.)"""
+    left = [c.left_ms for c in conns if c.left_ms is not None]
+    if reason != "lastParticipantLeft" or len(left) < len(conns):
+        return _window(record.close_asked_ms, record.closed_ms)
+    asked = [c.leave_asked_ms or c.left_ms for c in conns if c.left_ms is not None]
+    return _window(max(a for a in asked if a is not None), max(left))
 
 
 def _slack(reason: str | None, tol: Tolerances) -> float:
