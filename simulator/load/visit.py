@@ -27,7 +27,6 @@ from simulator.scenario.model import (
     PublishStep,
     StartRecordingStep,
     SubscribeStep,
-    TalkSpec,
     VideoSpec,
 )
 
@@ -51,10 +50,6 @@ class VisitPlan:
     """Or layers the viewers of a room take in turn, by seat (a conference's big and small
     tiles); overrides ``substream``."""
     temporal: int | None = None
-    talk: TalkSpec | None = None
-    """Publishers speak in spurts with Opus DTX in the pauses, as people and browsers do
-    (``TalkSpec``: P.59's means by default, seeded by the participant): about 40 % of the
-    audio packets of a steady voice. None: audio all the time."""
     record_rooms: int = 0
     """Record (INDIVIDUAL) the first N rooms each process opens, from their first publication
     until the room closes: a load run then has recordings and ``recordingSummary`` documents."""
@@ -146,7 +141,7 @@ def _publish_step(plan: VisitPlan, name: str) -> PublishStep:
         video=video,
         media=plan.media,
         simulcast=plan.simulcast and plan.video,
-        talk=plan.talk if plan.audio else None,
+        talk=None,
     )
 
 

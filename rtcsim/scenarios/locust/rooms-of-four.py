@@ -1,6 +1,6 @@
-"""Rooms of four (one cheap publisher speaking in spurts, three cheap viewers, small video, 20 s
-visits) for a hundred users: up to 100 over 40 s, held for 100 s, down to 20 over 30 s; then
-every user finishes its visit and the run ends (simulator.load.wind_down).
+"""Rooms of four (one cheap publisher, three cheap viewers, small video, 20 s visits) for a
+hundred users: up to 100 over 40 s, held for 100 s, down to 20 over 30 s; then every user
+finishes its visit and the run ends (simulator.load.wind_down).
 
     rtcsim run scenarios/load-ramp-100.yaml    # with a master and two workers
 """
@@ -10,17 +10,14 @@ from locust import constant
 from simulator.load.arrivals import ramp
 from simulator.load.locust_user import StagedArrivals, WebRTCUser
 from simulator.load.visit import VisitPlan
-from simulator.scenario.media import TalkSpec
 
 
 class RoomOfFour(WebRTCUser):
     users_per_room = 4
     publishers_per_room = 1
-    # 320x240 at 15 fps, pre-encoded and counted without decoding, and talk spurts with DTX
-    # in the pauses (as browsers send): a hundred peers fit on the generator's share of two
-    # cores. Steady audio, twice the packets, saturated the generator there (loop lag p95
-    # 133-165 ms against 100 ms, the whole machine busy: Elasticsearch, Janus and the workers).
-    plan = VisitPlan(dwell_s=20, media="cheap", width=320, height=240, fps=15, talk=TalkSpec())
+    # 320x240 at 15 fps, pre-encoded and counted without decoding: a hundred peers fit on the
+    # generator's share of two cores.
+    plan = VisitPlan(dwell_s=20, media="cheap", width=320, height=240, fps=15)
     wait_time = constant(1)
 
 
