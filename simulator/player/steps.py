@@ -192,10 +192,11 @@ async def end_connection(
     if how == "leave":
         try:
             await ctx.on_media(participant.goodbye())
+            conn.leave_asked_ms = participant.leave_asked_wall_ms
         finally:
             closed = await _close_books(ctx, who, reason, server_notices)
         await ctx.on_media(participant.hang_up())
-        _ended_between(closed, participant.leave_asked_wall_ms, now_ms())
+        _ended_between(closed, participant.leave_asked_wall_ms, now_ms(), _goodbyes(ctx))
     else:
         with contextlib.suppress(Exception):  # stats are best effort once the server hung up
             await ctx.on_media(participant.refresh_counters())
@@ -470,8 +471,21 @@ async def _wait_for_feed(ctx: RunContext, room: str, feed: str) -> None:
             await asyncio.sleep(0.1)
 
 
+def _goodbyes(ctx: RunContext) -> dict[str, int]:
+    """When each connection said goodbye, of those that have (``ConnectionRecord``)."""
+    return {
+        c.connection_id: c.leave_asked_ms
+        for p in ctx.ledger.participants.values()
+        for c in p.connections
+        if c.leave_asked_ms is not None
+    }
+
+
 def _ended_between(
-    closed: Sequence[PublicationRecord | SubscriptionRecord], asked_ms: int | None, answered_ms: int
+    closed: Sequence[PublicationRecord | SubscriptionRecord],
+    asked_ms: int | None,
+    answered_ms: int,
+    goodbyes: dict[str, int] | None = None,
 ) -> None:
     """What a goodbye (leave, unpublish, unsubscribe) ends, the server ends while handling it:
     between the moment it was sent (``asked_ms``; None: when the books were closed, just
@@ -480,6 +494,12 @@ def _ended_between(
     for record in closed:
         record.ended_ms = asked_ms or record.ended_ms
         record.end_answered_ms = answered_ms
+        # A viewer leaving while its publisher's goodbye is still being booked: the server
+        # ended the subscription with the publisher's, the earlier (``goodbyes``).
+        feed = record.receiving_from if isinstance(record, SubscriptionRecord) else None
+        earlier = (goodbyes or {}).get(feed or "")
+        if earlier is not None and record.ended_ms is not None:
+            record.ended_ms = min(record.ended_ms, earlier)
 
 
 def _close_subscription_records(
