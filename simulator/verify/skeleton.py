@@ -115,11 +115,19 @@ def counted_skeleton_checks(ledger: Ledger, counts: RunCounts) -> list[Check]:
         for s in ledger.steps
         if not s.ok
     ]
+    sent = {p.stream_id: p for person in ledger.participants.values() for p in person.publications}
     for person in ledger.participants.values():
         for sub in person.subscriptions:
             if _publisher_left_at_once(sub):
                 continue
-            for kind in ("video", "audio"):
+            publication = sent.get(sub.stream_id)
+            # Owed: the kinds its publisher sent (all, if the ledger lacks the publication).
+            kinds = [
+                kind
+                for kind in ("video", "audio")
+                if publication is None or getattr(publication, kind)
+            ]
+            for kind in kinds:
                 frames = sub.received.get(kind)
                 checks.append(
                     check_at_least(

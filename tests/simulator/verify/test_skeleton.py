@@ -115,3 +115,9 @@ def test_a_subscription_live_for_seconds_without_frames_fails() -> None:
         "bob received video frames from alice",
         "bob received audio frames from alice",
     ]
+
+
+def test_a_video_only_publisher_owes_its_viewers_no_audio() -> None:
+    ledger = _ledger(frames=0)
+    ledger.participants["alice"].current.publications[0].audio = False
+    assert _frame_failures(ledger) == ["bob received video frames from alice"]
