@@ -178,29 +178,38 @@ async def end_connection(
 ) -> None:
     """Close the books on ``who``'s connection and act: leave, vanish or forget.
 
-    A leave says goodbye first and closes the books after: the server ends the publication
-    while handling the goodbye, so what was sent and received is counted up to it, and every
-    end is dated between the goodbye and the last answer (``_ended_between``). A vanish or a
-    forget closes the books first (no request of ours ends anything).
+    The subscriptions (its own, and unless the server notices later, those to its feed) are
+    booked first, as the media that came. A leave then says goodbye and books the publication
+    after it: the server ends the publication while handling the goodbye, so what was sent is
+    counted up to it (after it a server may send viewers media of its own, LiveKit's blank
+    frames, which no publisher sent). Every end a goodbye causes is dated between the goodbye
+    and the last answer (``_ended_between``). A vanish or a forget books everything first (no
+    request of ours ends anything).
 
     ``server_notices``: the end is one the server learns of later (a drop): its subscribers'
     streams and the room's session are booked when it does (``player.drops``), not now."""
     participant = ctx.participant(who)
     conn = ctx.ledger.participants[who].current
     await client_stats.report(ctx, who)
+    with contextlib.suppress(Exception):  # stats are best effort once the server hung up
+        await ctx.on_media(participant.refresh_counters())
     closed: list[PublicationRecord | SubscriptionRecord] = []
+    for feed in list(participant.subscriptions):
+        closed += _close_subscription_records(conn, participant, feed, reason)
+    if not server_notices:
+        closed += await _cascade_feed_end(ctx, participant.connection_id, reason)
     if how == "leave":
         try:
             await ctx.on_media(participant.goodbye())
             conn.leave_asked_ms = participant.leave_asked_wall_ms
         finally:
-            closed = await _close_books(ctx, who, reason, server_notices)
+            closed += _close_publication_record(conn, participant, reason)
+            _let_go(ctx, who)
         await ctx.on_media(participant.hang_up())
         _ended_between(closed, participant.leave_asked_wall_ms, now_ms(), _goodbyes(ctx))
     else:
-        with contextlib.suppress(Exception):  # stats are best effort once the server hung up
-            await ctx.on_media(participant.refresh_counters())
-        closed = await _close_books(ctx, who, reason, server_notices)
+        closed += _close_publication_record(conn, participant, reason)
+        _let_go(ctx, who)
         await ctx.on_media(participant.vanish() if how == "vanish" else participant.forget())
     conn.leave_asked_ms = participant.leave_asked_wall_ms
     conn.left_ms = participant.left_wall_ms or now_ms()
@@ -217,23 +226,12 @@ async def end_connection(
         await ctx.room_closed(session.room, "lastParticipantLeft")
 
 
-async def _close_books(
-    ctx: RunContext, who: str, reason: str, server_notices: bool
-) -> list[PublicationRecord | SubscriptionRecord]:
-    """End ``who``'s publication and subscriptions in the ledger (and, unless the server
-    notices later, the subscriptions to its feed); it is no longer a participant after."""
-    participant = ctx.participant(who)
+def _let_go(ctx: RunContext, who: str) -> None:
+    """The last of ``who``'s books (its candidates, when it talked): no longer a participant."""
+    participant = ctx.participants.pop(who)
     conn = ctx.ledger.participants[who].current
     conn.sdp_candidates = participant.candidate_addresses()
-    closed: list[PublicationRecord | SubscriptionRecord] = []
-    for feed in list(participant.subscriptions):
-        closed += _close_subscription_records(conn, participant, feed, reason)
-    closed += _close_publication_record(conn, participant, reason)
     media_records.talking(conn, participant)
-    del ctx.participants[who]
-    if not server_notices:
-        closed += await _cascade_feed_end(ctx, participant.connection_id, reason)
-    return closed
 
 
 # -- media --------------------------------------------------------------------------------
