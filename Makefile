@@ -61,7 +61,7 @@ soak: services
 
 # The suite plays the scenario library on both servers: LiveKit is built first (once, cached).
 test: setup livekit
-	@$(BIN)/pytest -q
+	@$(BIN)/pytest -q --durations=25
 
 unit: setup
 	@$(BIN)/pytest -q -m "not integration"

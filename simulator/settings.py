@@ -113,6 +113,11 @@ class Settings(BaseSettings):
     livekit_empty_timeout_s: int = Field(
         default=30, description="how long LiveKit keeps a room nobody ever joined"
     )
+    livekit_congestion_control: bool = Field(
+        default=True,
+        description="LiveKit's downstream congestion control (its default); benchmark 1 turns "
+        "it off: its counting receivers send no REMB, so LiveKit's estimate could only fall",
+    )
 
     # -- collector -----------------------------------------------------------------------------
     collector_events_port: Port = Field(

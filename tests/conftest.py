@@ -22,7 +22,13 @@ _stack_ready = False
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
     global _stack_ready
-    if _stack_ready or item.get_closest_marker("integration") is None:
+    if item.get_closest_marker("integration") is None:
+        if "running_stack" in getattr(item, "fixturenames", ()):
+            # Unmarked, it would run in `make unit` and leave a default-slot stack up behind it
+            # (it did: the ports it held failed the next clone's whole integration run).
+            pytest.fail(f"{item.nodeid} uses the real stack: mark it integration", pytrace=False)
+        return
+    if _stack_ready:
         return
     if getattr(getattr(item, "module", None), "OWN_STACK", False):
         # The module builds an isolated stack of its own and must not start (or even probe)

@@ -47,6 +47,7 @@ def render_config(settings: Settings, keys: LiveKitCredentials) -> dict[str, Any
             "use_mdns": False,
             "interfaces": {"includes": [settings.sfu_veth]},
             "ips": {"includes": [f"{settings.sfu_address}/32"]},
+            "congestion_control": {"enabled": settings.livekit_congestion_control},
         },
         "turn": {"enabled": False},
         "keys": {keys.api_key: keys.api_secret},

@@ -13,12 +13,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from rtcsim.pipeline.load import MasterPlace, run_load_scenario
 from rtcsim.services.lan import Lan, Relay
 from simulator.load.parts import MANIFEST
 from simulator.scenario.load import LoadScenario, LoadSpec
 from simulator.settings import Settings
 
+pytestmark = pytest.mark.integration
 LOCUSTFILE = Path(__file__).parents[2] / "scenarios" / "locust" / "load-small.py"
 MASTER_PORT = 5557  # in the master's own namespace: no other run can hold it
 
@@ -81,7 +84,7 @@ def test_a_master_and_two_workers_on_separate_machines_conclude_whole(
                 locustfile=str(LOCUSTFILE),
                 users=12,
                 spawn_rate=4,
-                run_time_s=70,
+                run_time_s=45,
                 workers=0,
                 stop_timeout_s=20,
             ),

@@ -1,5 +1,5 @@
 """Rooms of three (one cheap publisher, two cheap viewers, 10 s visits) arriving in stages:
-up to 12 users over 20 s, held until 120 s, down to 6 by 150 s; then every user finishes its
+up to 12 users over 20 s, held until 60 s, down to 6 by 80 s; then every user finishes its
 visit and the run ends (simulator.load.wind_down). The first room of each process is recorded,
 so a run has all ten document types.
 
@@ -21,4 +21,4 @@ class RoomOfThree(WebRTCUser):
 
 
 class Arrivals(StagedArrivals):
-    stages = ramp(12, up_s=20, hold_s=100, down_to=6, down_s=30)
+    stages = ramp(12, up_s=20, hold_s=40, down_to=6, down_s=20)

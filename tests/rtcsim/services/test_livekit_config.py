@@ -37,6 +37,14 @@ def test_ice_is_udp_only_in_the_configured_port_range(tmp_path: Path) -> None:
     assert rtc["allow_tcp_fallback"] is False
 
 
+def test_congestion_control_stays_livekits_default_unless_turned_off(tmp_path: Path) -> None:
+    assert render_config(make_settings(tmp_path), KEYS)["rtc"]["congestion_control"] == {
+        "enabled": True
+    }
+    off = make_settings(tmp_path, livekit_congestion_control=False)
+    assert render_config(off, KEYS)["rtc"]["congestion_control"] == {"enabled": False}
+
+
 def test_webhooks_go_to_the_collector_unless_told_otherwise(tmp_path: Path) -> None:
     default = render_config(make_settings(tmp_path), KEYS)["webhook"]
     assert default == {"api_key": "APIkey", "urls": ["http://127.0.0.1:8190/livekit"]}
