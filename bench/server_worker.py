@@ -31,6 +31,9 @@ from simulator.peers.publishing import PublishOptions
 from simulator.settings import Settings
 from simulator.watch.process import process_cpu_s
 
+CONNECT_TIMEOUT_S = 45.0
+"""A subscriber that has not joined and subscribed by then counts as a failed connect."""
+
 
 def _publish_options(bitrate_bps: int) -> PublishOptions:
     return PublishOptions(
@@ -95,11 +98,19 @@ class Crowd:
 
         async def one(index: int) -> Participant:
             async with gate:
-                person = await self._joined(f"{self.label}-sub{index}")
+                stage = "join"
                 try:
-                    await person.subscribe(feeds[index % len(feeds)], media="cheap")
+                    async with asyncio.timeout(CONNECT_TIMEOUT_S):
+                        person = await self._joined(f"{self.label}-sub{index}")
+                        stage = "subscribe"
+                        await person.subscribe(feeds[index % len(feeds)], media="cheap")
+                except TimeoutError:
+                    raise TimeoutError(
+                        f"sub{index}: no {stage} in {CONNECT_TIMEOUT_S:g} s"
+                    ) from None
                 except BaseException:
-                    await person.close_quietly()
+                    if stage == "subscribe":
+                        await self._let_go(person)
                     raise
                 return person
 
@@ -109,6 +120,14 @@ class Crowd:
         self.people += [r for r in results if isinstance(r, Participant)]
         failed = [r for r in results if not isinstance(r, Participant)]
         return len(failed), repr(failed[0])[:300] if failed else ""
+
+    @staticmethod
+    async def _let_go(person: Participant) -> None:
+        """A failed subscriber's resources, within a bound: a close that hangs must not hold
+        the connect gate (one did, and the whole ramp waited on it)."""
+        with contextlib.suppress(Exception):
+            async with asyncio.timeout(CONNECT_TIMEOUT_S):
+                await person.close_quietly()
 
     async def remove_last(self, count: int) -> None:
         doomed = self.people[len(self.people) - count :] if count else []
