@@ -75,7 +75,10 @@ class LiveKitDriver:
                 f"LiveKit has no key pair under {self.state_dir / 'livekit'}: start it first "
                 "(rtcsim services up --livekit, or make services SERVER=livekit)"
             )
-        return LiveKitServer(aiohttp.ClientSession(), self, keys)
+        # No pool limit: each participant's signalling WebSocket holds one connection for its
+        # whole life, and aiohttp's default pool of 100 made the 101st join wait forever.
+        http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
+        return LiveKitServer(http, self, keys)
 
 
 class LiveKitServer:
