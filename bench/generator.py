@@ -99,16 +99,21 @@ class Worker:
         self._stderr: list[str] = []
         assert self.proc.stdout is not None
         assert self.proc.stderr is not None
-        for stream, into in ((self.proc.stdout, self._lines), (self.proc.stderr, None)):
-            threading.Thread(target=self._pump, args=(stream, into), daemon=True).start()
+        self._pumps = [
+            threading.Thread(target=self._pump, args=(stream, into), daemon=True)
+            for stream, into in ((self.proc.stdout, self._lines), (self.proc.stderr, None))
+        ]
+        for pump in self._pumps:
+            pump.start()
 
     def _pump(self, stream: IO[str], into: queue.Queue[str | None] | None) -> None:
-        for line in stream:
-            if into is not None:
-                into.put(line)
-            else:
-                self._stderr.append(line)
-                del self._stderr[:-100]
+        with stream:  # closed at the child's end of output, not left to the collector
+            for line in stream:
+                if into is not None:
+                    into.put(line)
+                else:
+                    self._stderr.append(line)
+                    del self._stderr[:-100]
         if into is not None:
             into.put(None)
 
@@ -145,6 +150,8 @@ class Worker:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait(10)
+        for pump in self._pumps:
+            pump.join(5)  # its pipe reaches its end with the child: the pump closes it
 
 
 def _python_worker(settings: Settings, role: str, room: str, *extra: str) -> list[str]:
