@@ -92,8 +92,8 @@ class Crowd:
 
     async def add(self, count: int, feeds: list[str]) -> tuple[int, str]:
         """``count`` more subscribers, each receiving one feed (round robin). Once a gate's
-        worth have failed, the rest are not tried: past the server's limit each would only
-        wait out its timeout (LiveKit past ~100 participants in a room: minutes a step)."""
+        worth have failed, the rest are not tried: past a limit each would only wait out its
+        timeout (the 101st LiveKit join once did, on an aiohttp pool cap since removed)."""
         gate = asyncio.Semaphore(CONNECT_CONCURRENCY)
         first = self.made
         self.made += count
