@@ -35,7 +35,7 @@ from typing import Any
 import aiohttp
 import orjson
 
-from bench.collector_process import BenchCollector, drop_scratch, es_client
+from bench.collector_process import BenchCollector, cpu_s, drop_scratch, es_client
 from bench.common import BenchResult, Progress
 from bench.janus_feed import Event, JanusFeed
 from collector.app import COLLECTOR, create_app
@@ -131,6 +131,7 @@ async def _churn(
     with BenchCollector(settings, INDEX) as collector:
         async with aiohttp.ClientSession() as http:
             began = time.monotonic()
+            cpu_began = (cpu_s(collector.pid), time.thread_time())
             wall_ms = time.time() * 1000
             for _ in range(LONG_ROOMS):
                 await _post(http, collector, churn.open(wall_ms, None))
@@ -154,12 +155,18 @@ async def _churn(
                         )
                 second += 1
                 await asyncio.sleep(max(0.0, began + second - time.monotonic()))
-            sizes.append((round(time.monotonic() - began, 1), _journal_bytes(collector)))
+            elapsed = time.monotonic() - began
+            sizes.append((round(elapsed, 1), _journal_bytes(collector)))
+            cores = {
+                "collector": round((cpu_s(collector.pid) - cpu_began[0]) / elapsed, 3),
+                "feeder": round((time.thread_time() - cpu_began[1]) / elapsed, 3),
+            }
             async with http.get(f"{collector.endpoints.api_url}/stats") as response:
                 stats: dict[str, Any] = await response.json()
             shutil.copy(collector.state_dir / "journal.ndjson", keep)
     return {"sizes": sizes, "rooms_opened": churn.opened, "rooms_closed": churn.closed,
-            "journal_stats": stats.get("journal"), "events": stats.get("events")}  # fmt: skip
+            "journal_stats": stats.get("journal"), "events": stats.get("events"),
+            "cores": cores}  # fmt: skip
 
 
 def _start_s(settings: Settings, journal: Path | None) -> tuple[float, int]:
@@ -256,6 +263,7 @@ async def _run(settings: Settings, progress: Progress, churn_s: float) -> BenchR
             "rooms_opened": fed["rooms_opened"],
             "rooms_closed": fed["rooms_closed"],
             "journal_stats": fed["journal_stats"],
+            "cores_while_churning": fed["cores"],
         },
         note=(
             f"journal {early / 1e6:.1f} MB at {early_at / 60:.0f} min, {last / 1e6:.1f} MB at "
