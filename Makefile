@@ -22,7 +22,7 @@ help:
 	@echo "make status  - what is running"
 	@echo "make lint    - ruff, mypy --strict and the import contracts (lint-imports)"
 	@echo "make soak    - peers joining and leaving for $(SOAK_MINUTES) min; fail if the collector's memory or fds grow"
-	@echo "make bench   - the five benchmarks of issue 6, figures against targets (< 15 min)"
+	@echo "make bench   - the six benchmarks (issues 6 and 16), figures against targets (< 20 min)"
 	@echo "make livekit - build livekit-server (Go module proxy) into ~/.cache/rtcsim/livekit/"
 	@echo "               (also 'make setup SERVER=livekit')"
 

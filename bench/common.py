@@ -2,11 +2,33 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 Progress = Callable[[str], None]
+
+
+class Milestone:
+    """A point inside one benchmark that a benchmark run beside it waits for: once benchmark
+    1's ramps on Janus are done (what follows them, its LiveKit ramp, is indicative), benchmark
+    6 may start (``bench.__main__.BESIDE``). One benchmark reaches it; another waits."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    def reach(self) -> None:
+        self._event.set()
+
+    def wait(self) -> None:
+        self._event.wait()
+
+    def reset(self) -> None:
+        self._event.clear()
+
+
+JANUS_RAMPS_DONE = Milestone()
 
 
 @dataclass(frozen=True)

@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from bench import pion_build
-from bench.common import BenchResult, Progress
+from bench.common import JANUS_RAMPS_DONE, BenchResult, Progress
 from bench.ramp import PublisherWindow, Ramp, Window, publish_window, receive_window, summarize
 from rtcsim.services import janus, livekit, livekit_build, stack
 from simulator.settings import Settings
@@ -551,6 +551,7 @@ def run_streams_per_core(
     by_kind = {SINGLE_LAYER.name: ours}
     for kind in PUBLISHER_KINDS[1:]:
         by_kind[kind.name] = _ramp_kind(kind, settings, progress, quick)
+    JANUS_RAMPS_DONE.reach()  # benchmark 6 may start beside the LiveKit ramp
     on_livekit = _livekit_ramp(settings, progress)
     per_core, pion_per_core = _per_core(ours), _per_core(theirs)
     ratio = round(per_core / pion_per_core, 2) if pion_per_core else 0.0
