@@ -214,11 +214,13 @@ async def end_connection(
             closed += _close_publication_record(conn, participant, reason)
             _let_go(ctx, who)
             await ctx.on_media(participant.vanish() if how == "vanish" else participant.forget())
-    finally:  # its peers closed (or failed to): their last events are in the logs
+    except BaseException:  # its peers failed to close: what they logged still goes
         await client_side.participant_gone(ctx, participant)
+        raise
     conn.leave_asked_ms = participant.leave_asked_wall_ms
     conn.left_ms = participant.left_wall_ms or now_ms()
     conn.end = reason
+    await client_side.participant_gone(ctx, participant)  # after its left_ms: a post takes time
 
     session = ctx.ledger.sessions[ctx.ledger.participants[who].room]
     if (
