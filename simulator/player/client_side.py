@@ -143,16 +143,18 @@ async def endpoint_up(
     if not posts_ice_events(ctx) or log_ is None:
         return
     book = endpoint_book(ctx)
-    entry = Endpoint(
-        endpoint,
-        session_id,
-        participant.server_id,
-        participant.connection_id,
-        feed,
-        log_,
-        posted=book.ended.get(log_, {}).get(endpoint, 0),
-    )
-    book.open[endpoint] = entry
+    entry = book.open.get(endpoint)
+    if entry is None or entry.log is not log_:  # else: up again, still followed
+        entry = Endpoint(
+            endpoint,
+            session_id,
+            participant.server_id,
+            participant.connection_id,
+            feed,
+            log_,
+            posted=book.ended.get(log_, {}).get(endpoint, 0),
+        )
+        book.open[endpoint] = entry
     await _send(ctx, _claim([entry]), endpoint)
 
 

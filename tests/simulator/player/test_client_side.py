@@ -188,6 +188,14 @@ async def test_a_resubscription_goes_on_where_the_ended_one_stopped() -> None:
     assert states(ctx, "PA_viewer_st") == [*UP, "DISCONNECTED"]
 
 
+async def test_an_endpoint_said_up_twice_posts_its_events_once() -> None:
+    ctx, cam, pc = await publishing()
+    await up(ctx, cam, "stream", pc)
+    close(pc)
+    await client_side.publication_ended(run(ctx), cam)
+    assert states(ctx, "stream") == [*UP, "DISCONNECTED"]
+
+
 async def test_a_stats_round_and_an_end_at_once_never_post_an_event_twice() -> None:
     ctx, cam, pc = await publishing()
     close(pc)
