@@ -17,6 +17,7 @@ no ``CONNECTED`` component state: none is invented.
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -51,11 +52,16 @@ def _now_ms() -> int:
 
 
 class IceLog:
-    """The endpoint events of one peer connection, in the order they happened."""
+    """The endpoint events of one peer connection, in the order they happened.
+
+    Written on the loop the connection lives on (the client namespace's), read from another
+    (the player's, which posts them): :meth:`since` copies under the lock the writes take, so
+    a reader never sees a list in the middle of an append, whichever Python runs it."""
 
     def __init__(self, pc: RTCPeerConnection) -> None:
         self.created_ms = _now_ms()
         self.events: list[IceEvent] = []
+        self._lock = threading.Lock()
         self._pc = pc
         self._pair_noted = False
         self._connected = False
@@ -65,9 +71,15 @@ class IceLog:
         pc.on("iceconnectionstatechange", self._on_ice)
         pc.on("connectionstatechange", self._on_connection)
 
+    def since(self, start: int) -> list[IceEvent]:
+        """The events from the ``start``-th on (0: all), as they are now."""
+        with self._lock:
+            return self.events[start:]
+
     def _note(self, kind: str, **fields: Any) -> None:
         now = _now_ms()
-        self.events.append(IceEvent(kind, now, max(0, now - self.created_ms), fields))
+        with self._lock:
+            self.events.append(IceEvent(kind, now, max(0, now - self.created_ms), fields))
 
     def _component(self, state: str) -> None:
         if state == self._component_state:

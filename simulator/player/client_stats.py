@@ -3,6 +3,8 @@
 The collector stores them as ``webrtcStats`` with ``rtcsim_side: "client"`` beside the server's
 own, so a dashboard can put both views of one endpoint side by side. Samples go out every
 ``interval_s`` and once more just before an endpoint closes, so short runs have them too.
+Each round also posts the ICE events the participant's endpoints went through since the last
+(``player.client_side``: on a server that reports none).
 """
 
 from __future__ import annotations
@@ -12,16 +14,19 @@ import contextlib
 import logging
 
 from simulator.ledger import now_ms
+from simulator.player import client_side
 from simulator.player.context import RunContext
 
 log = logging.getLogger(__name__)
 
 
 async def report(ctx: RunContext, who: str) -> None:
-    """Send ``who``'s current samples; a failure is logged, never fatal to the run."""
+    """Send ``who``'s current samples and its endpoints' new ICE events; a failure is logged,
+    never fatal to the run."""
     participant = ctx.participants.get(who)
     if participant is None:
         return
+    await client_side.post_new_events(ctx, participant)
     try:
         samples = await ctx.on_media(participant.client_stats())
         if not samples:

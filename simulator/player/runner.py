@@ -31,7 +31,7 @@ from simulator.ledger import (
 from simulator.netns_loop import NamespaceLoop
 from simulator.peers.clips import default_clips_dir
 from simulator.peers.publishing import PublishOptions, prepare_clips
-from simulator.player import client_stats, drops
+from simulator.player import client_side, client_stats, drops
 from simulator.player.context import RunContext
 from simulator.player.health import MEDIA_SERVER_LOST, JanusWatcher, MediaServerLost
 from simulator.player.host_sample import take_host_sample
@@ -98,8 +98,6 @@ async def play(
         started_ms=now_ms(),
         server=server_record(driver, drop_detection_s),
     )
-    if ServerReport.ICE_EVENTS not in driver.reports:
-        ledger.server.client_reports = [ServerReport.ICE_EVENTS.value]  # player.client_side
 
     await take_host_sample(collector, ledger, "start")
     server = await media.run(driver.connect())
@@ -156,7 +154,10 @@ async def play(
 
 
 def server_record(driver: Driver, drop_detection_s: float | None = None) -> ServerRecord:
-    """The ledger's account of the media server: its name and what its events report."""
+    """The ledger's account of the media server: its name, what its events report, and what
+    the client posts in their stead. The one place that decides it, for timeline runs and every
+    load process alike (``load.session``): a server without ICE events has each endpoint's
+    from the client (``player.client_side``), and the checks then expect them."""
     return ServerRecord(
         name=driver.name,
         reports=sorted(str(r) for r in driver.reports),
@@ -164,6 +165,9 @@ def server_record(driver: Driver, drop_detection_s: float | None = None) -> Serv
             drop_detection_s
             if drop_detection_s is not None
             else driver.timings.drop_noticed_within_s
+        ),
+        client_reports=(
+            [] if ServerReport.ICE_EVENTS in driver.reports else [ServerReport.ICE_EVENTS.value]
         ),
     )
 
@@ -377,6 +381,7 @@ async def _release(ctx: RunContext) -> None:
     await drops.cancel(ctx)
     for participant in list(ctx.participants.values()):
         await ctx.on_media(participant.close_quietly())
+        await client_side.participant_gone(ctx, participant)
     ctx.participants.clear()
     try:
         await ctx.on_media(ctx.server.close())

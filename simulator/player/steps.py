@@ -184,7 +184,9 @@ async def end_connection(
     counted up to it (after it a server may send viewers media of its own, LiveKit's blank
     frames, which no publisher sent). Every end a goodbye causes is dated between the goodbye
     and the last answer (``_ended_between``). A vanish or a forget books everything first (no
-    request of ours ends anything).
+    request of ours ends anything). The client's record of its endpoints' ICE, where it stands
+    in for the server's (``player.client_side``), is posted last, once its peers are closed:
+    their closing states with it.
 
     ``server_notices``: the end is one the server learns of later (a drop): its subscribers'
     streams and the room's session are booked when it does (``player.drops``), not now."""
@@ -198,22 +200,27 @@ async def end_connection(
         closed += _close_subscription_records(conn, participant, feed, reason)
     if not server_notices:
         closed += await _cascade_feed_end(ctx, participant.connection_id, reason)
-    if how == "leave":
-        try:
-            await ctx.on_media(participant.goodbye())
-            conn.leave_asked_ms = participant.leave_asked_wall_ms
-        finally:
+    try:
+        if how == "leave":
+            try:
+                await ctx.on_media(participant.goodbye())
+                conn.leave_asked_ms = participant.leave_asked_wall_ms
+            finally:
+                closed += _close_publication_record(conn, participant, reason)
+                _let_go(ctx, who)
+            await ctx.on_media(participant.hang_up())
+            _ended_between(closed, participant.leave_asked_wall_ms, now_ms(), _goodbyes(ctx))
+        else:
             closed += _close_publication_record(conn, participant, reason)
             _let_go(ctx, who)
-        await ctx.on_media(participant.hang_up())
-        _ended_between(closed, participant.leave_asked_wall_ms, now_ms(), _goodbyes(ctx))
-    else:
-        closed += _close_publication_record(conn, participant, reason)
-        _let_go(ctx, who)
-        await ctx.on_media(participant.vanish() if how == "vanish" else participant.forget())
+            await ctx.on_media(participant.vanish() if how == "vanish" else participant.forget())
+    except BaseException:  # its peers failed to close: what they logged still goes
+        await client_side.participant_gone(ctx, participant)
+        raise
     conn.leave_asked_ms = participant.leave_asked_wall_ms
     conn.left_ms = participant.left_wall_ms or now_ms()
     conn.end = reason
+    await client_side.participant_gone(ctx, participant)  # after its left_ms: a post takes time
 
     session = ctx.ledger.sessions[ctx.ledger.participants[who].room]
     if (
@@ -309,7 +316,7 @@ async def _publish(
     state = participant.publisher
     publication.negotiated_ms = state.negotiated_wall_ms if state is not None else None
     pc = state.pc if state is not None else None
-    await client_side.report_endpoint_events(ctx, conn.session_id, participant, stream, pc)
+    await client_side.endpoint_up(ctx, conn.session_id, participant, stream, pc)
     await ctx.apply_impairment(who)
 
 
@@ -345,7 +352,9 @@ async def subscribe(ctx: RunContext, step: SubscribeStep, who: str) -> None:
         await client_side.report_subscription(ctx, conn.session_id, participant, source, "started")
         endpoint = f"{participant.server_id}_{publication.stream_id}"
         pc = held.pc if held is not None else None
-        await client_side.report_endpoint_events(ctx, conn.session_id, participant, endpoint, pc)
+        await client_side.endpoint_up(
+            ctx, conn.session_id, participant, endpoint, pc, feed=source.connection_id
+        )
     await ctx.apply_impairment(who)
 
 
@@ -378,6 +387,7 @@ async def unsubscribe(ctx: RunContext, step: UnsubscribeStep, who: str) -> None:
         closed = _close_subscription_records(conn, participant, source.connection_id, "unsubscribe")
         await ctx.on_media(participant.unsubscribe(source.connection_id))
         _ended_between(closed, None, now_ms())
+        await client_side.subscription_ended(ctx, participant, source.connection_id)
         await client_side.report_subscription(ctx, conn.session_id, participant, source, "ended")
 
 
@@ -392,6 +402,7 @@ async def unpublish(ctx: RunContext, step: UnpublishStep, who: str) -> None:
     closed += await _cascade_feed_end(ctx, participant.connection_id, "unpublish")
     await ctx.on_media(participant.unpublish())
     _ended_between(closed, None, now_ms())
+    await client_side.publication_ended(ctx, participant)
 
 
 async def mute(ctx: RunContext, step: MuteStep, who: str) -> None:
@@ -536,6 +547,7 @@ async def _cascade_feed_end(ctx: RunContext, feed: str, reason: str) -> list[Sub
                 await ctx.on_media(other.refresh_subscription(feed))
             conn = ctx.ledger.participants[name].current
             closed += _close_subscription_records(conn, other, feed, reason)
+    await client_side.feed_ended(ctx, feed)
     return closed + drops.feed_ended(ctx, feed, reason, now_ms())
 
 

@@ -65,7 +65,10 @@ def applicable_types(
     ice = ServerReport.ICE_EVENTS.value
     reported = ice in ledger.server.reports or ice in getattr(ledger.server, "client_reports", [])
     if media and not reported:
-        exempt["kms"] = f"the media server ({ledger.server.name}) reports no ICE events"
+        exempt["kms"] = (
+            f"the media server ({ledger.server.name}) reports no ICE events, "
+            "and the client posted none in its stead"
+        )
     elif media:
         required.add("kms")  # ICE state changes: only peer connections have them
     elif connections:

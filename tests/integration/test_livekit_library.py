@@ -28,6 +28,7 @@ from simulator.player.standard import standard_repertoire
 from simulator.scenario.loader import load_any_scenario
 from simulator.scenario.model import Scenario
 from simulator.settings import Settings
+from simulator.verify.verdict import required_types
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
@@ -160,6 +161,35 @@ def test_livekit_latency_stays_exact_across_a_mute_that_renumbers_picture_ids(
 COMPONENT_STATES = ["GATHERING", "CONNECTING", "READY"]
 """aiortc's ICE states in order, as Kurento's (it has no ``connected``: ``checking`` then
 ``completed``)."""
+CLOSED = [*COMPONENT_STATES, "DISCONNECTED"]
+"""An endpoint that ended with its peer connection closing (aiortc's ``closed``)."""
+
+
+def _kms_by_endpoint(outcome: RunOutcome) -> dict[str, list[dict[str, object]]]:
+    """The run's kms documents by endpoint, in the order they happened; each is the client's
+    and each (type, state, timestamp) of an endpoint is there once."""
+    kms = [d for d in outcome.documents if d.get("elastic_type") == "kms"]
+    assert kms
+    assert {d["rtcsim_side"] for d in kms} == {"client"}
+    by_endpoint: dict[str, list[dict[str, object]]] = {}
+    for d in sorted(kms, key=lambda d: (d["timestamp"], d["msSinceEndpointCreation"])):
+        by_endpoint.setdefault(str(d["endpoint"]), []).append(d)
+    for endpoint, events in by_endpoint.items():
+        keys = [(e["type"], e.get("state") or e.get("newState"), e["timestamp"]) for e in events]
+        assert len(keys) == len(set(keys)), endpoint
+    return by_endpoint
+
+
+def _endpoints_up(outcome: RunOutcome) -> set[str]:
+    """Every publication's and subscription's endpoint that came up, as the documents name
+    them: the streamId, ``<subscriber's LiveKit SID>_<streamId>``."""
+    names: set[str] = set()
+    for p in outcome.ledger.participants.values():
+        for c in p.connections:
+            sid = c.server_id or c.connection_id
+            names |= {pub.stream_id for pub in c.publications if pub.ice_connected_ms}
+            names |= {f"{sid}_{s.stream_id}" for s in c.subscriptions if s.ice_connected_ms}
+    return names
 
 
 def test_livekit_endpoints_have_the_client_peers_ice_events_as_kms_documents(
@@ -168,40 +198,62 @@ def test_livekit_endpoints_have_the_client_peers_ice_events_as_kms_documents(
     """LiveKit reports no ICE: every publication's and subscription's endpoint has the ICE
     transitions of the aiortc peer connection carrying it, posted by the client
     (``rtcsim_side: client``), in aiortc's order, the selected pair between the client's and
-    LiveKit's namespace addresses."""
+    LiveKit's namespace addresses, up to its end: the viewers leave, then the presenter, each
+    closing its connections, so every endpoint goes on after READY to DISCONNECTED."""
     outcome = outcome_of("many-subscribers", livekit_stack)
     assert outcome.passed, [c for c in outcome.checks if not c.ok]
-    kms = [d for d in outcome.documents if d.get("elastic_type") == "kms"]
-    assert kms
-    assert {d["rtcsim_side"] for d in kms} == {"client"}
-    by_endpoint: dict[str, list[dict[str, object]]] = {}
-    for d in sorted(kms, key=lambda d: (d["timestamp"], d["msSinceEndpointCreation"])):
-        by_endpoint.setdefault(str(d["endpoint"]), []).append(d)
+    by_endpoint = _kms_by_endpoint(outcome)
     summaries = [d for d in outcome.documents if d.get("elastic_type") == "connectionSummary"]
     server_ids = {str(d["connectionId"]) for d in summaries}
-    expected = set()
-    for p in outcome.ledger.participants.values():
-        for c in p.connections:
-            expected |= {pub.stream_id for pub in c.publications}
-            expected |= {s.stream_id for s in c.subscriptions}
-    for stream in expected:  # every endpoint, publisher's and subscribers'
-        assert any(e == stream or e.endswith(f"_{stream}") for e in by_endpoint), stream
+    assert set(by_endpoint) == _endpoints_up(outcome)
     assert len(by_endpoint) == 9  # one publication, eight subscriptions
     for endpoint, events in by_endpoint.items():
         assert {str(e["connectionId"]) for e in events} <= server_ids, endpoint
         states = [e["state"] for e in events if e["type"] == "IceComponentStateChange"]
-        assert states == COMPONENT_STATES, endpoint
+        assert states == CLOSED, endpoint
         kinds = [e["type"] for e in events]
         assert kinds.index("IceGatheringDone") > kinds.index("IceComponentStateChange")
         assert kinds.count("NewCandidatePairSelected") == 1, endpoint
-        media = [e["newState"] for e in events if e["type"] == "MediaStateChanged"]
-        assert media == ["CONNECTED"], endpoint
+        for kind in ("MediaStateChanged", "ConnectionStateChanged"):
+            changes = [e["newState"] for e in events if e["type"] == kind]
+            assert changes == ["CONNECTED", "DISCONNECTED"], (endpoint, kind)
         times = [e["msSinceEndpointCreation"] for e in events]
         assert times == sorted(times), endpoint
         pair = next(e["candidatePair"] for e in events if "candidatePair" in e)
         assert isinstance(pair, dict)
         assert f" {livekit_stack.client_address} " in pair["localCandidate"], endpoint
         assert f" {livekit_stack.sfu_address} " in pair["remoteCandidate"], endpoint
+
+
+def test_a_locust_run_on_livekit_requires_and_has_every_endpoints_ice_events(
+    livekit_stack: Settings,
+) -> None:
+    """A load run decides as a scenario run does that the client stands in for LiveKit's
+    ICE: its checks require kms (they passed), and every endpoint that came up has its
+    connection's transitions, the client's. A publication ends with its publisher's leave
+    (DISCONNECTED); a subscription either with its viewer's leave (DISCONNECTED) or, the
+    connection staying up, with its publisher's (READY)."""
+    outcome = outcome_of("load-simulcast", livekit_stack)
+    assert outcome.ledger.server.client_reports == ["ice_events"]
+    assert "kms" in required_types(outcome.ledger)
+    assert outcome.passed, [c for c in outcome.checks if not c.ok]
+    by_endpoint = _kms_by_endpoint(outcome)
+    publications = {
+        pub.stream_id
+        for p in outcome.ledger.participants.values()
+        for c in p.connections
+        for pub in c.publications
+        if pub.ice_connected_ms
+    }
+    assert publications
+    assert set(by_endpoint) == _endpoints_up(outcome)
+    assert len(by_endpoint) > len(publications)  # the viewers' too
+    for endpoint, events in by_endpoint.items():
+        states = [e["state"] for e in events if e["type"] == "IceComponentStateChange"]
+        if endpoint in publications:
+            assert states == CLOSED, endpoint
+        else:
+            assert states in (COMPONENT_STATES, CLOSED), endpoint
 
 
 def test_livekit_takes_three_layers_and_relays_each_viewer_the_one_it_asked_for(

@@ -108,6 +108,18 @@ def test_a_rejoin_is_a_new_connection_of_the_same_user(running_stack: Settings) 
     assert users[viewer.user_id]["connections"]["numberOfElements"] == len(viewer.connections) == 3
 
 
+def test_on_janus_every_kms_document_is_the_servers_and_the_client_posts_none(
+    running_stack: Settings,
+) -> None:
+    """Janus reports each endpoint's ICE itself: the client stands in for nothing, so no kms
+    document is the client's (``rtcsim_side: client``, ``player.client_side``)."""
+    outcome = outcome_of("rejoin-storm", running_stack)
+    assert outcome.ledger.server.client_reports == []
+    kms = [d for d in outcome.documents if d.get("elastic_type") == "kms"]
+    assert any(d["type"] == "IceComponentStateChange" for d in kms)
+    assert [d for d in kms if "rtcsim_side" in d] == []
+
+
 TEN_TYPES = {
     "cdr",
     "kms",

@@ -54,3 +54,11 @@ def test_kms_documents_are_required_only_of_a_server_that_reports_ice_events() -
     assert "kms" in required_types(janus)
     assert "kms" not in required_types(livekit)
     assert "subscriberSummary" in required_types(livekit)
+
+
+def test_kms_documents_are_required_where_the_client_posts_them_in_the_servers_stead() -> None:
+    livekit = _ledger(server_ids=True)
+    livekit.server = ServerRecord(
+        name="livekit", reports=[], drop_noticed_within_s=35.0, client_reports=["ice_events"]
+    )
+    assert "kms" in required_types(livekit)

@@ -114,3 +114,42 @@ def test_an_ice_event_the_client_saw_is_a_kms_document_marked_as_the_clients() -
     assert kms["user"] == "alice"
     assert kms["msSinceEndpointCreation"] == 95
     assert kms["uniqueSessionId"].startswith("session-a_")
+
+
+def _state_change(endpoint: str, state: str, ts: int) -> ClientEndpointEvent:
+    return ClientEndpointEvent.model_validate(
+        {
+            "sessionId": "session-a",
+            "connectionId": BOB,
+            "endpoint": endpoint,
+            "type": KmsEventType.ICE_COMPONENT_STATE_CHANGE.value,
+            "timestamp": ts,
+            "msSinceEndpointCreation": 40,
+            "streamId": 1,
+            "componentId": 1,
+            "state": state,
+        }
+    )
+
+
+def test_an_ice_event_posted_again_is_the_same_document_and_another_one_is_not() -> None:
+    """The ``_id`` comes from the session, endpoint, type, time and state: a re-post
+    overwrites its document with the same body, while the same change of a connection shared
+    by two subscriptions, or another change of the same endpoint, is a document of its own."""
+    fed = Fed()
+    fed.feed(until(PUBLISHED_MS))
+    ts = PUBLISHED_MS + 10
+
+    def item(endpoint: str, state: str, at: int = ts) -> tuple[str, dict[str, object]]:
+        docs = fed.model.client_endpoint_event(_state_change(endpoint, state, at))
+        return next(d.item() for d in docs if d.elastic_type == "kms")
+
+    first = item(f"{BOB}_TR_a", "READY")
+    assert item(f"{BOB}_TR_a", "READY") == first
+    ids = {
+        first[0],
+        item(f"{BOB}_TR_b", "READY")[0],
+        item(f"{BOB}_TR_a", "DISCONNECTED")[0],
+        item(f"{BOB}_TR_a", "READY", ts + 1)[0],
+    }
+    assert len(ids) == 4
