@@ -2,13 +2,8 @@
 
 Both roles run inside the client network namespace on one ``NamespaceLoop`` (as ``rtcsim run``
 does) and are driven by JSON lines on stdin, one JSON line back on stdout for each, the same
-protocol as the pion baseline (``bench/pion/main.go``), so one ramp drives either:
-
-* ``{"cmd": "snapshot"}``: the counters so far (per stream for subscribers, per publisher for
-  publishers), this process's CPU seconds (all threads) and its ``GeneratorWatch`` verdict
-  (loop lag p95, saturation) since the previous snapshot. Two snapshots make a window.
-* ``{"cmd": "add", "count": n}`` / ``{"cmd": "remove", "count": n}`` (subscribers): connect
-  ``n`` more cheap subscribers, or close the last ``n``.
+protocol as the pion baseline (``bench/pion/main.go``) and ``bench.server_worker``, answered by
+their one command loop (``bench.worker_loop``), so one ramp drives any of them.
 
 ``publish``: a few cheap 640x480@30 VP8 (~1 Mbit/s) + Opus publishers (``--create-room``: this
 process creates the VideoRoom first, and destroys it at the end); prints ``ready`` with their
@@ -25,17 +20,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
-import os
-import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import aiohttp
 from aiortc import RTCPeerConnection, RTCSessionDescription
 
+from bench import worker_loop
 from simulator.driver.janus import videoroom
 from simulator.driver.janus.http import JanusHandle, JanusSession
 from simulator.driver.protocol import RoomOptions
@@ -45,51 +36,9 @@ from simulator.peers.cheap_receive import Counting
 from simulator.peers.publishing import PublishOptions
 from simulator.peers.rtc import new_peer_connection
 from simulator.peers.simulcast.publisher import SimulcastVideo
-from simulator.watch import GeneratorWatch
-from simulator.watch.process import process_cpu_s
 
 SUBSCRIBERS_PER_SESSION = 10  # Janus sessions (long-polls) shared by subscriber handles
-CONNECT_CONCURRENCY = 6
 WEBRTC_UP_TIMEOUT_S = 30.0
-WATCH_INTERVAL_S = 1.0
-
-
-def emit(event: str, **fields: Any) -> None:
-    print(json.dumps({"event": event, **fields}), flush=True)
-
-
-class _Watched:
-    """A ``GeneratorWatch`` per window: each snapshot closes one and opens the next."""
-
-    def __init__(self, label: str, media: NamespaceLoop) -> None:
-        self.label = label
-        self.media = media
-        self.watch: GeneratorWatch | None = None
-
-    def roll(self) -> dict[str, Any]:
-        verdict: dict[str, Any] = {"lag_p95_ms": 0.0, "lag_max_ms": 0.0, "saturated": False}
-        verdict["reasons"] = []
-        if self.watch is not None:
-            report = self.watch.stop()
-            verdict = {
-                "lag_p95_ms": report.loop_lag_p95_ms,
-                "lag_max_ms": report.loop_lag_max_ms,
-                "saturated": report.saturated,
-                "reasons": report.reasons,
-                "rss_mb": report.rss_max_kb // 1024,
-            }
-        self.watch = GeneratorWatch(
-            f"bench-{self.label}", {"media": self.media.loop}, interval_s=WATCH_INTERVAL_S
-        )
-        self.watch.start()
-        return verdict
-
-
-def _commands() -> Any:
-    """Each command line of stdin, parsed; ends when the bench closes stdin."""
-    for line in sys.stdin:
-        if line.strip():
-            yield json.loads(line)
 
 
 # -- publishers -------------------------------------------------------------------------------
@@ -157,7 +106,6 @@ def publish(args: argparse.Namespace) -> None:
     pcs: list[RTCPeerConnection] = []
     videos: list[publishing.Video] = []
     sessions: list[JanusSession] = []
-    watched = _Watched(args.label, media)
     try:
         for feed in feeds:
             session = media.run_sync(JanusSession.create(http, args.janus_url))
@@ -169,19 +117,14 @@ def publish(args: argparse.Namespace) -> None:
             pc, video = media.run_sync(made)
             pcs.append(pc)
             videos.append(video)
-        emit("ready", feeds=feeds, pid=os.getpid())
-        for command in _commands():
-            if command.get("cmd") == "snapshot":
-                emit(
-                    "snapshot",
-                    at=time.monotonic(),
-                    cpu_s=process_cpu_s(),
-                    frames_sent=[v.frames_sent for v in videos],
-                    connected=[pc.connectionState == "connected" for pc in pcs],
-                    **watched.roll(),
-                )
-            else:
-                emit("error", error=f"publishers take snapshot only, not {command!r}")
+        worker_loop.serve_publishers(
+            worker_loop.Watched(args.label, media),
+            feeds,
+            lambda: {
+                "frames_sent": [v.frames_sent for v in videos],
+                "connected": [pc.connectionState == "connected" for pc in pcs],
+            },
+        )
     finally:
         for video in videos:
             if isinstance(video, SimulcastVideo):  # its BYEs while the link is up
@@ -212,23 +155,11 @@ class Stream:
     handle: JanusHandle
     counting: list[Counting]
 
-    def totals(self) -> tuple[int, int, int, int]:
-        """Packets expected and received on the media SSRCs (RTX excluded), payload bytes,
-        video frames."""
-        expected = received = payload = frames = 0
-        for counting in self.counting:
-            for counter in counting.counters.values():
-                if counter.max_seq is None:
-                    continue
-                expected += counter.packets_expected
-                received += counter.packets_received
-                payload += counter.payload_bytes
-                if counter.video:
-                    frames += counter.frames
-        return expected, received, payload, frames
-
 
 class Subscribers:
+    """The cheap subscribers of one process (``bench.worker_loop.Streams``), sharing Janus
+    sessions ``SUBSCRIBERS_PER_SESSION`` at a time."""
+
     def __init__(self, media: NamespaceLoop, args: argparse.Namespace) -> None:
         self.media = media
         self.args = args
@@ -237,6 +168,9 @@ class Subscribers:
         self.streams: list[Stream] = []
         self.made = 0
 
+    def __len__(self) -> int:
+        return len(self.streams)
+
     async def _session_for(self, index: int) -> JanusSession:
         while len(self.sessions) <= index // SUBSCRIBERS_PER_SESSION:
             self.sessions.append(await JanusSession.create(self.http, self.args.janus_url))
@@ -244,7 +178,7 @@ class Subscribers:
 
     async def add(self, count: int) -> tuple[int, str]:
         """Connect ``count`` more; returns how many failed and the first error."""
-        gate = asyncio.Semaphore(CONNECT_CONCURRENCY)
+        gate = asyncio.Semaphore(worker_loop.CONNECT_CONCURRENCY)
         first = self.made
         self.made += count
         for index in range(first, first + count):  # sessions first: no race on the list
@@ -291,14 +225,12 @@ class Subscribers:
             with contextlib.suppress(Exception):
                 await stream.handle.detach()
 
-    async def counters(self) -> dict[str, list[int]]:
-        totals = [s.totals() for s in self.streams]
-        return {
-            "expected": [t[0] for t in totals],
-            "received": [t[1] for t in totals],
-            "bytes": [t[2] for t in totals],
-            "video_frames": [t[3] for t in totals],
-        }
+    def counters(self) -> dict[str, list[int]]:
+        """Read on the media loop, the thread that writes them."""
+        return self.media.run_sync(self._counters(), 60)
+
+    async def _counters(self) -> dict[str, list[int]]:
+        return worker_loop.stream_counters(s.counting for s in self.streams)
 
     def close(self) -> None:
         with contextlib.suppress(Exception):
@@ -317,41 +249,17 @@ def _ignore_frame(kind: str, nbytes: int) -> None:
 def subscribe(args: argparse.Namespace) -> None:
     media = NamespaceLoop(args.netns, name="bench-subscribers")
     subs = Subscribers(media, args)
-    watched = _Watched(args.label, media)
-    emit("hello", pid=os.getpid())
     try:
-        for command in _commands():
-            cmd = command.get("cmd")
-            if cmd == "add":
-                failed, error = media.run_sync(subs.add(int(command["count"])), 600)
-                emit("added", streams=len(subs.streams), failed=failed, error=error)
-            elif cmd == "remove":
-                media.run_sync(subs.remove_last(int(command["count"])), 300)
-                emit("removed", streams=len(subs.streams))
-            elif cmd == "snapshot":
-                counters = media.run_sync(subs.counters(), 60)
-                cpu_s = process_cpu_s()
-                emit("snapshot", at=time.monotonic(), cpu_s=cpu_s, **counters, **watched.roll())
-            else:
-                emit("error", error=f"unknown command {command!r}")
+        worker_loop.serve_subscribers(worker_loop.Watched(args.label, media), subs)
     finally:
         subs.close()
         media.close()
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m bench.generator_worker")
-    parser.add_argument("role", choices=["publish", "subscribe"])
+    parser = worker_loop.worker_parser("python -m bench.generator_worker")
     parser.add_argument("--janus-url", required=True)
     parser.add_argument("--netns", required=True)
-    parser.add_argument("--room", required=True)
-    parser.add_argument("--clips", type=Path, default=None)
-    parser.add_argument("--bitrate", type=int, default=1_000_000)
-    parser.add_argument("--publishers", type=int, default=2)
-    parser.add_argument("--create-room", action="store_true")
-    parser.add_argument("--room-publishers", type=int, default=16)
-    parser.add_argument("--feeds", type=lambda s: s.split(","), default=[])
-    parser.add_argument("--label", default="w")
     parser.add_argument("--simulcast", action="store_true", help="publish: three layers by rid")
     parser.add_argument(
         "--substream", type=int, choices=[0, 1, 2], default=None, help="subscribe: this layer"

@@ -2,13 +2,14 @@
 ROLE --server livekit ...``.
 
 The same line protocol as ``bench.generator_worker`` (``ready``/``hello``, ``add``, ``remove``,
-``snapshot``), so one ramp (``bench.generator.ramp``) drives it; the same cheap media and the
-same receive path (``cheap.count_frames`` then ``drain_sockets``: counted from RTP headers).
-What differs is the signalling: each publisher and each subscriber is a ``simulator``
-participant behind the media-server protocol (``simulator.driver``), as in a scenario run, so
-on LiveKit a stream is one participant (its WebSocket, its subscriber peer connection)
-receiving one publisher's video and audio. Janus keeps ``bench.generator_worker``: its
-subscribers share Janus sessions, which the protocol's one-session-per-participant cannot.
+``snapshot``), answered by the same command loop (``bench.worker_loop``), so one ramp
+(``bench.knee_search.ramp``) drives it; the same cheap media and the same receive path
+(``cheap.count_frames`` then ``drain_sockets``: counted from RTP headers). What differs is the
+signalling: each publisher and each subscriber is a ``simulator`` participant behind the
+media-server protocol (``simulator.driver``), as in a scenario run, so on LiveKit a stream is
+one participant (its WebSocket, its subscriber peer connection) receiving one publisher's video
+and audio. Janus keeps ``bench.generator_worker``: its subscribers share Janus sessions, which
+the protocol's one-session-per-participant cannot.
 """
 
 from __future__ import annotations
@@ -16,20 +17,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import os
-import time
 from pathlib import Path
 from typing import Any
 
-from bench.generator_worker import CONNECT_CONCURRENCY, _commands, _Watched, emit
+from bench import worker_loop
 from simulator.driver.protocol import MediaServer, RoomOptions
 from simulator.driver.servers import driver_for
 from simulator.netns_loop import NamespaceLoop
 from simulator.participant import Participant
 from simulator.peers import cheap
+from simulator.peers.cheap_receive import Counting
 from simulator.peers.publishing import PublishOptions
 from simulator.settings import Settings
-from simulator.watch.process import process_cpu_s
 
 CONNECT_TIMEOUT_S = 25.0
 """A subscriber that has not joined and subscribed by then counts as a failed connect."""
@@ -47,37 +46,41 @@ def _publish_options(bitrate_bps: int) -> PublishOptions:
     )
 
 
-def _counted(participant: Participant) -> tuple[int, int, int, int]:
-    """Packets expected and received on the media SSRCs, payload bytes, video frames: the
-    counters ``cheap.count_frames`` put on each receiver of the participant's peers."""
-    expected = received = payload = frames = 0
+def _countings(participant: Participant) -> list[Counting]:
+    """The counters ``cheap.count_frames`` put on each receiver of the participant's peers."""
+    countings = []
     for peer in participant.receivers.values():
         for transceiver in peer.pc.getTransceivers():
             counting = getattr(transceiver.receiver, "_rtcsim_counting", None)
-            for counter in counting.counters.values() if counting is not None else ():
-                if counter.max_seq is None:
-                    continue
-                expected += counter.packets_expected
-                received += counter.packets_received
-                payload += counter.payload_bytes
-                if counter.video:
-                    frames += counter.frames
-    return expected, received, payload, frames
+            if counting is not None:
+                countings.append(counting)
+    return countings
 
 
 class Crowd:
-    """Participants of one room, made and closed through the server's protocol."""
+    """Participants of one room, made and closed through the server's protocol; a subscribing
+    worker's (``bench.worker_loop.Streams``) receive ``feeds``, one each, round robin."""
 
     def __init__(
-        self, server: MediaServer, room: str, label: str, clips: Path, bitrate_bps: int
+        self,
+        server: MediaServer,
+        room: str,
+        label: str,
+        clips: Path,
+        bitrate_bps: int,
+        feeds: list[str],
     ) -> None:
         self.server = server
         self.bitrate_bps = bitrate_bps
         self.room = room
         self.label = label
         self.clips = clips
+        self.feeds = feeds
         self.people: list[Participant] = []
         self.made = 0
+
+    def __len__(self) -> int:
+        return len(self.people)
 
     async def _joined(self, name: str) -> Participant:
         person = Participant(self.server.participant(name, name), name, name, clips_dir=self.clips)
@@ -90,11 +93,11 @@ class Crowd:
         self.people.append(person)
         return person
 
-    async def add(self, count: int, feeds: list[str]) -> tuple[int, str]:
+    async def add(self, count: int) -> tuple[int, str]:
         """``count`` more subscribers, each receiving one feed (round robin). Once a gate's
         worth have failed, the rest are not tried: past a limit each would only wait out its
         timeout (the 101st LiveKit join once did, on an aiohttp pool cap since removed)."""
-        gate = asyncio.Semaphore(CONNECT_CONCURRENCY)
+        gate = asyncio.Semaphore(worker_loop.CONNECT_CONCURRENCY)
         first = self.made
         self.made += count
         failures = 0
@@ -102,7 +105,7 @@ class Crowd:
         async def one(index: int) -> Participant:
             nonlocal failures
             async with gate:
-                if failures >= CONNECT_CONCURRENCY:
+                if failures >= worker_loop.CONNECT_CONCURRENCY:
                     raise RuntimeError(f"sub{index}: not tried after {failures} failed")
                 name = f"{self.label}-sub{index}"
                 person = Participant(
@@ -113,7 +116,7 @@ class Crowd:
                     async with asyncio.timeout(CONNECT_TIMEOUT_S):
                         await person.join(self.room)
                         stage = "subscribe"
-                        await person.subscribe(feeds[index % len(feeds)], media="cheap")
+                        await person.subscribe(self.feeds[index % len(self.feeds)], media="cheap")
                 except BaseException as exc:
                     failures += 1
                     await self._let_go(person)
@@ -147,13 +150,7 @@ class Crowd:
                 await person.leave()
 
     def counters(self) -> dict[str, list[int]]:
-        totals = [_counted(p) for p in self.people]
-        return {
-            "expected": [t[0] for t in totals],
-            "received": [t[1] for t in totals],
-            "bytes": [t[2] for t in totals],
-            "video_frames": [t[3] for t in totals],
-        }
+        return worker_loop.stream_counters(_countings(p) for p in self.people)
 
 
 def _publish(args: argparse.Namespace, media: NamespaceLoop, crowd: Crowd) -> None:
@@ -163,66 +160,38 @@ def _publish(args: argparse.Namespace, media: NamespaceLoop, crowd: Crowd) -> No
     feeds = [f"{args.room}-{args.label}-pub{i}" for i in range(args.publishers)]
     for feed in feeds:
         media.run_sync(crowd.publisher(feed), 120)
-    emit("ready", feeds=feeds, pid=os.getpid())
-    watched = _Watched(args.label, media)
-    for command in _commands():
-        if command.get("cmd") == "snapshot":
-            publishers = [p.publisher for p in crowd.people]
-            emit(
-                "snapshot",
-                at=time.monotonic(),
-                cpu_s=process_cpu_s(),
-                frames_sent=[s.video.frames_sent if s and s.video else 0 for s in publishers],
-                connected=[
-                    s is not None and s.pc.connectionState == "connected" for s in publishers
-                ],
-                **watched.roll(),
-            )
-        else:
-            emit("error", error=f"publishers take snapshot only, not {command!r}")
+
+    def sent() -> dict[str, list[Any]]:
+        publishers = [p.publisher for p in crowd.people]
+        return {
+            "frames_sent": [s.video.frames_sent if s and s.video else 0 for s in publishers],
+            "connected": [
+                s is not None and s.pc.connectionState == "connected" for s in publishers
+            ],
+        }
+
+    worker_loop.serve_publishers(worker_loop.Watched(args.label, media), feeds, sent)
 
 
-def _subscribe(args: argparse.Namespace, media: NamespaceLoop, crowd: Crowd) -> None:
-    watched = _Watched(args.label, media)
-    emit("hello", pid=os.getpid())
-    for command in _commands():
-        cmd = command.get("cmd")
-        if cmd == "add":
-            failed, error = media.run_sync(crowd.add(int(command["count"]), args.feeds), 600)
-            emit("added", streams=len(crowd.people), failed=failed, error=error)
-        elif cmd == "remove":
-            media.run_sync(crowd.remove_last(int(command["count"])), 300)
-            emit("removed", streams=len(crowd.people))
-        elif cmd == "snapshot":
-            counters: Any = crowd.counters()
-            emit(
-                "snapshot", at=time.monotonic(), cpu_s=process_cpu_s(), **counters, **watched.roll()
-            )
-        else:
-            emit("error", error=f"unknown command {command!r}")
+def _parser() -> argparse.ArgumentParser:
+    parser = worker_loop.worker_parser("python -m bench.server_worker")
+    parser.add_argument("--server", required=True)
+    return parser
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench.server_worker")
-    parser.add_argument("role", choices=["publish", "subscribe"])
-    parser.add_argument("--server", required=True)
-    parser.add_argument("--room", required=True)
-    parser.add_argument("--clips", type=Path, default=None)
-    parser.add_argument("--bitrate", type=int, default=1_000_000)
-    parser.add_argument("--publishers", type=int, default=2)
-    parser.add_argument("--create-room", action="store_true")
-    parser.add_argument("--room-publishers", type=int, default=16)
-    parser.add_argument("--feeds", type=lambda s: s.split(","), default=[])
-    parser.add_argument("--label", default="w")
-    args = parser.parse_args(argv)
+    args = _parser().parse_args(argv)
     settings = Settings()
     clips = args.clips or cheap.default_clips_dir()
     media = NamespaceLoop(settings.client_netns, name=f"bench-{args.role}")
     driver = driver_for(settings, server=args.server, admin_label=f"rtcsim:bench-{args.label}")
     server = media.run_sync(driver.connect(), 60)
-    crowd = Crowd(server, args.room, args.label, clips, args.bitrate)
+    crowd = Crowd(server, args.room, args.label, clips, args.bitrate, args.feeds)
     try:
-        (_publish if args.role == "publish" else _subscribe)(args, media, crowd)
+        if args.role == "publish":
+            _publish(args, media, crowd)
+        else:
+            worker_loop.serve_subscribers(worker_loop.Watched(args.label, media), crowd)
     finally:
         with contextlib.suppress(Exception):
             media.run_sync(crowd.remove_last(len(crowd.people)), 300)

@@ -4,7 +4,7 @@ and that the worker reads it as a simulcast publisher and a one-layer subscriber
 from __future__ import annotations
 
 from bench import generator_worker
-from bench.generator import (
+from bench.publishers import (
     PUBLISHER_KINDS,
     SIMULCAST,
     SINGLE_LAYER,
