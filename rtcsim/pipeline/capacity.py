@@ -198,12 +198,14 @@ def _budget_pid(settings: Settings, cgroups: CpuCgroups | None) -> int:
 def server_budget(
     settings: Settings, cores: float | None, cgroups: CpuCgroups | None, progress: Progress
 ) -> Iterator[Budget | None]:
-    """The media server held to ``cores`` CPUs for the block (None: no budget, no cgroup)."""
+    """The media server held to ``cores`` CPUs for the block (None: no budget, no cgroup,
+    but a budget a killed search left on the server is lifted first)."""
+    name = cpu_budget.cgroup_name(settings.sfu_netns, settings.server)
     if cores is None:
+        _lift_leftover(settings, cgroups or CpuCgroups(), name)
         yield None
         return
     pid = _budget_pid(settings, cgroups)
-    name = cpu_budget.cgroup_name(settings.sfu_netns, settings.server)
     with contextlib.ExitStack() as stack:
         try:
             budget = stack.enter_context((cgroups or CpuCgroups()).applied(pid, cores, name))
@@ -216,6 +218,15 @@ def server_budget(
             f"{settings.server} leaves its budget, throttled in {done.nr_throttled} of "
             f"{done.nr_periods} CFS periods ({done.throttled_ms / 1000:.1f} s held back)"
         )
+
+
+def _lift_leftover(settings: Settings, cgroups: CpuCgroups, name: str) -> None:
+    """A search without a budget must not measure a server still throttled by a killed one."""
+    pid = SERVER_PIDS[settings.server](settings)
+    if pid is None or cgroups.missing() is not None:
+        return
+    with contextlib.suppress(CpuBudgetError):
+        cgroups.release(pid, name)
 
 
 def _periods(budget: Budget) -> Callable[[], tuple[int, int]]:

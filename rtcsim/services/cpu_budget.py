@@ -90,11 +90,8 @@ class CpuCgroups:
         problem = self.missing()
         if problem is not None:
             raise CpuBudgetError(f"cannot give the server a CPU budget: {problem}")
-        home = self.cgroup_of(pid)
-        if home.name == name:  # left in the child by a run that was killed
-            home = home.parent
+        home = self.release(pid, name)
         child = home / name
-        self.remove(child, home)
         child.mkdir()
         try:
             (child / "cpu.cfs_period_us").write_text(f"{PERIOD_US}\n")
@@ -105,6 +102,15 @@ class CpuCgroups:
             with contextlib.suppress(ProcessLookupError):
                 _move(pid, home)
             self.remove(child, home)
+
+    def release(self, pid: int, name: str) -> Path:
+        """Free ``pid`` from a child ``name`` a killed run left behind (the server would stay
+        throttled in it); return the server's own cgroup."""
+        home = self.cgroup_of(pid)
+        if home.name == name:
+            home = home.parent
+        self.remove(home / name, home)
+        return home
 
     def remove(self, child: Path, home: Path) -> None:
         """Empty ``child`` into ``home`` (a process left there by a killed run) and remove it."""

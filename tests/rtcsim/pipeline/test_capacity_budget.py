@@ -87,8 +87,26 @@ def test_the_server_is_in_the_slots_cgroup_only_while_the_block_runs(
     assert lines[-1].startswith("janus leaves its budget, throttled in 0 of 0 CFS periods")
 
 
-def test_no_budget_asked_is_no_cgroup_at_all(tmp_path: Path) -> None:
+def test_no_budget_asked_is_no_cgroup_at_all(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(capacity.SERVER_PIDS, "janus", lambda _settings: PID)
     cgroups = _hierarchy(tmp_path)
     with server_budget(_settings(tmp_path), None, cgroups, print) as budget:
         assert budget is None
     assert sorted(p.name for p in cgroups.root.iterdir()) == ["cpu.cfs_quota_us"]
+
+
+def test_a_search_without_a_budget_first_lifts_one_a_killed_search_left_on_the_server(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(capacity.SERVER_PIDS, "janus", lambda _settings: PID)
+    cgroups = _hierarchy(tmp_path)
+    left = cgroups.root / "rtcsim-t-sfu-janus"
+    left.mkdir()
+    (left / "cgroup.procs").write_text(f"{PID}\n")
+    (tmp_path / "proc" / str(PID) / "cgroup").write_text("1:cpu:/rtcsim-t-sfu-janus\n")
+    with server_budget(_settings(tmp_path), None, cgroups, print) as budget:
+        assert budget is None
+        assert not left.exists()
+        assert (cgroups.root / "cgroup.procs").read_text() == f"{PID}\n"
