@@ -34,12 +34,12 @@ COLUMNS = (
     "loss %",
     "fps p5",
     "Janus %",
-    "throttled %",
+    "thr %",
     "generator",
     "verdict",
 )
 """ICE, first frame: ms, p95; latency: ms, p50/p95; Janus: % of one core; generator: its CPU
-(cores) / the worst loop lag p95 (ms); throttled: with a CPU budget, the window's CFS periods
+(cores) / the worst loop lag p95 (ms); thr: with a CPU budget, the window's CFS periods
 in which the server used all of it."""
 
 
@@ -92,7 +92,7 @@ def print_capacity(result: dict[str, Any]) -> None:
     table = Table(
         title=f"capacity — {result['scenario']}{budget}",
         title_justify="left",
-        caption="ICE, frame: ms; latency: p50/p95 ms; Janus: % of a core; throttled: % of "
+        caption="ICE, frame: ms; latency: p50/p95 ms; Janus: % of a core; thr: % of "
         "CFS periods at the budget; generator: cores/loop lag p95 ms",
     )
     for column in COLUMNS:
