@@ -34,11 +34,13 @@ COLUMNS = (
     "loss %",
     "fps p5",
     "Janus %",
+    "thr %",
     "generator",
     "verdict",
 )
 """ICE, first frame: ms, p95; latency: ms, p50/p95; Janus: % of one core; generator: its CPU
-(cores) / the worst loop lag p95 (ms)."""
+(cores) / the worst loop lag p95 (ms); thr: with a CPU budget, the window's CFS periods
+in which the server used all of it."""
 
 
 def _num(value: float | None, digits: int = 0) -> str:
@@ -85,11 +87,13 @@ def print_capacity(result: dict[str, Any]) -> None:
     """The steps as a table, then the headline."""
     if not result:
         return
+    cores = result.get("server_cpu_cores")
+    budget = f" (server held to {cores:g} core)" if cores is not None else ""
     table = Table(
-        title=f"capacity — {result['scenario']}",
+        title=f"capacity — {result['scenario']}{budget}",
         title_justify="left",
-        caption="ICE, frame: ms; latency: p50/p95 ms; Janus: % of a core; "
-        "generator: cores/loop lag p95 ms",
+        caption="ICE, frame: ms; latency: p50/p95 ms; Janus: % of a core; thr: % of "
+        "CFS periods at the budget; generator: cores/loop lag p95 ms",
     )
     for column in COLUMNS:
         table.add_column(column, justify="left" if column == "verdict" else "right", no_wrap=True)
@@ -105,6 +109,7 @@ def print_capacity(result: dict[str, Any]) -> None:
             _num(f.get("subscriber_loss_pct"), 2),
             _num(f.get("video_fps_p5"), 1),
             _num(server.get("janus_cpu_pct"), 1),
+            _num(step.get("server_throttled_pct")),
             f"{generator['cpu_avg_cores']:.2f}/{generator['loop_lag_p95_max_ms']:.0f}",
             _verdict(step["verdict"]),
         )

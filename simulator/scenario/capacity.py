@@ -10,6 +10,7 @@ step must hold) instead of rooms, participants and a timeline::
       step_rooms: 2
       max_steps: 8
       hold_s: 30
+      server_cpu_cores: 0.5   # optional: Janus held to half a core (cgroup v1 CFS quota)
     slo:
       - {metric: join_success_ratio, op: ">=", value: 0.99}
       - {metric: latency_p95_ms, op: "<=", value: 300}
@@ -23,6 +24,7 @@ loss, jitter, frame rate and the server's CPU and memory of every stream during 
 
 from __future__ import annotations
 
+import os
 from typing import Literal, get_args
 
 from pydantic import Field, model_validator
@@ -110,6 +112,13 @@ class CapacitySpec(Strict):
         description="a window in which the generator was saturated is measured again, the "
         "same rooms held, this many times before the step counts as invalid",
     )
+    server_cpu_cores: float | None = Field(
+        None,
+        gt=0,
+        description="CPUs the media server may use during the search (a cgroup CFS quota), so "
+        "the server, not the generator beside it, runs out first; the capacity is then per "
+        "this budget. Absent: no budget",
+    )
 
     def rooms_at(self, step: int) -> int:
         """Rooms held at step ``step`` (1-based)."""
@@ -117,6 +126,12 @@ class CapacitySpec(Strict):
 
     @model_validator(mode="after")
     def _bounded(self) -> CapacitySpec:
+        cores = os.cpu_count() or 1
+        if self.server_cpu_cores is not None and self.server_cpu_cores > cores:
+            raise ValueError(
+                f"server_cpu_cores {self.server_cpu_cores:g} is more than this machine's "
+                f"{cores} cores"
+            )
         users = self.rooms_at(self.max_steps) * self.room.users
         if users > MAX_USERS:
             raise ValueError(

@@ -79,6 +79,9 @@ class StepResult:
     why: str = ""
     remeasured: int = 0
     """Windows measured again because the generator was saturated in the one before."""
+    server_throttled_pct: float | None = None
+    """With a CPU budget: the share of the window's CFS periods in which the server used its
+    whole budget (``cpu.stat``'s ``nr_throttled``); the server's CPU figures are then capped."""
 
     @property
     def broken(self) -> list[SloOutcome]:
@@ -96,6 +99,11 @@ class CapacityResult:
     load_average: list[float] = field(default_factory=list)
     """The machine's 1, 5 and 15 minute load averages when the search ended (a busy shared
     machine moves the knee: say so next to the figure)."""
+    server_cpu_cores: float | None = None
+    """The server's CPU budget during the search (``capacity.server_cpu_cores``): the capacity
+    is per this budget. None: the server could use the whole machine."""
+    server_throttling: dict[str, Any] | None = None
+    """With a budget: its cgroup and its ``cpu.stat`` over the whole search."""
 
     @property
     def capacity_step(self) -> StepResult | None:
@@ -144,6 +152,8 @@ class CapacityResult:
     def headline(self) -> str:
         """One line: the capacity and how the search ended."""
         unit = f"rooms of {self.users_per_room}"
+        if self.server_cpu_cores is not None:
+            unit += f" per {self.server_cpu_cores:g} core of the server"
         step = self.capacity_step
         held = (
             f"{step.rooms} {unit} ({step.users} users, {step.streams} streams)"

@@ -36,6 +36,8 @@ from simulator.verify.store_reader import Document
 log = logging.getLogger(__name__)
 
 ServerSamples = Callable[[int, int], Awaitable[list[Document]]]
+Throttling = Callable[[], tuple[int, int]]
+"""With a CPU budget on the server: its cgroup's CFS periods and throttled periods so far."""
 Progress = Callable[[str], None]
 MAX_FAILURES_KEPT = 5
 SERVER_SAMPLE_SLACK_S = 3.0
@@ -50,6 +52,7 @@ class CapacitySearch:
         server_samples: ServerSamples,
         monitoring_interval_s: float,
         progress: Progress,
+        throttling: Throttling | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.session = session
@@ -58,6 +61,7 @@ class CapacitySearch:
         self._server_samples = server_samples
         self._interval_s = monitoring_interval_s
         self._progress = progress
+        self._throttling = throttling
         self._sleep = sleep
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -141,9 +145,12 @@ class CapacitySearch:
         step.streams = self._streams()
         before, meters = await self._snapshot()
         start = now_ms()
+        throttled_from = self._throttling() if self._throttling else None
         await self._report_client_stats()
         await self._sleep(self.spec.hold_s)
         after, latencies = await self._snapshot_after(before, meters)
+        if self._throttling is not None and throttled_from is not None:
+            step.server_throttled_pct = throttled_pct(throttled_from, self._throttling())
         end_ms = now_ms()
         await self._report_client_stats()
         step.window_ms = [start, end_ms]
@@ -277,6 +284,8 @@ def step_line(step: StepResult) -> str:
     server = step.server
     if server.janus_cpu_pct is not None:
         parts.append(f"Janus {server.janus_cpu_pct:.0f} % CPU")
+    if step.server_throttled_pct is not None:
+        parts.append(f"throttled in {step.server_throttled_pct:.0f} % of periods")
     generator = step.generator
     lag = generator.loop_lag_p95_max_ms
     parts.append(f"generator {generator.cpu_avg_cores:.2f} core, lag p95 ≤ {lag:.0f} ms")
@@ -284,3 +293,12 @@ def step_line(step: StepResult) -> str:
         f"step {step.step}: {step.rooms} rooms, {step.streams} streams: {', '.join(parts)} "
         f"→ {step.verdict.upper()} ({step.why})"
     )
+
+
+def throttled_pct(before: tuple[int, int], after: tuple[int, int]) -> float | None:
+    """Throttled periods as a share of the CFS periods between two ``(periods, throttled)``
+    readings; None when no period ran (an idle server uses no period)."""
+    periods = after[0] - before[0]
+    if periods <= 0:
+        return None
+    return round(100 * (after[1] - before[1]) / periods, 1)

@@ -59,5 +59,21 @@ def test_the_report_of_a_capacity_run_shows_its_headline_knees_and_steps() -> No
     assert read_page(html).external == []
 
 
+def test_the_capacity_section_names_the_servers_cpu_budget_and_its_throttling() -> None:
+    result = _result()
+    result.server_cpu_cores = 0.5
+    result.server_throttling = {"nr_periods": 900, "nr_throttled": 300}
+    result.steps[-1].server_throttled_pct = 62.0
+    report = dataclasses.replace(
+        _report(RESPONSES, Verdict(passed=True)), capacity=result.as_dict()
+    )
+    html = render(report)
+    assert read_page(html).metrics["server_cpu_cores"] == "0.5"
+    assert "throttled in 300 of 900 periods" in html
+    assert "<td>62</td>" in html
+    plain = render(dataclasses.replace(report, capacity=_result().as_dict()))
+    assert 'data-metric="server_cpu_cores"' not in plain
+
+
 def test_a_report_without_a_search_has_no_capacity_section() -> None:
     assert "capacity" not in read_page(render(_report(RESPONSES, Verdict(passed=True)))).panels

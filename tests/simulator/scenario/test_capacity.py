@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import get_args
 
@@ -48,6 +49,21 @@ def test_a_search_past_the_users_bound_is_refused_with_the_count() -> None:
     text = GOOD.replace("max_steps: 4", "max_steps: 40").replace("users: 4", "users: 5")
     with pytest.raises(ScenarioError, match=r"cap.yaml:\d+: capacity: .*595 users"):
         parse_any_scenario(text, "cap.yaml")  # 2 + 39 * 3 rooms of 5
+
+
+def test_a_server_cpu_budget_is_optional_and_within_this_machines_cores() -> None:
+    plain = parse_any_scenario(GOOD)
+    assert isinstance(plain, CapacityScenario)
+    assert plain.capacity.server_cpu_cores is None
+    budget = GOOD.replace("max_steps: 4", "max_steps: 4\n  server_cpu_cores: 0.5")
+    held = parse_any_scenario(budget)
+    assert isinstance(held, CapacityScenario)
+    assert held.capacity.server_cpu_cores == 0.5
+    too_many = (os.cpu_count() or 1) + 1
+    with pytest.raises(ScenarioError, match=f"server_cpu_cores {too_many} is more than this"):
+        parse_any_scenario(budget.replace("0.5", str(too_many)), "cap.yaml")
+    with pytest.raises(ScenarioError, match=r"cap.yaml:\d+: capacity.server_cpu_cores"):
+        parse_any_scenario(budget.replace("0.5", "0"), "cap.yaml")
 
 
 def test_rooms_where_nobody_subscribes_are_refused() -> None:

@@ -43,6 +43,16 @@ def test_the_step_before_the_knee_is_the_capacity(tmp_path: Path) -> None:
     assert read_capacity(tmp_path / "nothing") is None
 
 
+def test_a_capacity_found_under_a_cpu_budget_is_per_that_budget() -> None:
+    result = CapacityResult("cap", 4, 1, "cheap", [_step(1, "good")], server_cpu_cores=0.5)
+    result.steps.append(_step(2, "slo", "subscriber_loss_pct 4 (SLO <= 1)"))
+    result.ending = "slo"
+    assert result.headline().startswith(
+        "capacity 2 rooms of 4 per 0.5 core of the server (8 users, 8 streams)"
+    )
+    assert result.as_dict()["server_cpu_cores"] == 0.5
+
+
 def test_a_search_the_generator_ended_is_invalid_and_only_a_lower_bound() -> None:
     result = CapacityResult("cap", 4, 1, "cheap", [_step(1, "good"), _step(2, "generator")])
     result.ending = "generator"

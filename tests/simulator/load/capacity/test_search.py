@@ -18,7 +18,7 @@ from simulator.ledger import (
     SubscriptionRecord,
     now_ms,
 )
-from simulator.load.capacity.search import CapacitySearch
+from simulator.load.capacity.search import CapacitySearch, Throttling, throttled_pct
 from simulator.load.session import LoadSession
 from simulator.peers.latency import LatencyMeter, SentFrames
 from simulator.peers.peer_state import TrackCounters
@@ -164,7 +164,9 @@ async def _monitoring(start_ms: int, end_ms: int) -> list[dict[str, Any]]:
     return [{"elastic_type": "monitoringStats", "timestamp": start_ms, "janus_cpu": 6.0}]
 
 
-async def _search(world: World, scenario: CapacityScenario) -> Any:
+async def _search(
+    world: World, scenario: CapacityScenario, throttling: Throttling | None = None
+) -> Any:
     lines: list[str] = []
     search = CapacitySearch(
         cast(LoadSession, world),
@@ -172,6 +174,7 @@ async def _search(world: World, scenario: CapacityScenario) -> Any:
         server_samples=_monitoring,
         monitoring_interval_s=0.0,
         progress=lines.append,
+        throttling=throttling,
         sleep=world.sleep,
     )
     return await search.run(), lines
@@ -220,6 +223,24 @@ async def test_a_step_that_never_settles_breaks_the_search() -> None:
                                          "cap-2-u3: still arriving"]  # fmt: skip
     assert result.steps[-1].window_ms == []
     assert result.capacity_rooms == 1
+
+
+async def test_with_a_cpu_budget_each_window_says_how_often_the_server_was_throttled() -> None:
+    readings = iter([(0, 0), (100, 10), (100, 10), (300, 170)])  # a window's start, its end
+    result, lines = await _search(World(), _scenario(max_steps=2), lambda: next(readings))
+    assert [s.server_throttled_pct for s in result.steps] == [10.0, 80.0]
+    assert "throttled in 80 % of periods" in lines[-1]
+
+
+async def test_without_a_budget_no_step_has_a_throttled_share() -> None:
+    result, lines = await _search(World(), _scenario(max_steps=1))
+    assert result.steps[0].server_throttled_pct is None
+    assert "throttled" not in lines[-1]
+
+
+def test_a_window_without_a_cfs_period_has_no_throttled_share() -> None:
+    assert throttled_pct((50, 5), (50, 5)) is None
+    assert throttled_pct((50, 5), (150, 30)) == 25.0
 
 
 async def test_every_step_holding_ends_at_max_steps() -> None:
