@@ -25,9 +25,11 @@ is refused there, by name (``UnsupportedVersionError``).
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -220,6 +222,25 @@ def _errors() -> tuple[type[Exception], ...]:
     return (elastic_transport.TransportError, elastic_transport.ApiError)
 
 
+_PROBING: ContextVar[bool] = ContextVar("rtcsim_es_probing", default=False)
+
+
+class _ProbeNoise(logging.Filter):
+    """Drops the node pool's lines while the version is asked.
+
+    The transport takes any answer outside 2xx and a few 4xx for a failing node, so the
+    minimal distribution's 405 to ``GET /`` logs "has failed for 1 times in a row, putting on
+    1 second timeout" at every connection, and "marked alive" right after: a warning about
+    nothing, on every capacity step and every reader. Only the probe's own lines (this task's
+    context) are dropped; a node failing for another request is still logged."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not _PROBING.get()
+
+
+logging.getLogger("elastic_transport.node_pool").addFilter(_ProbeNoise())
+
+
 async def server_version(options: ClientOptions) -> ServerVersion:
     """The version the cluster runs; ``StoreError`` when it cannot be asked.
 
@@ -229,6 +250,7 @@ async def server_version(options: ClientOptions) -> ServerVersion:
     cluster being upgraded, a node of the older major refuses the newer major's header).
     """
     client = make_client(options, 0)
+    probing = _PROBING.set(True)
     try:
         try:
             info = await client.info()
@@ -246,6 +268,7 @@ async def server_version(options: ClientOptions) -> ServerVersion:
     except _errors() as exc:
         raise StoreError(f"Elasticsearch unreachable at {options.where}: {_describe(exc)}") from exc
     finally:
+        _PROBING.reset(probing)
         await client.close()
     try:
         return min(ServerVersion.parse(number) for number in numbers or [""])

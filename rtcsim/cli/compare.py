@@ -36,6 +36,7 @@ VERDICT_STYLE = {
     "better": "green",
     "same": "dim",
     "missing": "dim",
+    "incomparable": "yellow",
 }
 
 
@@ -111,6 +112,8 @@ def print_comparison(comparison: Comparison) -> None:
     for run in (base, cand):
         if not run.valid:
             console.print(f"[yellow]note:[/] run {run.run_id} was INVALID (generator saturated)")
+    for note in comparison.notes:
+        console.print(f"[yellow]note:[/] {note}")
     if comparison.passed:
         console.print("[bold green]no regression[/]")
     else:

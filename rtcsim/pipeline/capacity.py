@@ -222,11 +222,7 @@ def server_budget(
 
 def _lift_leftover(settings: Settings, cgroups: CpuCgroups, name: str) -> None:
     """A search without a budget must not measure a server still throttled by a killed one."""
-    pid = SERVER_PIDS[settings.server](settings)
-    if pid is None or cgroups.missing() is not None:
-        return
-    with contextlib.suppress(CpuBudgetError):
-        cgroups.release(pid, name)
+    cpu_budget.lift_leftover(SERVER_PIDS[settings.server](settings), name, cgroups)
 
 
 def _periods(budget: Budget) -> Callable[[], tuple[int, int]]:

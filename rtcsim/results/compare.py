@@ -6,7 +6,9 @@ it found (``capacity.capacity_rooms``). Each metric knows which way is worse. A 
 says how much worse the candidate may be before it is a regression: relative (``20%``),
 absolute in the metric's unit (``0.5``), or both (``20%+25``: worse by more than 20 % *and* by
 more than 25, so that noise on tiny values is not a regression). A metric missing from either
-run is shown, never judged.
+run is shown, never judged. Two capacity searches that held the server to different CPU budgets
+(``capacity.server_cpu_cores``) measured different servers: their capacity and CPU per stream
+are shown as ``incomparable`` and the comparison says why.
 """
 
 from __future__ import annotations
@@ -24,6 +26,10 @@ import yaml
 from rtcsim.results.folders import ResultsError
 
 Better = Literal["lower", "higher"]
+Verdict = Literal["regression", "worse", "better", "same", "missing", "incomparable"]
+
+BUDGET_BOUND = ("capacity_rooms", "server_cpu_per_stream_pct")
+"""The metrics a CPU budget on the server decides: not judged across different budgets."""
 
 
 @dataclass(frozen=True)
@@ -168,6 +174,8 @@ class RunFigures:
     figures: dict[str, float | None]
     capacity_step_rooms: float | None = None
     valid: bool = True
+    server_cpu_cores: float | None = None
+    """The CPU budget the server was held to during a capacity search (None: no budget)."""
 
 
 def read_run(folder: Path) -> RunFigures:
@@ -181,7 +189,9 @@ def read_run(folder: Path) -> RunFigures:
     }
     capacity = summary.get("capacity")
     step_rooms = None
+    budget = None
     if isinstance(capacity, dict):
+        budget = _number(capacity.get("server_cpu_cores"))
         figures["capacity_rooms"] = _number(capacity.get("capacity_rooms"))
         rooms = [s.get("rooms") for s in capacity.get("steps", [])]
         if len(rooms) > 1:
@@ -195,6 +205,7 @@ def read_run(folder: Path) -> RunFigures:
         figures=figures,
         capacity_step_rooms=step_rooms,
         valid=bool(summary.get("valid", True)),
+        server_cpu_cores=budget,
     )
 
 
@@ -214,7 +225,7 @@ class Row:
     baseline: float | None
     candidate: float | None
     threshold: str
-    verdict: Literal["regression", "worse", "better", "same", "missing"]
+    verdict: Verdict
 
     @property
     def diff(self) -> float | None:
@@ -235,6 +246,7 @@ class Comparison:
     baseline: RunFigures
     candidate: RunFigures
     rows: list[Row] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def regressions(self) -> list[Row]:
@@ -250,6 +262,7 @@ class Comparison:
             "candidate": {"run_id": self.candidate.run_id, "scenario": self.candidate.scenario},
             "passed": self.passed,
             "regressions": [row.metric for row in self.regressions],
+            "notes": list(self.notes),
             "metrics": [
                 {
                     "metric": row.metric,
@@ -283,6 +296,7 @@ class Comparison:
                 f"| {row.label} | {show(row.baseline, row.unit)} | "
                 f"{show(row.candidate, row.unit)} | {change(row)} | {row.threshold} | {mark} |"
             )
+        lines.extend(["", *(f"Note: {note}" for note in self.notes)] if self.notes else [])
         return "\n".join(lines) + "\n"
 
 
@@ -309,11 +323,23 @@ def compare(
     """Every metric of either run; regressions by ``thresholds`` (default: the defaults)."""
     limits = dict(thresholds) if thresholds is not None else parse_thresholds(DEFAULT_THRESHOLDS)
     comparison = Comparison(baseline, candidate)
+    budgets_differ = baseline.server_cpu_cores != candidate.server_cpu_cores
+    if budgets_differ:
+        comparison.notes.append(
+            f"the server's CPU budget was {_budget(baseline)} in the baseline and "
+            f"{_budget(candidate)} in the candidate: capacity and CPU per stream are not "
+            "comparable, so not judged"
+        )
     for metric, info in METRICS.items():
         before, after = baseline.figures.get(metric), candidate.figures.get(metric)
         if before is None and after is None:
             continue
         limit = limits.get(metric)
+        verdict: Verdict = (
+            "incomparable"
+            if budgets_differ and metric in BUDGET_BOUND
+            else _verdict(info, before, after, limit, baseline.capacity_step_rooms)
+        )
         comparison.rows.append(
             Row(
                 metric=metric,
@@ -323,10 +349,15 @@ def compare(
                 baseline=before,
                 candidate=after,
                 threshold=str(limit) if limit is not None else "",
-                verdict=_verdict(info, before, after, limit, baseline.capacity_step_rooms),
+                verdict=verdict,
             )
         )
     return comparison
+
+
+def _budget(run: RunFigures) -> str:
+    cores = run.server_cpu_cores
+    return "none" if cores is None else f"{cores:g} core"
 
 
 def _verdict(
@@ -335,7 +366,7 @@ def _verdict(
     after: float | None,
     limit: Threshold | None,
     step: float | None,
-) -> Literal["regression", "worse", "better", "same", "missing"]:
+) -> Verdict:
     if before is None or after is None:
         return "missing"
     worse_by = after - before if info.better == "lower" else before - after

@@ -145,6 +145,24 @@ class Budget:
         )
 
 
+def lift_leftover(pid: int | None, name: str, cgroups: CpuCgroups | None = None) -> bool:
+    """Free the server ``pid`` from a budget ``name`` that a killed search left behind; True
+    when there was one. Whatever runs on that server next (``services up`` reusing it, a run,
+    a search without a budget) must not measure a server still throttled. A machine where
+    budgets cannot be applied has none to lift."""
+    hierarchy = cgroups or CpuCgroups()
+    if pid is None or hierarchy.missing() is not None:
+        return False
+    try:
+        home = hierarchy.cgroup_of(pid)
+        left = home.name == name or (home / name).is_dir()
+        if left:
+            hierarchy.release(pid, name)
+    except (CpuBudgetError, OSError):
+        return False
+    return left
+
+
 def cgroup_name(sfu_netns: str, server: str) -> str:
     """The child's name: one per stack slot and server, so two stacks never share one."""
     return f"rtcsim-{sfu_netns}-{server}"

@@ -19,7 +19,15 @@ from enum import Enum
 from rich.console import Console
 
 from collector.netns import namespace_exists
-from rtcsim.services import collector, elasticsearch, janus, livekit, livekit_build, netns
+from rtcsim.services import (
+    collector,
+    cpu_budget,
+    elasticsearch,
+    janus,
+    livekit,
+    livekit_build,
+    netns,
+)
 from rtcsim.services.errors import ServiceError
 from simulator.settings import Settings
 
@@ -116,6 +124,7 @@ def up(
         verb = "reused" if jan.reused else f"started in {_timed(jan.elapsed_s)}"
         done.append(ServiceStatus("janus", State.UP, jan.url, jan.pid, jan.elapsed_s))
         out.print(f"[green]✓[/] Janus  {jan.url} {verb} (pid {jan.pid})")
+        _lift_budget(settings, "janus", jan.pid, out)
 
     if with_livekit or settings.server == "livekit":
         if not livekit_build.is_built(settings):
@@ -125,7 +134,15 @@ def up(
         verb = "reused" if lk.reused else f"started in {_timed(lk.elapsed_s)}"
         done.append(ServiceStatus("livekit", State.UP, lk.url, lk.pid, lk.elapsed_s))
         out.print(f"[green]✓[/] LiveKit  {lk.url} {verb} (pid {lk.pid})")
+        _lift_budget(settings, "livekit", lk.pid, out)
     return StackStatus(done)
+
+
+def _lift_budget(settings: Settings, server: str, pid: int | None, out: Console) -> None:
+    """A reused server may still be held to the CPU budget of a capacity search that was
+    killed; everything after ``up`` expects it unbounded."""
+    if cpu_budget.lift_leftover(pid, cpu_budget.cgroup_name(settings.sfu_netns, server)):
+        out.print(f"[yellow]![/] {server}: lifted the CPU budget a killed capacity search left")
 
 
 def down(settings: Settings, *, console: Console | None = None) -> list[str]:

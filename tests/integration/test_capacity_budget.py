@@ -7,9 +7,10 @@ import asyncio
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 
 from rtcsim.pipeline.runs import run_file
-from rtcsim.services import janus
+from rtcsim.services import janus, stack
 from rtcsim.services.cpu_budget import CpuCgroups, cgroup_name
 from simulator.settings import Settings
 
@@ -61,3 +62,32 @@ def test_a_search_with_a_budget_holds_janus_to_it_and_lets_go_after(
     assert all(s["server_throttled_pct"] is not None for s in capacity["steps"])
     assert "per 0.25 core of the server" in capacity["headline"]
     assert janus.pid(running_stack) == pid  # the same Janus, never restarted
+
+
+def test_services_up_lifts_a_budget_a_killed_search_left_on_the_janus_it_reuses(
+    running_stack: Settings,
+) -> None:
+    """A search killed with SIGKILL leaves Janus in its child cgroup, at its quota; the next
+    ``services up`` reuses that Janus, and whatever runs next must find it unbounded."""
+    pid = janus.pid(running_stack)
+    assert pid is not None
+    cgroups = CpuCgroups()
+    home = cgroups.cgroup_of(pid)
+    child = home / cgroup_name(running_stack.sfu_netns, "janus")
+    child.mkdir()  # what ``applied`` does, without the clean-up a killed process never runs
+    (child / "cpu.cfs_period_us").write_text("100000\n")
+    (child / "cpu.cfs_quota_us").write_text("10000\n")
+    (child / "cgroup.procs").write_text(f"{pid}\n")
+    try:
+        assert cgroups.cgroup_of(pid) == child
+        out = Console(record=True, width=200)
+        stack.up(running_stack, console=out)
+        assert cgroups.cgroup_of(pid) == home
+        assert not child.exists()
+        assert janus.pid(running_stack) == pid  # reused, not restarted
+        assert "lifted the CPU budget a killed capacity search left" in out.export_text()
+        again = Console(record=True, width=200)
+        stack.up(running_stack, console=again)
+        assert "lifted" not in again.export_text()  # nothing left to lift
+    finally:
+        cgroups.remove(child, home)

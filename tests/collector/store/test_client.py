@@ -32,6 +32,7 @@ class FakeServer:
     version: str
     root_allowed: bool = True
     node_versions: tuple[str, ...] = ()
+    unavailable: bool = False  # every request but the version's answers 503
     seen: list[tuple[str, str, str]] = field(default_factory=list)  # path, accept, content-type
 
     def app(self) -> web.Application:
@@ -54,6 +55,8 @@ class FakeServer:
         if request.path == "/_nodes":
             nodes = {f"n{i}": {"version": v} for i, v in enumerate(self.node_versions)}
             return web.json_response({"nodes": nodes}, headers=PRODUCT)
+        if self.unavailable:
+            return web.json_response({"error": "unavailable"}, status=503, headers=PRODUCT)
         return web.json_response({"count": 3}, headers=PRODUCT)
 
 
@@ -111,6 +114,26 @@ async def test_without_get_root_the_oldest_node_of_the_cluster_decides() -> None
         connection = await connect(ClientOptions((url,)))
         await connection.client.close()
     assert str(connection.version) == "8.19.21"
+
+
+async def test_the_minimal_distributions_405_logs_no_node_failure_but_a_real_one_still_does(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The probe's 405 to ``GET /`` is expected (integ-test-zip), not a failing node; a 503 to
+    a later request is, and must still be logged."""
+    server = FakeServer("", root_allowed=False, node_versions=("9.5.0",))
+    caplog.set_level("WARNING", logger="elastic_transport.node_pool")
+    async for url in serving(server):
+        connection = await connect(ClientOptions((url,)))
+        try:
+            assert not [r for r in caplog.records if r.name == "elastic_transport.node_pool"]
+            server.unavailable = True
+            await connection.client.options(max_retries=0).count(index="x")
+        except Exception:  # the 503 itself is not what is tested
+            pass
+        finally:
+            await connection.client.close()
+    assert [r for r in caplog.records if r.name == "elastic_transport.node_pool"]
 
 
 @pytest.mark.parametrize("version", ["6.8.23", "7.16.3", "10.0.0"])

@@ -75,6 +75,34 @@ def test_five_percent_loss_on_every_subscriber_is_a_regression(tmp_path: Path) -
     assert data["regressions"][0] == "subscriber_loss_pct"
 
 
+def test_capacities_under_different_cpu_budgets_are_shown_never_judged(tmp_path: Path) -> None:
+    """Half the rooms under a 0.3 core budget is no regression from an unbounded server: they
+    measured different servers. Everything else is still judged."""
+    worse = CLEAN | {"subscriber_loss_pct": 5.0}
+    a = read_run(write_run(tmp_path / "a", CLEAN, capacity=_capacity(16)))
+    b = read_run(
+        write_run(tmp_path / "b", worse, capacity=_capacity(8) | {"server_cpu_cores": 0.3})
+    )
+    assert (a.server_cpu_cores, b.server_cpu_cores) == (None, 0.3)
+    comparison = compare(a, b)
+    verdicts = {row.metric: row.verdict for row in comparison.rows}
+    assert verdicts["capacity_rooms"] == "incomparable"
+    assert verdicts["server_cpu_per_stream_pct"] == "incomparable"
+    assert [row.metric for row in comparison.regressions] == ["subscriber_loss_pct"]
+    assert comparison.notes == [
+        "the server's CPU budget was none in the baseline and 0.3 core in the candidate: "
+        "capacity and CPU per stream are not comparable, so not judged"
+    ]
+    assert comparison.as_dict()["notes"] == comparison.notes
+    assert "Note: the server's CPU budget was none" in comparison.markdown()
+    same = read_run(
+        write_run(tmp_path / "c", CLEAN, capacity=_capacity(4) | {"server_cpu_cores": 0.3})
+    )
+    again = compare(b, same)
+    assert {row.metric: row.verdict for row in again.rows}["capacity_rooms"] == "regression"
+    assert not again.notes
+
+
 def test_which_way_is_worse_depends_on_the_metric(tmp_path: Path) -> None:
     base = read_run(write_run(tmp_path / "a", {"latency_p95_ms": 300.0, "docs_per_second": 10.0}))
     better = read_run(write_run(tmp_path / "b", {"latency_p95_ms": 20.0, "docs_per_second": 30.0}))

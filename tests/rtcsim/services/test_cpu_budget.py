@@ -13,6 +13,7 @@ from rtcsim.services.cpu_budget import (
     CpuCgroups,
     Throttling,
     cgroup_name,
+    lift_leftover,
 )
 
 PID = 4242
@@ -76,6 +77,23 @@ def test_a_child_left_by_a_killed_run_is_emptied_and_replaced(tmp_path: Path) ->
         assert (left / "cpu.cfs_quota_us").read_text() == "50000\n"
     assert not left.exists()
     assert (cgroups.root / "cgroup.procs").read_text() == f"{PID}\n"
+
+
+def test_a_leftover_budget_is_lifted_once_and_only_when_there_is_one(tmp_path: Path) -> None:
+    """What ``services up`` does with a reused server: a throttle a killed search left is
+    lifted (True), then there is none (False); no pid or no controller lifts nothing."""
+    cgroups = _fake(tmp_path, f"/{NAME}")
+    left = cgroups.root / NAME
+    left.mkdir()
+    (left / "cgroup.procs").write_text(f"{PID}\n")
+    assert lift_leftover(PID, NAME, cgroups) is True
+    assert not left.exists()
+    assert (cgroups.root / "cgroup.procs").read_text() == f"{PID}\n"
+    (tmp_path / "proc" / str(PID) / "cgroup").write_text("1:cpu:/\n")
+    assert lift_leftover(PID, NAME, cgroups) is False
+    assert lift_leftover(None, NAME, cgroups) is False
+    (cgroups.root / "cpu.cfs_quota_us").unlink()
+    assert lift_leftover(PID, NAME, cgroups) is False
 
 
 def test_throttling_reads_the_childs_cpu_stat(tmp_path: Path) -> None:
