@@ -114,13 +114,8 @@ def print_capacity(result: dict[str, Any]) -> None:
             _verdict(step["verdict"]),
         )
     console.print(table)
-    added = result.get("server_per_added_stream") or {}
-    if added.get("cpu_pct") is not None:
-        console.print(
-            f"Janus per added stream: {added['cpu_pct']:.3f} % of a core, "
-            f"{_num(added.get('rss_kb'))} kB (idle {_num(added.get('idle_cpu_pct'), 1)} %, "
-            f"{_num(added.get('idle_rss_kb'))} kB; a line through {added['steps']} steps)"
-        )
+    if result.get("server_per_added_stream_line"):
+        console.print(f"Janus per added stream: {result['server_per_added_stream_line']}")
     console.print(f"[bold]{escape(result['headline'])}[/]  (load average {result['load_average']})")
 
 

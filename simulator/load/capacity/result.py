@@ -21,6 +21,9 @@ saturated (the step is invalid: it says nothing about the server); unsteady: the
 newcomers were not all in within ``settle_timeout_s``."""
 Ending = Literal["slo", "unsteady", "generator", "max_steps"]
 CAPACITY_FILE = "capacity.json"
+UNTHROTTLED_PCT = 10.0
+"""A step whose server used its whole CPU budget in fewer of its periods than this is taken
+for unbounded in the CPU-per-stream line (a few periods at the budget cost little)."""
 
 
 @dataclass(frozen=True)
@@ -125,12 +128,23 @@ class CapacityResult:
     def per_added_stream(self) -> dict[str, float | None]:
         """What each stream added cost Janus: the least-squares slope of its CPU and RSS over
         the streams of every step with a server sample (the intercept is its idle cost), which
-        says more than a step's own per-stream figure, where the idle cost is shared out."""
+        says more than a step's own per-stream figure, where the idle cost is shared out.
+
+        Under a CPU budget the CPU line goes only through the steps the budget did not hold
+        back (throttled in under ``UNTHROTTLED_PCT`` of their periods): once Janus is at its
+        budget its CPU stays flat while streams are added, and a line through those steps
+        would say a stream costs a third of what it does. Memory is not budgeted: every step."""
         measured = [s for s in self.steps if s.server.janus_cpu_pct is not None and s.streams]
-        cpu = _fit([(s.streams, s.server.janus_cpu_pct) for s in measured])
+        free = [
+            s
+            for s in measured
+            if s.server_throttled_pct is None or s.server_throttled_pct < UNTHROTTLED_PCT
+        ]
+        cpu = _fit([(s.streams, s.server.janus_cpu_pct) for s in free])
         rss = _fit([(s.streams, s.server.janus_rss_kb) for s in measured])
         return {
             "steps": len(measured),
+            "cpu_steps": len(free),
             "cpu_pct": _round(cpu[0], 4),
             "idle_cpu_pct": _round(cpu[1], 2),
             "rss_kb": _round(rss[0], 1),
@@ -174,7 +188,8 @@ class CapacityResult:
         data["capacity_users"] = step.users if step is not None else 0
         data["capacity_streams"] = step.streams if step is not None else 0
         data["knee_step"] = self.knee.step if self.knee is not None else None
-        data["server_per_added_stream"] = self.per_added_stream()
+        data["server_per_added_stream"] = added = self.per_added_stream()
+        data["server_per_added_stream_line"] = added_stream_line(added)
         data["invalid_reason"] = self.invalid_reason
         data["headline"] = self.headline()
         return data
@@ -183,6 +198,28 @@ class CapacityResult:
         path = folder / CAPACITY_FILE
         path.write_bytes(orjson.dumps(self.as_dict(), option=orjson.OPT_INDENT_2))
         return path
+
+
+def added_stream_line(added: dict[str, Any]) -> str:
+    """``server_per_added_stream`` in words (the console's line and the report's); under a
+    budget it says how many steps the CPU line went through. Empty: nothing measured."""
+    if added.get("cpu_pct") is None and added.get("rss_kb") is None:
+        return ""
+    steps, cpu_steps = added.get("steps"), added.get("cpu_steps", added.get("steps"))
+    cpu = (
+        f"{added['cpu_pct']:.3f} % of a core (idle {_shown(added.get('idle_cpu_pct'), 1)} %"
+        + (f"; {cpu_steps} steps below the CPU budget)" if cpu_steps != steps else ")")
+        if added.get("cpu_pct") is not None
+        else "CPU not measured below the budget"
+    )
+    return (
+        f"{cpu}, {_shown(added.get('rss_kb'))} kB (idle {_shown(added.get('idle_rss_kb'))} kB); "
+        f"a line through {steps} steps"
+    )
+
+
+def _shown(value: Any, digits: int = 0) -> str:
+    return "—" if value is None else f"{float(value):.{digits}f}"
 
 
 def _fit(points: list[tuple[float, float | None]]) -> tuple[float | None, float | None]:

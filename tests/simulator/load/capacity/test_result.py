@@ -79,6 +79,7 @@ def test_janus_per_added_stream_is_the_slope_over_the_steps_its_idle_cost_the_in
     result.steps.append(_step(4, "unsteady"))  # no server sample: left out
     assert result.per_added_stream() == {
         "steps": 3,
+        "cpu_steps": 3,
         "cpu_pct": 1.0,  # 8 % more for every 8 streams
         "idle_cpu_pct": 4.0,
         "rss_kb": 125.0,
@@ -87,6 +88,32 @@ def test_janus_per_added_stream_is_the_slope_over_the_steps_its_idle_cost_the_in
     assert (
         CapacityResult("cap", 4, 1, "cheap", [_step(1, "good")]).per_added_stream()["cpu_pct"]
         is None
+    )
+
+
+def test_under_a_budget_the_cpu_line_leaves_out_the_steps_the_budget_held_back() -> None:
+    """At its budget Janus's CPU stays flat as streams are added: a line through those steps
+    would halve what a stream costs. Memory is not budgeted: its line takes every step."""
+    result = CapacityResult("cap", 4, 1, "cheap", server_cpu_cores=0.3)
+    steps = ((1, 12.0, 0.0), (2, 20.0, 5.0), (3, 30.0, 60.0), (4, 30.0, 100.0))
+    for number, cpu, throttled in steps:
+        step = _step(number, "good")
+        step.server = ServerUse(samples=1, janus_cpu_pct=cpu, janus_rss_kb=1000.0 * number)
+        step.server_throttled_pct = throttled
+        result.steps.append(step)
+    added = result.per_added_stream()
+    assert (added["steps"], added["cpu_steps"], added["cpu_pct"]) == (4, 2, 1.0)
+    assert added["rss_kb"] == 125.0
+    line = result.as_dict()["server_per_added_stream_line"]
+    assert line == (
+        "1.000 % of a core (idle 4.0 %; 2 steps below the CPU budget), 125 kB (idle 0 kB); "
+        "a line through 4 steps"
+    )
+    for step in result.steps:
+        step.server_throttled_pct = 100.0
+    assert result.per_added_stream()["cpu_pct"] is None
+    assert result.as_dict()["server_per_added_stream_line"].startswith(
+        "CPU not measured below the budget, 125 kB"
     )
 
 
