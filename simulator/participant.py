@@ -128,7 +128,13 @@ class Participant:
     def _receiver(self, name: str) -> ReceivingPeer:
         peer = self.receivers.get(name)
         if peer is None:
-            peer = ReceivingPeer(name, self.subscriptions, shared=self.link.plan.subscriber_shared)
+            plan = self.link.plan
+            peer = ReceivingPeer(
+                name,
+                self.subscriptions,
+                shared=plan.subscriber_shared,
+                dtls_passive=plan.subscriber_dtls_passive,
+            )
             self.receivers[name] = peer
         return peer
 

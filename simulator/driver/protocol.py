@@ -177,6 +177,13 @@ class PeerPlan:
     simulcast_rids: tuple[str, ...] = ("h", "m", "l")
     """The rids the server names simulcast layers by, highest first (Janus's default
     ``rid_order`` "hml"; LiveKit's ``f``, ``h``, ``q``)."""
+    subscriber_dtls_passive: bool = False
+    """Answer the server's subscriber offers with ``a=setup:passive``, so the server starts
+    DTLS. aiortc, as the DTLS client, sends its ClientHello the moment its side of ICE is up;
+    Janus drops what comes before its own side is (about one subscription in eight here), and
+    OpenSSL, which aiortc cannot tune, sends it again only after 1 s: a second of ICE time
+    (``connectionState`` waits for DTLS) that Janus did not cause and a browser does not pay
+    (libwebrtc retransmits its first flight within about 50 ms)."""
     frame_match: FrameMatch = FrameMatch.PICTURE_ID
     """How a subscriber finds the publisher's frame it received (one-way latency,
     ``peers.latency``): Janus relays each VP8 frame with the picture id it was sent with;

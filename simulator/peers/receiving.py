@@ -44,10 +44,17 @@ class ReceivingPeer:
     carries every subscription of the participant (its transport's figures are nobody's)."""
 
     def __init__(
-        self, name: str, subscriptions: Mapping[str, SubscriptionState], *, shared: bool = False
+        self,
+        name: str,
+        subscriptions: Mapping[str, SubscriptionState],
+        *,
+        shared: bool = False,
+        dtls_passive: bool = False,
     ) -> None:
         self.name = name
         self.shared = shared
+        self.dtls_passive = dtls_passive
+        """Answer ``a=setup:passive`` (``PeerPlan.subscriber_dtls_passive``)."""
         self.pc: RTCPeerConnection = new_peer_connection()
         self.created_at = time.monotonic()
         self.feed_of: FeedOf = _nobody
@@ -83,6 +90,8 @@ class ReceivingPeer:
             await self.pc.setRemoteDescription(RTCSessionDescription(offer_sdp, "offer"))
             await self.candidates.flush()
             self._set_up_receivers()
+            if self.dtls_passive:
+                _answer_passive(self.pc)
             await self.pc.setLocalDescription(await self.pc.createAnswer())
             if not self._drained and any(
                 s.media == "cheap" for s in self._subscriptions.values() if s.peer == self.name
@@ -229,3 +238,13 @@ class ReceivingPeer:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._consumers.clear()
+
+
+def _answer_passive(pc: RTCPeerConnection) -> None:
+    """The answer's DTLS role is the transports' (``createAnswer`` writes ``active`` only for
+    a transport whose role is still ``auto``): make each one the DTLS server. aiortc has no
+    public setting for it; ``_set_role`` is what its own ``setRemoteDescription`` calls."""
+    for transceiver in pc.getTransceivers():
+        transport = transceiver.receiver.transport
+        if transport is not None and transport.state == "new":
+            transport._set_role("server")

@@ -58,7 +58,7 @@ JANUS_CAPABILITIES = frozenset(
 )
 JANUS_REPORTS = frozenset(ServerReport)
 """The event handler reports everything: ICE and DTLS, media statistics, every handle."""
-JANUS_PLAN = PeerPlan()
+JANUS_PLAN = PeerPlan(subscriber_dtls_passive=True)
 ICE_EARLIEST_S = 30.0
 """The soonest Janus can hang up a dropped peer's PeerConnection: libnice fails it 50 s after the
 last keepalive answer, keepalives go every 25 s, and Janus waits 5 s more."""
