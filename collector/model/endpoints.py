@@ -135,8 +135,11 @@ class EndpointTracker:
         self.flush_stats(ep)
         conn = ep.connection
         if ep.role is Role.PUBLISHER:
-            # OpenVidu closes every subscriber of a stream with the publisher's reason.
+            # OpenVidu closes every subscriber of a stream with the publisher's reason, but
+            # one whose participant left first (its leave still settling) ends with that leave.
             for other in conn.session.connections.values():
+                if other.leaving_at_ms is not None and other.leaving_at_ms <= ts:
+                    continue
                 for sub in other.subscribers.values():
                     if not sub.closed and sub.stream is ep.stream:
                         self.close(sub, reason, ts)

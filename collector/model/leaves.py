@@ -36,6 +36,7 @@ class LeaveSettler:
     def on_leaving(self, conn: Connection, ts: int) -> None:
         """``conn`` left at ``ts``; why is said later (``settle``)."""
         self.leaving[conn.connection_id] = (conn, ts)
+        conn.leaving_at_ms = ts
 
     def end_endpoint(self, ep: Endpoint, ts: int) -> None:
         """An endpoint the server ended: with its connection's known fate now, else after the

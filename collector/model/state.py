@@ -109,6 +109,9 @@ class Connection:
     """Its VideoRoom participant id, when it is not ``connection_id`` (a viewer that joined)."""
     identity_from_janus: bool = False
     """Nobody told us who this is: the identity holds what Janus knows (display name, address)."""
+    leaving_at_ms: int | None = None
+    """The server said it leaves then, and why is not known yet (``LeaveSettler``): its own
+    leave closes its endpoints at that time, not a later leave of a publisher it receives."""
     left_at_ms: int | None = None
     reason: EndReason | None = None
     publisher: Endpoint | None = None

@@ -282,3 +282,31 @@ def test_an_unsubscribe_just_before_a_clean_leave_stays_an_unsubscribe(model: Se
     docs = feed(model, j.events)
     sub = one(docs, event="webrtcConnectionDestroyed", connectionId="bob", connection="INBOUND")
     assert (sub["reason"], sub["timestamp"]) == ("unsubscribe", T0_MS + 30_000)
+
+
+def test_a_subscription_ends_within_its_leaving_participants_stay_when_the_publisher_settles_first(
+    model: SessionModel,
+) -> None:
+    """Seen in CI (``leave who: all``): bob says ``leaving`` first, alice leaves 1 ms later and
+    her Janus session is destroyed before bob's. Alice's leave settles first, and her
+    publisher's cascade must not end bob's subscription to her after bob left: it ends with
+    bob's own leave, at bob's time and with bob's reason."""
+    j = two_party_call(model)
+    bob_sid = j.janus_session["bob"]
+    j._emit(
+        "plugin_videoroom_leaving", 30_000, data={"event": "leaving", "room": ROOM, "id": "bob"}
+    )
+    j.leave("alice", ROOM, 30_001)
+    j._emit("session_destroyed", 30_010, session_id=bob_sid)
+    docs = feed(model, j.events)
+    bob_left = one(docs, event="participantLeft", connectionId="bob")
+    sub = one(docs, event="webrtcConnectionDestroyed", connectionId="bob", connection="INBOUND")
+    assert bob_left["timestamp"] == T0_MS + 30_000
+    assert (sub["timestamp"], sub["reason"]) == (T0_MS + 30_000, "disconnect")
+    alice_sub = one(
+        docs, event="webrtcConnectionDestroyed", connectionId="alice", connection="INBOUND"
+    )
+    assert (
+        alice_sub["timestamp"]
+        <= one(docs, event="participantLeft", connectionId="alice")["timestamp"]
+    )
