@@ -7,10 +7,12 @@ capacity is then read per that budget ("rooms of 4 per 0.5 core"), the way serve
 
 The budget is a child of the server's own cpu cgroup, named for the stack's slot
 (``rtcsim-<sfu_netns>-<server>``), with ``cpu.cfs_quota_us`` = cores x ``cpu.cfs_period_us``
-(kernel: Documentation/scheduler/sched-bwc.rst). Writing the pid to ``cgroup.procs`` moves every
-thread of the process, and threads it starts later inherit the cgroup. ``applied`` puts the
-server back in its own cgroup and removes the child whatever happens (an exception, a Ctrl-C);
-a child left behind by a run that was killed is emptied and removed when the next one starts.
+(kernel: Documentation/scheduler/sched-bwc.rst) and ``cpu.shares`` at the kernel's maximum, so
+the budget is the server's own rather than a ceiling it competes for. Writing the pid to
+``cgroup.procs`` moves every thread of the process, and threads it starts later inherit the
+cgroup. ``applied`` puts the server back in its own cgroup and removes the child whatever
+happens (an exception, a Ctrl-C); a child left behind by a run that was killed is emptied and
+removed when the next one starts.
 """
 
 from __future__ import annotations
@@ -30,6 +32,13 @@ PERIOD_US = 100_000
 """The CFS period: the kernel's default, short enough that a throttled server stalls at most
 (1 - budget) x 100 ms at a time."""
 QUOTA_FILE = "cpu.cfs_quota_us"
+SHARES = 262_144
+"""The child's ``cpu.shares``: the kernel's maximum. The quota caps the server; the shares make
+what it is allowed its own. With the default 1,024 the child weighs as much as any one thread
+beside it (Elasticsearch's dozens, the generator's), so on a busy machine the server also
+waited behind them for its budget, by as much as the load beside it happened to be: a latency
+that was not the server's. Two searches of the same code found 26 and 22 rooms of 4 so; with
+the shares three found 20, 18 and 18 (README, "Capacity")."""
 
 
 class CpuBudgetError(ServiceError):
@@ -96,6 +105,7 @@ class CpuCgroups:
         try:
             (child / "cpu.cfs_period_us").write_text(f"{PERIOD_US}\n")
             (child / QUOTA_FILE).write_text(f"{round(cores * PERIOD_US)}\n")
+            (child / "cpu.shares").write_text(f"{SHARES}\n")
             _move(pid, child)
             yield Budget(cores, child, pid)
         finally:

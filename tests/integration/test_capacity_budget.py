@@ -39,20 +39,22 @@ def test_a_search_with_a_budget_holds_janus_to_it_and_lets_go_after(
     cgroups = CpuCgroups()
     home = cgroups.cgroup_of(pid)
     child = home / cgroup_name(running_stack.sfu_netns, "janus")
-    seen: list[tuple[Path, str]] = []
+    seen: list[tuple[Path, str, str]] = []
 
     def progress(line: str) -> None:
-        """Each step's line, as it is printed: where Janus is now, and its quota there."""
+        """Each step's line, as it is printed: where Janus is now, its quota and shares there."""
         if line.startswith("step ") and "rooms, " in line:
             where = cgroups.cgroup_of(pid)
             quota = (where / "cpu.cfs_quota_us").read_text().strip()
-            seen.append((where, quota))
+            shares = (where / "cpu.shares").read_text().strip()
+            seen.append((where, quota, shares))
 
     scenario = tmp_path / "budget.yaml"
     scenario.write_text(BUDGET)
     outcome = asyncio.run(run_file(scenario, running_stack, progress=progress))
 
-    assert seen == [(child, "25000"), (child, "25000")]  # both steps ran inside the budget
+    # both steps ran inside the budget, and it was Janus's own (the kernel's maximum weight)
+    assert seen == [(child, "25000", "262144"), (child, "25000", "262144")]
     assert cgroups.cgroup_of(pid) == home
     assert not child.exists()
     capacity = outcome.sections["capacity"]

@@ -41,6 +41,7 @@ def test_the_budget_writes_period_and_quota_and_moves_the_pid_into_the_child(
         assert budget.path == child
         assert (child / "cpu.cfs_period_us").read_text() == "100000\n"
         assert (child / "cpu.cfs_quota_us").read_text() == "50000\n"
+        assert (child / "cpu.shares").read_text() == "262144\n"  # its budget is its own
         assert (child / "cgroup.procs").read_text() == f"{PID}\n"
     assert (cgroups.root / "cgroup.procs").read_text() == f"{PID}\n"  # back in its parent
     assert not child.exists()
