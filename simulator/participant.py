@@ -39,7 +39,7 @@ from simulator.driver.protocol import (
 from simulator.impairment.inprocess import InProcessImpairer
 from simulator.impairment.kernel import host_candidate_ports
 from simulator.impairment.model import Impairment
-from simulator.peers import cheap, client_samples, clips, latency, publishing
+from simulator.peers import cheap, client_samples, clips, latency, peer_counts, publishing
 from simulator.peers.layer_tracking import LayerTracker
 from simulator.peers.peer_state import PublisherState, SubscriptionState, TrackCounters
 from simulator.peers.publishing import PublishOptions, TalkOptions
@@ -51,11 +51,6 @@ from simulator.peers.trickle import TrickledCandidates, wait_connected
 log = logging.getLogger(__name__)
 
 WEBRTC_UP_TIMEOUT_S = 20.0
-
-
-async def _transport_bytes(pc: RTCPeerConnection, field_name: str) -> int:
-    stats = await pc.getStats()
-    return sum(int(getattr(r, field_name, 0)) for r in stats.values() if r.type == "transport")
 
 
 class Participant:
@@ -281,7 +276,7 @@ class Participant:
         state = self.publisher
         if state is None:
             return
-        await self._snapshot_publisher(state)
+        await peer_counts.count_sent(state, self.sent)
         if not self.link.plan.publisher_kept:
             await self.link.unpublish()
             await self._close_publisher(state)
@@ -420,18 +415,7 @@ class Participant:
     # -- measurements --------------------------------------------------------------------------
     async def peer_views(self) -> list[tuple[str, str, int]]:
         """(what, ICE state, transport bytes so far) per peer, for the live progress view."""
-        views: list[tuple[str, str, int]] = []
-        if self.publisher is not None:
-            sent = await _transport_bytes(self.publisher.pc, "bytesSent")
-            views.append(("sends", self.publisher.pc.iceConnectionState, sent))
-        for name, peer in self.receivers.items():
-            feeds = [f for f, s in self.subscriptions.items() if s.peer == name]
-            if not feeds:
-                continue
-            what = f"receives {feeds[0][:6]}…" if len(feeds) == 1 else f"receives {len(feeds)}"
-            received = await _transport_bytes(peer.pc, "bytesReceived")
-            views.append((what, peer.pc.iceConnectionState, received))
-        return views
+        return await peer_counts.peer_views(self.publisher, self.receivers, self.subscriptions)
 
     async def client_stats(self) -> list[dict[str, Any]]:
         """What this browser would report about its endpoints (``peers.client_samples``),
@@ -448,7 +432,7 @@ class Participant:
     async def refresh_counters(self) -> None:
         """Pull byte and packet counts from aiortc's stats into the ledger counters."""
         if self.publisher is not None:
-            await self._snapshot_publisher(self.publisher)
+            await peer_counts.count_sent(self.publisher, self.sent)
         for state in self.subscriptions.values():
             await self._snapshot_subscription(state)
 
@@ -457,24 +441,6 @@ class Participant:
         state = self.subscriptions.get(feed)
         if state is not None:
             await self._snapshot_subscription(state)
-
-    async def _snapshot_publisher(self, state: PublisherState) -> None:
-        for transceiver in state.transceivers:
-            if isinstance(state.video, SimulcastVideo) and transceiver.kind == "video":
-                continue
-            stats = await transceiver.sender.getStats()
-            for report in stats.values():
-                if report.type == "outbound-rtp":
-                    counters = self.sent.setdefault(report.kind, TrackCounters())
-                    counters.packets = int(report.packetsSent)
-                    counters.bytes = int(report.bytesSent)
-        if isinstance(state.video, SimulcastVideo):
-            counters = self.sent.setdefault("video", TrackCounters())
-            counters.packets, counters.bytes = state.video.totals()
-        if state.audio is not None:
-            self.sent.setdefault("audio", TrackCounters()).frames = state.audio.frames_sent
-        if state.video is not None:
-            self.sent.setdefault("video", TrackCounters()).frames = state.video.frames_sent
 
     async def _snapshot_subscription(self, state: SubscriptionState) -> None:
         peer = self.receivers.get(state.peer)
