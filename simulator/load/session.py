@@ -266,7 +266,12 @@ class LoadSession:
                 await end_connection(ctx, who, "disconnect", how="leave")
             except Exception as exc:
                 log.error("%s could not leave cleanly: %s", who, exc)
-        for room in [r for r, s in ctx.ledger.sessions.items() if s.closed_ms is None]:
+        # Every room this process opened goes, not only those nobody left: a room whose last
+        # occupant left is closed in the ledger but still exists on the server (Janus keeps an
+        # empty VideoRoom room), and a search that left its rooms behind made the server that
+        # later searches measured a heavier one.
+        open_rooms = {r for r, s in ctx.ledger.sessions.items() if s.closed_ms is None}
+        for room in sorted(open_rooms | set(self._opened)):
             await self.retire_room(room)
         for hook in ctx.run_end_hooks:
             try:

@@ -14,6 +14,7 @@ from rtcsim.cli import app
 from rtcsim.pipeline.outcome import RunOutcome
 from rtcsim.pipeline.runs import run_file
 from simulator.settings import Settings
+from tests.integration.janus_rooms import janus_rooms
 from tests.integration.test_scenario_library import outcome_of
 
 pytestmark = pytest.mark.integration
@@ -57,6 +58,12 @@ def test_the_ci_search_measures_each_step_and_reports_its_knee(running_stack: Se
     page = (folder / "report.html").read_text()
     assert 'data-panel="capacity"' in page
     assert page.count("data-knee=") >= 6  # five SLOs (latency, loss, first frame...) + CPU
+    # The search leaves no room behind on Janus, though every room's last occupant had left
+    # (an empty room stays until it is destroyed, and weighed on every later search).
+    ledger = orjson.loads((folder / "ledger.json").read_bytes())
+    rooms = {s["session_id"] for s in ledger["sessions"].values()}
+    assert len(rooms) == 3
+    assert rooms.isdisjoint(janus_rooms(running_stack))
 
 
 def _run(scenario: Path, settings: Settings) -> RunOutcome:
